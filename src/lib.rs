@@ -1,0 +1,72 @@
+//! # tokengate
+//!
+//! A strict JWS/JWT verifier for services that check OAuth2 access tokens on every hop. One
+//! `no_std + alloc` core that the Envoy filter, the npm package and the CLI all call: the only
+//! place where JWT rules live.
+//!
+//! ```text
+//! token ─► compact::split   size limits, three segments (JSON serialization / JWE: unsupported)
+//!       ─► header::parse    strict base64url, strict JSON (no duplicate names), alg, kid, typ, crit
+//!       ─► Policy::allows   the allowlist decides; `none` can never be listed
+//!       ─► JwkSet::select   by kid, then by key type/curve/length and the JWK's own alg
+//!       ─► SignatureBackend RustCrypto by default; WebCrypto or a faster path can plug in
+//!       ─► claims::parse    only now: registered claims typed, the rest kept as JSON text
+//!       ─► Policy::check_claims, Denylist::check   then, per route, authz::Requirement
+//! ```
+//!
+//! The core is pure: no clock, I/O or randomness. `now` and key material are arguments.
+//!
+//! ## Deliberately not supported
+//! JWE, the JWS JSON serializations, `crit` extensions (including RFC 7797 `b64: false`),
+//! keys embedded in or referenced from the header (`jwk`, `jku`, `x5u`, `x5c`: ignored),
+//! RSA keys under 2048 bits, HMAC keys shorter than the hash, key sets mixing shared secrets
+//! with public keys, and key sets containing private keys.
+//!
+//! ## Features
+//! - `std` (default): `std::error::Error` impls. Everything else works without it; the crate
+//!   builds for `wasm32-unknown-unknown` and `x86_64-unknown-none`.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod alg;
+mod authz;
+mod b64;
+mod backend;
+mod binding;
+mod cache;
+mod claims;
+mod compact;
+mod denylist;
+mod error;
+mod header;
+mod json;
+mod jwk;
+mod jwks;
+mod limits;
+mod policy;
+mod roca;
+mod verify;
+
+pub use alg::{Algorithm, Curve, KeyFamily};
+pub use authz::{ClaimCondition, Condition, Requirement};
+pub use b64::encode as base64url_encode;
+pub use backend::{BadSignature, RustCrypto, SignatureBackend};
+pub use binding::{certificate_thumbprint, check_certificate_binding};
+pub use cache::TokenCache;
+pub use claims::{lookup_path, Claims, MAX_NUMERIC_DATE};
+pub use denylist::Denylist;
+pub use error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
+pub use header::Header;
+pub use jwk::{Jwk, KeyMaterial, RSA_MAX_BITS, RSA_MIN_BITS};
+pub use jwks::{JwkSet, MAX_KEYS, MAX_KIDLESS_CANDIDATES};
+pub use limits::Limits;
+pub use policy::{
+    Policy, PolicyBuilder, PolicyConfig, DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS,
+};
+pub use verify::{decode_unverified, Unverified, Verified, VerifiedJws, Verifier};

@@ -1,0 +1,220 @@
+//! The verification pipeline, and the only way to obtain a [`Verified`] token:
+//! size limits, structure, header, `crit`, algorithm allowlist, key lookup by `kid` and
+//! algorithm, signature, and only then the payload, the claims policy and the denylist.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::b64;
+use crate::backend::{RustCrypto, SignatureBackend};
+use crate::cache::TokenCache;
+use crate::claims::{self, Claims};
+use crate::compact;
+use crate::denylist::Denylist;
+use crate::error::{Error, Part};
+use crate::header::{self, Header};
+use crate::jwks::JwkSet;
+use crate::limits::Limits;
+use crate::policy::Policy;
+
+/// A JWS whose signature verified: its header and raw payload bytes. No claim was looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedJws {
+    /// The protected header.
+    pub header: Header,
+    /// The payload bytes, base64url-decoded.
+    pub payload: Vec<u8>,
+    /// The `kid` of the key that verified it, if the key had one.
+    pub key_id: Option<String>,
+}
+
+/// A JWT whose signature, claims and revocation status all checked out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    header: Header,
+    claims: Claims,
+    key_id: Option<String>,
+}
+
+impl Verified {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    /// The `kid` of the key that verified the token, if the key had one.
+    pub fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+}
+
+/// Verifies tokens under one policy, with a signature backend and an optional denylist.
+///
+/// ```
+/// use tokengate::{Algorithm, JwkSet, Policy, Verifier};
+/// let keys = JwkSet::from_json(r#"{"keys":[{"kty":"oct","kid":"k1",
+///     "k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}]}"#).unwrap();
+/// let policy = Policy::builder().algorithms([Algorithm::HS256]).issuer("joe").build().unwrap();
+/// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// let verified = Verifier::new(&policy).verify(token, &keys, 1_300_819_000).unwrap();
+/// assert_eq!(verified.claims().issuer(), Some("joe"));
+/// let expired = Verifier::new(&policy).verify(token, &keys, 1_400_000_000).unwrap_err();
+/// assert_eq!(expired.code(), "ERR_JWT_EXPIRED");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Verifier<'a, B = RustCrypto> {
+    policy: &'a Policy,
+    backend: B,
+    denylist: Option<&'a Denylist>,
+}
+
+impl<'a> Verifier<'a, RustCrypto> {
+    /// A verifier with the RustCrypto backend and no denylist.
+    pub fn new(policy: &'a Policy) -> Self {
+        Verifier {
+            policy,
+            backend: RustCrypto,
+            denylist: None,
+        }
+    }
+}
+
+impl<'a, B: SignatureBackend> Verifier<'a, B> {
+    /// Uses another signature backend.
+    pub fn with_backend<C: SignatureBackend>(self, backend: C) -> Verifier<'a, C> {
+        Verifier {
+            policy: self.policy,
+            backend,
+            denylist: self.denylist,
+        }
+    }
+
+    /// Checks tokens against a denylist after their signature and claims.
+    pub fn with_denylist(mut self, denylist: &'a Denylist) -> Self {
+        self.denylist = Some(denylist);
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        self.policy
+    }
+
+    /// Verifies a JWS: structure, header, algorithm allowlist, key selection and signature.
+    /// The payload is returned as bytes and not interpreted.
+    pub fn verify_jws(&self, token: &str, keys: &JwkSet) -> Result<VerifiedJws, Error> {
+        let (header, payload, key_id) = self.check_signature(token.as_bytes(), keys)?;
+        Ok(VerifiedJws {
+            header,
+            payload,
+            key_id,
+        })
+    }
+
+    /// Verifies a JWT at `now` (seconds since the epoch): everything [`Verifier::verify_jws`]
+    /// does, then the claims set, the policy and the denylist.
+    pub fn verify(&self, token: &str, keys: &JwkSet, now: i64) -> Result<Verified, Error> {
+        let (header, payload, key_id) = self.check_signature(token.as_bytes(), keys)?;
+        let claims = claims::parse(payload, self.policy.limits())?;
+        let verified = Verified {
+            header,
+            claims,
+            key_id,
+        };
+        self.check_verified(&verified, now)?;
+        Ok(verified)
+    }
+
+    /// [`Verifier::verify`] through a cache of verified tokens. A hit skips the signature
+    /// and parsing, never the time claims, the policy or the denylist; failures are not
+    /// cached; entries are dropped when the key set's version changes or the token expires.
+    pub fn verify_cached(
+        &self,
+        token: &str,
+        keys: &JwkSet,
+        now: i64,
+        cache: &mut TokenCache,
+    ) -> Result<Arc<Verified>, Error> {
+        if let Some(hit) = cache.get(token.as_bytes(), keys.version(), now) {
+            self.check_verified(&hit, now)?;
+            return Ok(hit);
+        }
+        let verified = Arc::new(self.verify(token, keys, now)?);
+        cache.insert(token.as_bytes(), Arc::clone(&verified), keys.version(), now);
+        Ok(verified)
+    }
+
+    fn check_verified(&self, verified: &Verified, now: i64) -> Result<(), Error> {
+        self.policy
+            .check_claims(&verified.header, &verified.claims, now)?;
+        if let Some(denylist) = self.denylist {
+            denylist.check(&verified.claims, now)?;
+        }
+        Ok(())
+    }
+
+    fn check_signature(
+        &self,
+        token: &[u8],
+        keys: &JwkSet,
+    ) -> Result<(Header, Vec<u8>, Option<String>), Error> {
+        let limits = self.policy.limits();
+        let segments = compact::split(token, limits)?;
+        let header = header::parse(segments.header, limits)?;
+        if !self.policy.allows(header.alg) {
+            return Err(Error::AlgorithmNotAllowed);
+        }
+        let candidates = keys.select(header.alg, header.kid.as_deref())?;
+        let signature = b64::decode(segments.signature).ok_or(Error::MalformedJws {
+            part: Part::Signature,
+            reason: "not strict base64url",
+        })?;
+        let key = candidates
+            .iter()
+            .find(|k| {
+                self.backend
+                    .verify(header.alg, k, segments.signing_input, &signature)
+                    .is_ok()
+            })
+            .ok_or(Error::SignatureInvalid)?;
+        let key_id = key.kid().map(String::from);
+        let payload = b64::decode(segments.payload).ok_or(Error::MalformedJws {
+            part: Part::Payload,
+            reason: "not strict base64url",
+        })?;
+        Ok((header, payload, key_id))
+    }
+}
+
+/// An unverified view of a token, for diagnostics only (`tokengate inspect`): header and
+/// claims decoded with the same strict parsers, and no signature or claim checked. Never
+/// base a decision on it.
+#[derive(Debug, Clone)]
+pub struct Unverified {
+    /// The header.
+    pub header: Header,
+    /// The claims.
+    pub claims: Claims,
+}
+
+/// Decodes a token **without verifying anything**. See [`Unverified`].
+pub fn decode_unverified(token: &str, limits: &Limits) -> Result<Unverified, Error> {
+    let segments = compact::split(token.as_bytes(), limits)?;
+    let header = header::parse(segments.header, limits)?;
+    if b64::decode(segments.signature).is_none() {
+        return Err(Error::MalformedJws {
+            part: Part::Signature,
+            reason: "not strict base64url",
+        });
+    }
+    let payload = b64::decode(segments.payload).ok_or(Error::MalformedJws {
+        part: Part::Payload,
+        reason: "not strict base64url",
+    })?;
+    let claims = claims::parse(payload, limits)?;
+    Ok(Unverified { header, claims })
+}
