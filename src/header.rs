@@ -96,7 +96,9 @@ impl Raw {
         let alg = self.alg.ok_or(malformed("missing \"alg\""))?;
         let alg = match Algorithm::from_name(&alg) {
             Some(a) => a,
-            None if alg == "none" => return Err(Error::AlgorithmNotAllowed),
+            // Names are case-sensitive, so "NONE" is not "none"; but it can only be an
+            // attempt at an unsecured token, and is reported as one.
+            None if alg.eq_ignore_ascii_case("none") => return Err(Error::AlgorithmNotAllowed),
             None => {
                 return Err(Error::NotSupported {
                     reason: "unrecognized \"alg\"",

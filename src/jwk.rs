@@ -364,15 +364,9 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
             })
         }
     };
-    let x = bytes(jwk, "x")?;
-    let y = bytes(jwk, "y")?;
     let len = curve.field_bytes();
-    if x.len() != len {
-        return Err(ConfigError::jwk("x", "not the curve's coordinate length"));
-    }
-    if y.len() != len {
-        return Err(ConfigError::jwk("y", "not the curve's coordinate length"));
-    }
+    let x = coordinate(jwk, "x", len)?;
+    let y = coordinate(jwk, "y", len)?;
     let mut sec1 = Vec::with_capacity(1 + 2 * len);
     sec1.push(0x04);
     sec1.extend_from_slice(&x);
@@ -399,6 +393,26 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
             y,
         },
     })
+}
+
+/// An EC coordinate. RFC 7518 6.2.1.2 asks for the full coordinate size; some issuers drop
+/// leading zero bytes (seen for P-521), which leaves the value unambiguous, so a shorter
+/// coordinate is left-padded. A longer one is refused.
+fn coordinate(
+    jwk: &Map<String, Value>,
+    member: &'static str,
+    len: usize,
+) -> Result<Vec<u8>, ConfigError> {
+    let raw = bytes(jwk, member)?;
+    if raw.len() > len || raw.is_empty() {
+        return Err(ConfigError::jwk(
+            member,
+            "not the curve's coordinate length",
+        ));
+    }
+    let mut out = alloc::vec![0u8; len - raw.len()];
+    out.extend_from_slice(&raw);
+    Ok(out)
 }
 
 fn okp_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
