@@ -1,0 +1,521 @@
+//! Behaviour of the verification pipeline, with tokens minted in the test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+use std::cell::Cell;
+
+use serde_json::json;
+use support::*;
+use tokengate::{
+    check_certificate_binding, Algorithm, BadSignature, Claim, ClaimReason, Denylist, Error, Jwk,
+    JwkSet, Policy, Requirement, RevocationReason, RustCrypto, SignatureBackend, TokenCache,
+    Verifier,
+};
+
+fn verify(token: &str) -> Result<tokengate::Verified, Error> {
+    let p = policy();
+    let keys = if token.contains("eyJhbGciOiJIUzI1NiI") {
+        hs_jwks()
+    } else {
+        public_jwks()
+    };
+    Verifier::new(&p).verify(token, &keys, NOW)
+}
+
+fn claim_err(claim: Claim, reason: ClaimReason) -> Error {
+    Error::ClaimInvalid { claim, reason }
+}
+
+#[test]
+fn accepts_each_algorithm_family_and_exposes_claims() {
+    for alg in [Algorithm::HS256, Algorithm::ES256, Algorithm::EdDSA] {
+        let v = verify(&mint(alg, claims())).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(v.header().alg, alg);
+        assert_eq!(v.claims().subject(), Some("alice"));
+        assert_eq!(v.claims().audiences().unwrap(), ["orders"]);
+        assert!(v.claims().has_scope("orders:write"));
+        assert_eq!(
+            v.claims().lookup("realm_access.roles"),
+            Some(json!(["ops", "dev"]))
+        );
+        assert!(v.key_id().is_some());
+    }
+}
+
+#[test]
+fn expiry_honours_the_clock_skew_exactly() {
+    let p = policy(); // 60 s skew
+    let keys = hs_jwks();
+    let mut c = claims();
+    c["exp"] = json!(NOW - 59);
+    assert!(Verifier::new(&p)
+        .verify(&mint(Algorithm::HS256, c.clone()), &keys, NOW)
+        .is_ok());
+    c["exp"] = json!(NOW - 60);
+    assert_eq!(
+        Verifier::new(&p)
+            .verify(&mint(Algorithm::HS256, c), &keys, NOW)
+            .unwrap_err(),
+        Error::Expired
+    );
+}
+
+#[test]
+fn rejects_tokens_not_yet_valid_or_issued_in_the_future() {
+    let mut c = claims();
+    c["nbf"] = json!(NOW + 61);
+    assert_eq!(
+        verify(&mint(Algorithm::HS256, c)).unwrap_err(),
+        claim_err(Claim::Nbf, ClaimReason::NotYetValid)
+    );
+    let mut c = claims();
+    c["iat"] = json!(NOW + 3600);
+    assert_eq!(
+        verify(&mint(Algorithm::HS256, c)).unwrap_err(),
+        claim_err(Claim::Iat, ClaimReason::IssuedInFuture)
+    );
+}
+
+#[test]
+fn requires_expiration_by_default() {
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("exp");
+    let e = verify(&mint(Algorithm::HS256, c.clone())).unwrap_err();
+    assert_eq!(e, claim_err(Claim::Exp, ClaimReason::Missing));
+    let lenient = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .require_expiration(false)
+        .build()
+        .unwrap();
+    assert!(Verifier::new(&lenient)
+        .verify(&mint(Algorithm::HS256, c), &hs_jwks(), NOW)
+        .is_ok());
+}
+
+#[test]
+fn checks_issuer_audience_and_subject_exactly() {
+    let mut c = claims();
+    c["iss"] = json!("https://idp.example/");
+    assert_eq!(
+        verify(&mint(Algorithm::HS256, c)).unwrap_err(),
+        claim_err(Claim::Iss, ClaimReason::CheckFailed)
+    );
+    let mut c = claims();
+    c["aud"] = json!(["billing", "orders-v2"]);
+    assert_eq!(
+        verify(&mint(Algorithm::HS256, c)).unwrap_err(),
+        claim_err(Claim::Aud, ClaimReason::CheckFailed)
+    );
+    let mut c = claims();
+    c["aud"] = json!(["billing", "orders"]);
+    assert!(verify(&mint(Algorithm::HS256, c)).is_ok());
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("aud");
+    assert_eq!(
+        verify(&mint(Algorithm::HS256, c)).unwrap_err(),
+        claim_err(Claim::Aud, ClaimReason::Missing)
+    );
+
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .subject("bob")
+        .build()
+        .unwrap();
+    let e = Verifier::new(&p)
+        .verify(&mint(Algorithm::HS256, claims()), &hs_jwks(), NOW)
+        .unwrap_err();
+    assert_eq!(e, claim_err(Claim::Sub, ClaimReason::CheckFailed));
+}
+
+#[test]
+fn enforces_typ_required_claims_lifetime_and_age() {
+    let keys = hs_jwks();
+    let token = mint(Algorithm::HS256, claims()); // typ JWT
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .typ("at+jwt")
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err(),
+        claim_err(Claim::Typ, ClaimReason::CheckFailed)
+    );
+    let at = sign_raw(
+        Algorithm::HS256,
+        r#"{"alg":"HS256","typ":"application/at+jwt","kid":"hs"}"#,
+        claims().to_string().as_bytes(),
+    );
+    assert!(Verifier::new(&p).verify(&at, &keys, NOW).is_ok());
+
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .required_claim("tenant")
+        .build()
+        .unwrap();
+    let e = Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err();
+    assert_eq!(e.claim(), Some("tenant"));
+    assert_eq!(e.reason(), Some("missing"));
+
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_lifetime_seconds(300)
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err(),
+        claim_err(Claim::Exp, ClaimReason::LifetimeTooLong)
+    );
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_lifetime_seconds(310)
+        .build()
+        .unwrap();
+    assert!(Verifier::new(&p).verify(&token, &keys, NOW).is_ok());
+
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_age_seconds(5)
+        .clock_skew_seconds(0)
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err(),
+        claim_err(Claim::Iat, ClaimReason::TooOld)
+    );
+}
+
+#[test]
+fn the_allowlist_decides_the_algorithm() {
+    let p = Policy::builder()
+        .algorithms([Algorithm::ES256])
+        .build()
+        .unwrap();
+    let e = Verifier::new(&p)
+        .verify(&mint(Algorithm::HS256, claims()), &hs_jwks(), NOW)
+        .unwrap_err();
+    assert_eq!(e, Error::AlgorithmNotAllowed);
+}
+
+#[test]
+fn hmac_with_a_public_key_as_secret_is_impossible() {
+    // The classic confusion: sign HS256 with the bytes of the server's public key. The key
+    // set holds only EC/OKP keys, which never support HS256.
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256, Algorithm::ES256])
+        .build()
+        .unwrap();
+    let header = r#"{"alg":"HS256","kid":"ec"}"#;
+    let token = sign_raw(Algorithm::HS256, header, claims().to_string().as_bytes());
+    let e = Verifier::new(&p)
+        .verify(&token, &public_jwks(), NOW)
+        .unwrap_err();
+    assert_eq!(e, Error::NoMatchingKey);
+}
+
+#[test]
+fn unknown_kid_is_no_matching_key_and_key_set_order_does_not_matter() {
+    let token = sign_raw(
+        Algorithm::ES256,
+        r#"{"alg":"ES256","kid":"rotated"}"#,
+        claims().to_string().as_bytes(),
+    );
+    assert_eq!(verify(&token).unwrap_err(), Error::NoMatchingKey);
+    let kidless = sign_raw(
+        Algorithm::ES256,
+        r#"{"alg":"ES256"}"#,
+        claims().to_string().as_bytes(),
+    );
+    let v = verify(&kidless).unwrap();
+    assert_eq!(v.key_id(), Some("ec"));
+}
+
+#[test]
+fn claims_are_not_read_before_the_signature_checks_out() {
+    // Garbage payload, bad signature: the answer is about the signature.
+    let good = sign_raw(
+        Algorithm::HS256,
+        r#"{"alg":"HS256","kid":"hs"}"#,
+        b"{not json",
+    );
+    let mut bad = good.clone();
+    bad.replace_range(bad.len() - 2.., "AA");
+    assert_eq!(verify(&bad).unwrap_err(), Error::SignatureInvalid);
+    // Same payload, good signature: now it is about the claims.
+    assert_eq!(verify(&good).unwrap_err().code(), "ERR_JWT_INVALID");
+}
+
+#[test]
+fn duplicate_claims_are_rejected_even_when_signed() {
+    let payload = br#"{"sub":"alice","sub":"admin","exp":1800000300,"iss":"https://idp.example","aud":"orders"}"#;
+    let token = sign_raw(Algorithm::HS256, r#"{"alg":"HS256","kid":"hs"}"#, payload);
+    assert_eq!(
+        verify(&token).unwrap_err(),
+        Error::MalformedClaims {
+            reason: "duplicate member name"
+        }
+    );
+}
+
+#[test]
+fn jws_level_accepts_any_payload_bytes() {
+    let p = policy();
+    let token = sign_raw(
+        Algorithm::EdDSA,
+        r#"{"alg":"EdDSA","kid":"ed"}"#,
+        b"\x00\x01 not json",
+    );
+    let jws = Verifier::new(&p)
+        .verify_jws(&token, &public_jwks())
+        .unwrap();
+    assert_eq!(jws.payload, b"\x00\x01 not json");
+    assert_eq!(jws.key_id.as_deref(), Some("ed"));
+}
+
+#[test]
+fn denylist_revokes_by_jti_subject_and_cutoff() {
+    let p = policy();
+    let keys = hs_jwks();
+    let token = mint(Algorithm::HS256, claims());
+    let check = |list: &str| {
+        let d = Denylist::from_json(list).unwrap();
+        Verifier::new(&p)
+            .with_denylist(&d)
+            .verify(&token, &keys, NOW)
+            .err()
+    };
+    let revoked = |reason| Some(Error::Revoked { reason });
+    assert_eq!(check(r#"{"jti":["id-1"]}"#), revoked(RevocationReason::Jti));
+    assert_eq!(
+        check(r#"{"jti":[{"value":"id-1","iss":"https://other"}]}"#),
+        None
+    );
+    assert_eq!(
+        check(r#"{"jti":[{"value":"id-1","expires_at":1800000000}]}"#),
+        None
+    );
+    assert_eq!(
+        check(r#"{"sub":[{"value":"alice","iss":"https://idp.example"}]}"#),
+        revoked(RevocationReason::Subject)
+    );
+    assert_eq!(
+        check(r#"{"sub_issued_before":[{"sub":"alice","before":1800000000}]}"#),
+        revoked(RevocationReason::IssuedBeforeCutoff)
+    );
+    assert_eq!(
+        check(r#"{"sub_issued_before":[{"sub":"alice","before":1799999000}]}"#),
+        None
+    );
+    assert_eq!(check(r#"{"sub":["bob"],"jti":["other"]}"#), None);
+    assert!(Denylist::from_json(r#"{"jtis":[]}"#).is_err());
+    assert!(Denylist::from_json(r#"{"jti":[""]}"#).is_err());
+}
+
+struct Counting<'a>(&'a Cell<usize>);
+
+impl SignatureBackend for Counting<'_> {
+    fn verify(
+        &self,
+        alg: Algorithm,
+        key: &Jwk,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), BadSignature> {
+        self.0.set(self.0.get() + 1);
+        RustCrypto.verify(alg, key, msg, sig)
+    }
+}
+
+#[test]
+fn cache_hit_skips_only_the_signature() {
+    let p = policy();
+    let calls = Cell::new(0);
+    let v = Verifier::new(&p).with_backend(Counting(&calls));
+    let keys = public_jwks();
+    let mut cache = TokenCache::new(8);
+    let token = mint(Algorithm::ES256, claims());
+    v.verify_cached(&token, &keys, NOW, &mut cache).unwrap();
+    v.verify_cached(&token, &keys, NOW + 1, &mut cache).unwrap();
+    assert_eq!((calls.get(), cache.hits(), cache.misses()), (1, 1, 1));
+
+    // A hit still checks time claims...
+    assert_eq!(
+        v.verify_cached(&token, &keys, NOW + 300 + 60, &mut cache)
+            .unwrap_err(),
+        Error::Expired
+    );
+    // ...and the denylist.
+    let mut cache = TokenCache::new(8);
+    v.verify_cached(&token, &keys, NOW, &mut cache).unwrap();
+    let deny = Denylist::from_json(r#"{"sub":["alice"]}"#).unwrap();
+    let e = v
+        .with_denylist(&deny)
+        .verify_cached(&token, &keys, NOW, &mut cache)
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_JWT_REVOKED");
+    // ...and the policy.
+    let strict = Policy::builder()
+        .algorithms([Algorithm::ES256])
+        .audience("billing")
+        .build()
+        .unwrap();
+    let e = Verifier::new(&strict)
+        .verify_cached(&token, &keys, NOW, &mut cache)
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_JWT_CLAIM_VALIDATION_FAILED");
+}
+
+#[test]
+fn cache_entries_die_with_the_key_set_or_the_token() {
+    let p = policy();
+    let calls = Cell::new(0);
+    let v = Verifier::new(&p).with_backend(Counting(&calls));
+    let mut cache = TokenCache::new(8);
+    let token = mint(Algorithm::ES256, claims());
+    v.verify_cached(&token, &public_jwks(), NOW, &mut cache)
+        .unwrap();
+    // Rotated key set (EC key only): a new version, so the signature is checked again.
+    let rotated = JwkSet::from_value(&json!({"keys": [ec_jwk()]})).unwrap();
+    assert_ne!(rotated.version(), public_jwks().version());
+    v.verify_cached(&token, &rotated, NOW, &mut cache).unwrap();
+    assert_eq!(calls.get(), 2);
+    // At exp the entry is gone, even within the skew window where the token still verifies.
+    assert!(cache
+        .get(token.as_bytes(), rotated.version(), NOW + 300)
+        .is_none());
+}
+
+#[test]
+fn cache_stores_no_failures_and_stays_bounded() {
+    let p = policy();
+    let keys = hs_jwks();
+    let mut cache = TokenCache::new(3);
+    let mut bad = mint(Algorithm::HS256, claims());
+    bad.push('A');
+    assert!(Verifier::new(&p)
+        .verify_cached(&bad, &keys, NOW, &mut cache)
+        .is_err());
+    assert!(cache.is_empty());
+    for i in 0..10 {
+        let mut c = claims();
+        c["exp"] = json!(NOW + 100 + i);
+        Verifier::new(&p)
+            .verify_cached(&mint(Algorithm::HS256, c), &keys, NOW, &mut cache)
+            .unwrap();
+        assert!(cache.len() <= 3);
+    }
+    // The soonest-expiring entries were evicted; the last three remain.
+    let mut c = claims();
+    c["exp"] = json!(NOW + 109);
+    assert!(cache
+        .get(mint(Algorithm::HS256, c).as_bytes(), keys.version(), NOW)
+        .is_some());
+    let mut c = claims();
+    c["exp"] = json!(NOW + 100);
+    assert!(cache
+        .get(mint(Algorithm::HS256, c).as_bytes(), keys.version(), NOW)
+        .is_none());
+}
+
+#[test]
+fn authorization_failures_are_distinct_from_authentication() {
+    let v = verify(&mint(Algorithm::HS256, claims())).unwrap();
+    let req = |j: serde_json::Value| Requirement::from_value(j).unwrap();
+    assert!(req(json!({"scopes_all": ["orders:read"]}))
+        .check(v.claims())
+        .is_ok());
+    let e = req(json!({"scopes_all": ["orders:read", "orders:delete"]}))
+        .check(v.claims())
+        .unwrap_err();
+    assert!(e.is_authorization_failure());
+    assert_eq!(
+        e,
+        Error::InsufficientScope {
+            required: "orders:read orders:delete".into()
+        }
+    );
+    assert!(req(json!({"scopes_any": ["admin", "orders:write"]}))
+        .check(v.claims())
+        .is_ok());
+    assert!(
+        req(json!({"claims": [{"claim": "realm_access.roles", "contains": "ops"}]}))
+            .check(v.claims())
+            .is_ok()
+    );
+    assert!(req(json!({"claims": [{"claim": "sub", "equals": "alice"}, {"claim": "iss", "prefix": "https://"}]}))
+        .check(v.claims())
+        .is_ok());
+    let e = req(json!({"claims": [{"claim": "realm_access.roles", "contains": "admin"}]}))
+        .check(v.claims())
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_JWT_CLAIM_FORBIDDEN");
+    // "contains" on a string is word membership, never a substring.
+    assert!(
+        req(json!({"claims": [{"claim": "scope", "contains": "orders"}]}))
+            .check(v.claims())
+            .is_err()
+    );
+    assert!(Requirement::from_value(
+        json!({"claims": [{"claim": "a", "equals": 1, "prefix": "x"}]})
+    )
+    .is_err());
+    assert!(Requirement::from_value(json!({"scopes": ["x"]})).is_err());
+    assert!(!Error::SignatureInvalid.is_authorization_failure());
+}
+
+#[test]
+fn certificate_bound_tokens_need_the_matching_certificate() {
+    let der = b"not really DER, but any bytes hash";
+    let thumb = tokengate::certificate_thumbprint(der);
+    let mut c = claims();
+    c["cnf"] = json!({"x5t#S256": tokengate::base64url_encode(&thumb)});
+    let v = verify(&mint(Algorithm::HS256, c)).unwrap();
+    assert!(check_certificate_binding(v.claims(), Some(&thumb)).is_ok());
+    assert_eq!(
+        check_certificate_binding(v.claims(), Some(&[0u8; 32])).unwrap_err(),
+        Error::CertificateMismatch
+    );
+    assert_eq!(
+        check_certificate_binding(v.claims(), None).unwrap_err(),
+        Error::CertificateMismatch
+    );
+    let unbound = verify(&mint(Algorithm::HS256, claims())).unwrap();
+    assert!(check_certificate_binding(unbound.claims(), None).is_ok());
+}
+
+#[test]
+fn errors_never_echo_the_token() {
+    let token = mint(Algorithm::HS256, claims());
+    let segments: Vec<&str> = token.split('.').collect();
+    let mut broken = Vec::new();
+    broken.push(format!("{}.{}.{}x", segments[0], segments[1], segments[2]));
+    broken.push(format!("{}.{}", segments[0], segments[1]));
+    broken.push(token.replace("eyJ", "eyK"));
+    let mut c = claims();
+    c["iss"] = json!("https://evil.example/secret-value");
+    broken.push(mint(Algorithm::HS256, c));
+    for t in &broken {
+        let e = verify(t).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        for s in &segments {
+            assert!(!shown.contains(s), "error shows a token segment: {shown}");
+        }
+        assert!(
+            !shown.contains("secret-value"),
+            "error shows a claim value: {shown}"
+        );
+    }
+}
+
+#[test]
+fn size_limit_applies_before_decoding() {
+    let p = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_token_bytes(100)
+        .build()
+        .unwrap();
+    let e = Verifier::new(&p)
+        .verify(&mint(Algorithm::HS256, claims()), &hs_jwks(), NOW)
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_JWT_TOO_LARGE");
+}
