@@ -163,6 +163,16 @@ impl JwkSet {
         self.version
     }
 
+    /// Every algorithm some key in the set supports, in [`Algorithm::ALL`] order: a key's own
+    /// `alg` when it names one, else every algorithm of its type. Hosts that have no
+    /// configured allowlist (the CLI without `--alg`) use this, so the keys still decide.
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .filter(|a| self.keys.iter().any(|k| k.supports(*a)))
+            .collect()
+    }
+
     /// Whether some key has this `kid`.
     pub fn contains_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|k| k.kid() == Some(kid))
@@ -348,6 +358,14 @@ mod tests {
             set.select(Algorithm::HS256, None),
             Err(Error::MultipleMatchingKeys)
         ));
+    }
+
+    #[test]
+    fn algorithms_follow_the_keys() {
+        let set = JwkSet::from_json(&format!(r#"{{"keys":[{EC}]}}"#)).unwrap();
+        assert_eq!(set.algorithms(), [Algorithm::ES256]);
+        let set = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
+        assert_eq!(set.algorithms(), [Algorithm::HS256]);
     }
 
     #[test]
