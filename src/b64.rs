@@ -19,6 +19,12 @@ pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
     STRICT.decode(input).ok()
 }
 
+/// Decodes strict base64url into `out`, returning the decoded length; `None` for anything
+/// non-canonical or when `out` is too small. Lets hot paths decode onto the stack.
+pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    STRICT.decode_slice(input, out).ok()
+}
+
 /// Encodes as base64url without padding.
 pub fn encode(input: &[u8]) -> alloc::string::String {
     STRICT.encode(input)
@@ -50,6 +56,15 @@ mod tests {
     fn rejects_impossible_length() {
         assert!(decode(b"Z").is_none());
         assert!(decode(b"Zm9vY").is_none());
+    }
+
+    #[test]
+    fn slice_decoding_agrees_and_refuses_short_buffers() {
+        let mut buf = [0u8; 8];
+        assert_eq!(decode_to_slice(b"Zm9vYmFy", &mut buf), Some(6));
+        assert_eq!(&buf[..6], b"foobar");
+        assert_eq!(decode_to_slice(b"Zm9vYmFy", &mut buf[..5]), None);
+        assert_eq!(decode_to_slice(b"Zm9", &mut buf), None);
     }
 
     #[test]

@@ -40,12 +40,13 @@ pub(crate) fn split<'a>(token: &'a [u8], limits: &Limits) -> Result<Segments<'a>
     }
     let mut dots = [0usize; 2];
     let mut count = 0usize;
-    for (i, &b) in token.iter().enumerate() {
-        if b == b'.' {
-            if count < 2 {
-                dots[count] = i;
-            }
-            count += 1;
+    for i in memchr::memchr_iter(b'.', token) {
+        if count < 2 {
+            dots[count] = i;
+        }
+        count += 1;
+        if count > 4 {
+            break;
         }
     }
     match count {

@@ -2,6 +2,7 @@
 //! `crit` enforced; `jwk`, `jku`, `x5u`, `x5c` accepted as members but never used to choose a
 //! key (RFC 8725 section 3.10): keys come only from the caller's key set.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -43,32 +44,41 @@ fn malformed(reason: &'static str) -> Error {
 
 /// Decodes and parses the base64url header segment.
 pub(crate) fn parse(segment: &[u8], limits: &Limits) -> Result<Header, Error> {
+    // Headers are small: decode onto the stack when the segment fits (the default limit
+    // does), on the heap otherwise.
+    let mut stack = [0u8; Limits::DEFAULT.max_header_bytes / 4 * 3 + 3];
+    if segment.len() <= Limits::DEFAULT.max_header_bytes {
+        let n =
+            b64::decode_to_slice(segment, &mut stack).ok_or(malformed("not strict base64url"))?;
+        return parse_json(&stack[..n], limits);
+    }
     let bytes = b64::decode(segment).ok_or(malformed("not strict base64url"))?;
     parse_json(&bytes, limits)
 }
 
 /// Parses header JSON (already decoded).
 pub(crate) fn parse_json(bytes: &[u8], limits: &Limits) -> Result<Header, Error> {
+    let text = core::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"))?;
     let ctx = Ctx::new(limits.max_json_depth, limits.max_members);
-    let raw = json::parse_with(&ctx, bytes, RawSeed { ctx: &ctx }).map_err(|f| match f {
+    let raw = json::parse_str_with(&ctx, text, RawSeed { ctx: &ctx }).map_err(|f| match f {
         ParseFailure::Syntax { .. } => malformed("not a JSON object"),
         ParseFailure::Problem(p) => malformed(p.as_str()),
     })?;
     raw.check()
 }
 
-/// The header as read, before the semantic checks.
-struct Raw {
-    alg: Option<String>,
-    kid: Option<String>,
-    typ: Option<String>,
-    cty: Option<String>,
+/// The header as read, before the semantic checks; strings borrowed from the input.
+struct Raw<'de> {
+    alg: Option<Cow<'de, str>>,
+    kid: Option<Cow<'de, str>>,
+    typ: Option<Cow<'de, str>>,
+    cty: Option<Cow<'de, str>>,
     crit: Option<Vec<String>>,
     b64: Option<bool>,
-    names: Vec<String>,
+    names: Names<'de>,
 }
 
-impl Raw {
+impl Raw<'_> {
     fn check(self) -> Result<Header, Error> {
         if let Some(crit) = &self.crit {
             // RFC 7515 4.1.11: non-empty, no registered names, each one present.
@@ -79,7 +89,7 @@ impl Raw {
                 if REGISTERED.contains(&name.as_str()) {
                     return Err(malformed("\"crit\" lists a registered header parameter"));
                 }
-                if !self.names.iter().any(|n| n == name) {
+                if !self.names.contains(name) {
                     return Err(malformed("\"crit\" lists a parameter that is absent"));
                 }
             }
@@ -107,9 +117,9 @@ impl Raw {
         };
         Ok(Header {
             alg,
-            kid: self.kid,
-            typ: self.typ,
-            cty: self.cty,
+            kid: self.kid.map(Cow::into_owned),
+            typ: self.typ.map(Cow::into_owned),
+            cty: self.cty.map(Cow::into_owned),
         })
     }
 }
@@ -119,18 +129,18 @@ struct RawSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for RawSeed<'_> {
-    type Value = Raw;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+    type Value = Raw<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Raw<'de>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for RawSeed<'_> {
-    type Value = Raw;
+    type Value = Raw<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JOSE header object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
         let ctx = self.ctx;
         let mut raw = Raw {
             alg: None,
@@ -139,7 +149,7 @@ impl<'de> Visitor<'de> for RawSeed<'_> {
             cty: None,
             crit: None,
             b64: None,
-            names: Vec::new(),
+            names: Names::new(),
         };
         let mut names = Names::new();
         let skip = Skip { ctx, depth: 2 };
@@ -160,7 +170,7 @@ impl<'de> Visitor<'de> for RawSeed<'_> {
                 _ => map.next_value_seed(skip)?,
             }
         }
-        raw.names = names.into_owned();
+        raw.names = names;
         Ok(raw)
     }
 }
@@ -169,7 +179,7 @@ fn string<'de, A: MapAccess<'de>>(
     ctx: &Ctx,
     map: &mut A,
     reason: &'static str,
-) -> Result<String, A::Error> {
+) -> Result<Cow<'de, str>, A::Error> {
     match map.next_value_seed(AnyScalar { ctx, depth: 2 })? {
         Scalar::Str(s) => Ok(s),
         _ => Err(ctx.fail(Problem::Field(reason))),
@@ -178,8 +188,8 @@ fn string<'de, A: MapAccess<'de>>(
 
 /// A JSON value reduced to what typed fields need: strings and booleans kept, numbers kept
 /// as `f64`, anything else validated (duplicates, depth) and reported as `Other`.
-pub(crate) enum Scalar {
-    Str(String),
+pub(crate) enum Scalar<'de> {
+    Str(Cow<'de, str>),
     Num(f64),
     Bool(bool),
     Null,
@@ -193,39 +203,42 @@ pub(crate) struct AnyScalar<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for AnyScalar<'_> {
-    type Value = Scalar;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+    type Value = Scalar<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for AnyScalar<'_> {
-    type Value = Scalar;
+    type Value = Scalar<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Num(v as f64))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Num(v as f64))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Num(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar::Str(String::from(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-        Ok(Scalar::Str(v))
+    fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(String::from(v))))
     }
-    fn visit_unit<E>(self) -> Result<Scalar, E> {
+    fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
         Skip {
             ctx: self.ctx,
             depth: self.depth,
@@ -233,7 +246,7 @@ impl<'de> Visitor<'de> for AnyScalar<'_> {
         .visit_seq(seq)?;
         Ok(Scalar::Other)
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
         Skip {
             ctx: self.ctx,
             depth: self.depth,
@@ -267,7 +280,7 @@ impl<'de> Visitor<'de> for StringList<'_> {
             depth: 3,
         })? {
             match v {
-                Scalar::Str(s) => out.push(s),
+                Scalar::Str(s) => out.push(s.into_owned()),
                 _ => return Err(self.ctx.fail(Problem::Field("\"crit\" must list strings"))),
             }
             if out.len() > self.ctx.max_members {

@@ -77,18 +77,43 @@ impl Ctx {
     }
 }
 
-/// The member names seen in one object, for duplicate detection: a short list scanned
-/// linearly (the common case, a dozen claims), switching to a tree past 16 names so a large
-/// object costs O(n log n), not O(n^2).
+/// The member names seen in one object, for duplicate detection: while short (the common
+/// case, a dozen claims) a list of `(hash, name)` scanned by hash, so almost every comparison
+/// is one integer compare; past 32 names a tree, so a large object costs O(n log n).
 pub(crate) struct Names<'de> {
-    list: Vec<Cow<'de, str>>,
+    list: Vec<(u64, Cow<'de, str>)>,
+    /// One bit per seen hash modulo 64: a name whose bit is clear is new without a scan.
+    seen: u64,
     tree: Option<BTreeSet<Cow<'de, str>>>,
+}
+
+/// A constant-time prefilter hash of a name (its length and first and last eight bytes).
+/// Names are compared in full whenever hashes are equal, so collisions cost time, never
+/// correctness; a per-byte hash (FNV) measured ~3x slower here.
+fn quick_hash(s: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let b = s.as_bytes();
+    let k = b.len().min(8);
+    let mut head = [0u8; 8];
+    let mut tail = [0u8; 8];
+    head[..k].copy_from_slice(&b[..k]);
+    tail[..k].copy_from_slice(&b[b.len() - k..]);
+    let h = u64::from_le_bytes(head)
+        ^ u64::from_le_bytes(tail).rotate_left(29)
+        ^ (b.len() as u64).wrapping_mul(K);
+    h.wrapping_mul(K)
 }
 
 impl<'de> Names<'de> {
     pub(crate) fn new() -> Self {
+        Names::with_capacity(0)
+    }
+
+    /// Room for `n` names without reallocating (the top-level claims object).
+    pub(crate) fn with_capacity(n: usize) -> Self {
         Names {
-            list: Vec::new(),
+            list: Vec::with_capacity(n),
+            seen: 0,
             tree: None,
         }
     }
@@ -98,12 +123,20 @@ impl<'de> Names<'de> {
         if let Some(tree) = &mut self.tree {
             return tree.insert(name);
         }
-        if self.list.iter().any(|n| *n == name) {
+        let h = quick_hash(&name);
+        let bit = 1u64 << (h >> 58);
+        if self.seen & bit != 0 && self.list.iter().any(|(hh, n)| *hh == h && *n == name) {
             return false;
         }
-        self.list.push(name);
-        if self.list.len() > 16 {
-            self.tree = Some(core::mem::take(&mut self.list).into_iter().collect());
+        self.seen |= bit;
+        self.list.push((h, name));
+        if self.list.len() > 32 {
+            self.tree = Some(
+                core::mem::take(&mut self.list)
+                    .into_iter()
+                    .map(|(_, n)| n)
+                    .collect(),
+            );
         }
         true
     }
@@ -113,11 +146,22 @@ impl<'de> Names<'de> {
         self.tree.as_ref().map_or(self.list.len(), BTreeSet::len)
     }
 
-    /// All names, owned.
-    pub(crate) fn into_owned(self) -> Vec<String> {
+    /// Whether `name` is present.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        match &self.tree {
+            Some(tree) => tree.contains(name),
+            None => {
+                let h = quick_hash(name);
+                self.list.iter().any(|(hh, n)| *hh == h && n == name)
+            }
+        }
+    }
+
+    /// All names (in input order while short, sorted once the tree took over).
+    pub(crate) fn into_inner(self) -> Vec<Cow<'de, str>> {
         match self.tree {
-            Some(tree) => tree.into_iter().map(Cow::into_owned).collect(),
-            None => self.list.into_iter().map(Cow::into_owned).collect(),
+            Some(tree) => tree.into_iter().collect(),
+            None => self.list.into_iter().map(|(_, n)| n).collect(),
         }
     }
 }
@@ -335,6 +379,24 @@ where
     S: DeserializeSeed<'de>,
 {
     let mut de = serde_json::Deserializer::from_slice(input);
+    let v = seed
+        .deserialize(&mut de)
+        .map_err(|e| ParseFailure::from_serde(ctx, &e))?;
+    de.end().map_err(|e| ParseFailure::from_serde(ctx, &e))?;
+    Ok(v)
+}
+
+/// [`parse_with`] over text already known to be UTF-8 (serde_json then skips its own
+/// validation of strings, and hands out borrowed slices of `input`).
+pub(crate) fn parse_str_with<'de, S>(
+    ctx: &Ctx,
+    input: &'de str,
+    seed: S,
+) -> Result<S::Value, ParseFailure>
+where
+    S: DeserializeSeed<'de>,
+{
+    let mut de = serde_json::Deserializer::from_str(input);
     let v = seed
         .deserialize(&mut de)
         .map_err(|e| ParseFailure::from_serde(ctx, &e))?;

@@ -85,7 +85,8 @@ impl Drop for HmacKeys {
 /// The prepared form of a key, as the default RustCrypto backend uses it.
 #[derive(Clone)]
 pub(crate) enum Prepared {
-    Hmac(HmacKeys),
+    // Boxed: three keyed hash states are ~800 bytes, the other variants a fraction of that.
+    Hmac(alloc::boxed::Box<HmacKeys>),
     Rsa {
         key: rsa::PublicKey,
         n: Vec<u8>,
@@ -470,7 +471,7 @@ fn hmac_keys(jwk: &Map<String, Value>, alg: Option<Algorithm>) -> Result<Prepare
         },
         secret,
     };
-    Ok(Prepared::Hmac(keys))
+    Ok(Prepared::Hmac(alloc::boxed::Box::new(keys)))
 }
 
 #[cfg(test)]

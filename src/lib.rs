@@ -59,7 +59,7 @@ pub use b64::encode as base64url_encode;
 pub use backend::{BadSignature, RustCrypto, SignatureBackend};
 pub use binding::{certificate_thumbprint, check_certificate_binding};
 pub use cache::TokenCache;
-pub use claims::{lookup_path, Claims, MAX_NUMERIC_DATE};
+pub use claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
 pub use denylist::Denylist;
 pub use error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
 pub use header::Header;

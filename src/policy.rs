@@ -335,10 +335,10 @@ impl Policy {
             }
         }
         if !self.audiences.is_empty() {
-            let aud = claims
+            let mut aud = claims
                 .audiences()
                 .ok_or(claim_error(Claim::Aud, ClaimReason::Missing))?;
-            if !aud.iter().any(|a| self.audiences.contains(a)) {
+            if !aud.any(|a| self.audiences.iter().any(|x| x == a)) {
                 return Err(claim_error(Claim::Aud, ClaimReason::CheckFailed));
             }
         }
@@ -362,12 +362,9 @@ impl Policy {
             }
         }
         match exp {
-            Some(exp) => {
-                // RFC 7519 4.1.4: not accepted "on or after" exp.
-                if now >= exp.saturating_add(skew) {
-                    return Err(Error::Expired);
-                }
-            }
+            // RFC 7519 4.1.4: not accepted "on or after" exp.
+            Some(exp) if now >= exp.saturating_add(skew) => return Err(Error::Expired),
+            Some(_) => {}
             None if self.require_expiration || self.max_lifetime.is_some() => {
                 return Err(claim_error(Claim::Exp, ClaimReason::Missing))
             }

@@ -34,6 +34,8 @@ pub struct VerifiedJws {
 pub struct Verified {
     header: Header,
     claims: Claims,
+    /// The verifying key's `kid` when the header named none (with a header `kid`, the key's
+    /// is the same and is not copied).
     key_id: Option<String>,
 }
 
@@ -48,7 +50,7 @@ impl Verified {
     }
     /// The `kid` of the key that verified the token, if the key had one.
     pub fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
+        self.header.kid.as_deref().or(self.key_id.as_deref())
     }
 }
 
@@ -108,6 +110,7 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     /// The payload is returned as bytes and not interpreted.
     pub fn verify_jws(&self, token: &str, keys: &JwkSet) -> Result<VerifiedJws, Error> {
         let (header, payload, key_id) = self.check_signature(token.as_bytes(), keys)?;
+        let key_id = key_id.or_else(|| header.kid.clone());
         Ok(VerifiedJws {
             header,
             payload,
@@ -169,19 +172,28 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
             return Err(Error::AlgorithmNotAllowed);
         }
         let candidates = keys.select(header.alg, header.kid.as_deref())?;
-        let signature = b64::decode(segments.signature).ok_or(Error::MalformedJws {
-            part: Part::Signature,
-            reason: "not strict base64url",
-        })?;
+        // The largest signature is RSA-8192's 1024 bytes: decode onto the stack.
+        let mut signature = [0u8; crate::jwk::RSA_MAX_BITS / 8];
+        let len = b64::decode_to_slice(segments.signature, &mut signature).ok_or(
+            // Either not strict base64url, or longer than any signature: both malformed.
+            Error::MalformedJws {
+                part: Part::Signature,
+                reason: "not strict base64url, or longer than any signature",
+            },
+        )?;
+        let signature = &signature[..len];
         let key = candidates
             .iter()
             .find(|k| {
                 self.backend
-                    .verify(header.alg, k, segments.signing_input, &signature)
+                    .verify(header.alg, k, segments.signing_input, signature)
                     .is_ok()
             })
             .ok_or(Error::SignatureInvalid)?;
-        let key_id = key.kid().map(String::from);
+        let key_id = match header.kid {
+            Some(_) => None,
+            None => key.kid().map(String::from),
+        };
         let payload = b64::decode(segments.payload).ok_or(Error::MalformedJws {
             part: Part::Payload,
             reason: "not strict base64url",

@@ -12,6 +12,8 @@
 //! a usage or configuration error. Prefer `-` (standard input) to passing the token as an
 //! argument, where other users of the machine can see it in the process list.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod args;
 mod batch;
 mod check;

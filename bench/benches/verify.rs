@@ -1,0 +1,241 @@
+//! tokengate against `jsonwebtoken` (aws-lc-rs backend) on the same tokens, in the same run:
+//! HS256, RS256, PS256, ES256, EdDSA with a ~500-byte realistic access-token payload, plus
+//! tokengate's cache-hit path.
+//!
+//! Run: `cargo bench -p tokengate-bench` (or `bench/run.sh`, which also prints the ratio
+//! table for BENCHMARKS.md). Keys are generated with `openssl` at start.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use jsonwebtoken::{jwk::Jwk as JwtJwk, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tokengate::{Algorithm, JwkSet, Policy, TokenCache, Verifier};
+
+const ISS: &str = "https://login.example.com/realms/production";
+const AUD: &str = "orders-api";
+
+/// A realistic access token (Keycloak-like), ~500 bytes of JSON.
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: u64,
+    iat: u64,
+    nbf: u64,
+    jti: String,
+    azp: String,
+    scope: String,
+    sid: String,
+    email: String,
+    email_verified: bool,
+    name: String,
+    preferred_username: String,
+    realm_access: RealmAccess,
+    groups: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RealmAccess {
+    roles: Vec<String>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn claims() -> Claims {
+    let now = now();
+    Claims {
+        iss: ISS.into(),
+        sub: "f3c2a7d1-6b8e-4c1f-9a2d-5e7b8c9d0a1b".into(),
+        aud: AUD.into(),
+        exp: now + 3600,
+        iat: now,
+        nbf: now,
+        jti: "0b9f6c2e-3d4a-4e5b-8c7d-1f2a3b4c5d6e".into(),
+        azp: "storefront-web".into(),
+        scope: "openid profile email orders:read orders:write".into(),
+        sid: "7a8b9c0d-1e2f-3a4b-5c6d-7e8f9a0b1c2d".into(),
+        email: "alice.liddell@example.com".into(),
+        email_verified: true,
+        name: "Alice Liddell".into(),
+        preferred_username: "alice".into(),
+        realm_access: RealmAccess {
+            roles: vec![
+                "default-roles-production".into(),
+                "offline_access".into(),
+                "customer".into(),
+            ],
+        },
+        groups: vec!["/customers/eu".into(), "/beta-testers".into()],
+    }
+}
+
+fn openssl(args: &[&str]) {
+    let ok = Command::new("openssl")
+        .args(args)
+        .status()
+        .expect("openssl")
+        .success();
+    assert!(ok, "openssl {args:?} failed");
+}
+
+struct Case {
+    name: &'static str,
+    alg: Algorithm,
+    token: String,
+    ours: JwkSet,
+    theirs: DecodingKey,
+    theirs_alg: jsonwebtoken::Algorithm,
+}
+
+fn case(
+    name: &'static str,
+    alg: Algorithm,
+    theirs_alg: jsonwebtoken::Algorithm,
+    enc: EncodingKey,
+) -> Case {
+    let mut header = Header::new(theirs_alg);
+    header.kid = Some("bench".into());
+    let token = jsonwebtoken::encode(&header, &claims(), &enc).unwrap();
+    let mut jwk = JwtJwk::from_encoding_key(&enc, theirs_alg).unwrap();
+    jwk.common.key_id = Some("bench".into());
+    let theirs = DecodingKey::from_jwk(&jwk).unwrap();
+    let ours = JwkSet::from_value(&serde_json::json!({ "keys": [jwk] })).unwrap();
+    Case {
+        name,
+        alg,
+        token,
+        ours,
+        theirs,
+        theirs_alg,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let dir = std::env::temp_dir().join(format!("tokengate-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &path("rsa.pem"),
+    ]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        &path("ec.pem"),
+    ]);
+    openssl(&["genpkey", "-algorithm", "ED25519", "-out", &path("ed.pem")]);
+    let read = |f: &str| std::fs::read(Path::new(&path(f))).unwrap();
+    let rsa = || EncodingKey::from_rsa_pem(&read("rsa.pem")).unwrap();
+    use jsonwebtoken::Algorithm as J;
+    vec![
+        case(
+            "HS256",
+            Algorithm::HS256,
+            J::HS256,
+            EncodingKey::from_secret(&[0x5a; 32]),
+        ),
+        case("RS256", Algorithm::RS256, J::RS256, rsa()),
+        case("PS256", Algorithm::PS256, J::PS256, rsa()),
+        case(
+            "ES256",
+            Algorithm::ES256,
+            J::ES256,
+            EncodingKey::from_ec_pem(&read("ec.pem")).unwrap(),
+        ),
+        case(
+            "EdDSA",
+            Algorithm::EdDSA,
+            J::EdDSA,
+            EncodingKey::from_ed_pem(&read("ed.pem")).unwrap(),
+        ),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let cases = cases();
+    for case in &cases {
+        let policy = Policy::builder()
+            .algorithms([case.alg])
+            .issuer(ISS)
+            .audience(AUD)
+            .build()
+            .unwrap();
+        let mut validation = Validation::new(case.theirs_alg);
+        validation.set_issuer(&[ISS]);
+        validation.set_audience(&[AUD]);
+        let at = now() as i64;
+        // Both must accept the token, or the comparison means nothing.
+        Verifier::new(&policy)
+            .verify(&case.token, &case.ours, at)
+            .unwrap();
+        jsonwebtoken::decode::<Claims>(&case.token, &case.theirs, &validation).unwrap();
+        println!("{}: token {} bytes", case.name, case.token.len());
+
+        let mut group = c.benchmark_group(case.name);
+        group.bench_function("tokengate", |b| {
+            b.iter(|| {
+                Verifier::new(&policy)
+                    .verify(std::hint::black_box(&case.token), &case.ours, at)
+                    .unwrap()
+            })
+        });
+        group.bench_function("jsonwebtoken", |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<Claims>(
+                    std::hint::black_box(&case.token),
+                    &case.theirs,
+                    &validation,
+                )
+                .unwrap()
+            })
+        });
+        if case.name == "RS256" {
+            let mut cache = TokenCache::new(1024);
+            Verifier::new(&policy)
+                .verify_cached(&case.token, &case.ours, at, &mut cache)
+                .unwrap();
+            group.bench_function("tokengate_cache_hit", |b| {
+                b.iter(|| {
+                    Verifier::new(&policy)
+                        .verify_cached(
+                            std::hint::black_box(&case.token),
+                            &case.ours,
+                            at,
+                            &mut cache,
+                        )
+                        .unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);
