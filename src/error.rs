@@ -299,7 +299,29 @@ impl fmt::Display for Error {
             Error::SignatureInvalid => f.write_str("signature verification failed"),
             Error::Expired => f.write_str("\"exp\" claim timestamp check failed"),
             Error::ClaimInvalid { claim, reason } => {
-                write!(f, "\"{}\" claim {}", claim.name(), reason.as_str())
+                let name = claim.name();
+                match reason {
+                    ClaimReason::Missing => write!(f, "missing required \"{name}\" claim"),
+                    ClaimReason::Invalid => {
+                        write!(f, "\"{name}\" claim has an invalid type or value")
+                    }
+                    ClaimReason::CheckFailed => write!(f, "unexpected \"{name}\" claim value"),
+                    ClaimReason::NotYetValid => {
+                        write!(f, "\"{name}\" claim timestamp check failed (not yet valid)")
+                    }
+                    ClaimReason::IssuedInFuture => {
+                        write!(f, "\"{name}\" claim timestamp is in the future")
+                    }
+                    ClaimReason::TooOld => {
+                        write!(
+                            f,
+                            "\"{name}\" claim timestamp check failed (too far in the past)"
+                        )
+                    }
+                    ClaimReason::LifetimeTooLong => {
+                        f.write_str("token lifetime (exp - iat) exceeds the policy's maximum")
+                    }
+                }
             }
             Error::Revoked { reason } => f.write_str(match reason {
                 RevocationReason::Jti => "token revoked (jti)",

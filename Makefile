@@ -1,0 +1,54 @@
+# tokengate: the two commands the README promises, and their parts.
+#   make demo   the main job on an embedded default (the CLI on a freshly minted demo token)
+#   make test   everything CI runs: formatting, lints (host, wasm32), no_std builds, tests,
+#               conformance counts, benchmark build, fuzz smoke
+# Every target installs what it needs (rustup targets, cargo-fuzz) itself.
+
+SHELL := /bin/bash
+FUZZ_SECONDS ?= 10
+CARGO ?= cargo
+
+.PHONY: test demo setup fmt-check clippy nostd unit conformance bench-build fuzz-smoke bench clean
+
+test: setup fmt-check clippy nostd unit conformance bench-build fuzz-smoke
+	@scripts/summary.sh
+
+demo:
+	@scripts/demo.sh
+
+setup:
+	@scripts/setup.sh
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy: setup
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown -- -D warnings
+
+# The core must build without std for a browser/proxy-wasm target and for a bare target.
+nostd: setup
+	$(CARGO) build -p tokengate --no-default-features --target wasm32-unknown-unknown
+	$(CARGO) build -p tokengate --no-default-features --target x86_64-unknown-none
+
+unit:
+	@scripts/unit.sh
+
+# Per-file counts of the conformance drivers (they fail on zero cases).
+conformance:
+	@set -o pipefail; $(CARGO) test -p tokengate --test conformance -- --nocapture --test-threads=1 2>&1 | grep -E '^conformance |^  policy|test result'
+
+
+bench-build:
+	$(CARGO) bench -p tokengate-bench --no-run
+
+fuzz-smoke:
+	@scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
+
+# Not part of `make test`: timings are not tests. Writes the tables for BENCHMARKS.md.
+bench:
+	$(CARGO) bench -p tokengate-bench --bench ratios
+	$(CARGO) bench -p tokengate-bench --bench verify
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,114 @@
+//! Same-run ratios, tokengate time / jsonwebtoken time, per algorithm, as a Markdown table.
+//!
+//! Sequential benchmarks drift on a shared machine (the same binary varied by a third between
+//! runs here), so this harness interleaves: each round times a short batch of one library,
+//! then the other, swapping the order every round, and the medians of the per-round times
+//! are compared. Bounded: about 3 seconds per algorithm.
+//!
+//! Run: `cargo bench -p tokengate-bench --bench ratios`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use tokengate::{TokenCache, Verifier};
+use tokengate_bench::{cases, now, Claims};
+
+fn per_op(batch: u32, f: &mut dyn FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..batch {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(batch)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Interleaved medians of two functions, in ns per call.
+fn compare(a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (f64, f64) {
+    // Size batches to ~2 ms so timer resolution is irrelevant.
+    let probe = per_op(20, a).max(1.0);
+    let batch = ((2_000_000.0 / probe) as u32).clamp(5, 50_000);
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut round = 0u32;
+    while Instant::now() < deadline || round < 20 {
+        if round % 2 == 0 {
+            ta.push(per_op(batch, a));
+            tb.push(per_op(batch, b));
+        } else {
+            tb.push(per_op(batch, b));
+            ta.push(per_op(batch, a));
+        }
+        round += 1;
+        if round >= 400 {
+            break;
+        }
+    }
+    (median(&mut ta), median(&mut tb))
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing useful.
+    let at = now() as i64;
+    println!("| alg | tokengate us | jsonwebtoken (aws-lc-rs) us | ratio tokengate/jsonwebtoken |");
+    println!("|---|---:|---:|---:|");
+    for case in cases() {
+        let (policy, validation) = case.checks();
+        let v = Verifier::new(&policy);
+        v.verify(&case.token, &case.ours, at).unwrap();
+        jsonwebtoken::decode::<Claims>(&case.token, &case.theirs, &validation).unwrap();
+        let (ours, theirs) = compare(
+            &mut || {
+                black_box(v.verify(black_box(&case.token), &case.ours, at).unwrap());
+            },
+            &mut || {
+                black_box(
+                    jsonwebtoken::decode::<Claims>(
+                        black_box(&case.token),
+                        &case.theirs,
+                        &validation,
+                    )
+                    .unwrap(),
+                );
+            },
+        );
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2} |",
+            case.name,
+            ours / 1000.0,
+            theirs / 1000.0,
+            ours / theirs
+        );
+        if case.name == "RS256" {
+            let mut cache = TokenCache::new(1024);
+            let (hit, _) = compare(
+                &mut || {
+                    black_box(
+                        v.verify_cached(black_box(&case.token), &case.ours, at, &mut cache)
+                            .unwrap(),
+                    );
+                },
+                &mut || {
+                    black_box(
+                        jsonwebtoken::decode::<Claims>(
+                            black_box(&case.token),
+                            &case.theirs,
+                            &validation,
+                        )
+                        .unwrap(),
+                    );
+                },
+            );
+            println!(
+                "| RS256 cache hit | {:.3} | {:.2} | {:.3} |",
+                hit / 1000.0,
+                theirs / 1000.0,
+                hit / theirs
+            );
+        }
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need on a fresh machine: the extra rustup targets.
+set -euo pipefail
+have() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }
+for t in wasm32-unknown-unknown x86_64-unknown-none; do
+  have "$t" || rustup target add "$t"
+done
+for c in clippy rustfmt; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+[ -d "$(dirname "$0")/../../shared/vectors" ] || {
+  echo "setup: ../shared/vectors not found next to the project (the conformance tests read it)" >&2
+  exit 1
+}
