@@ -28,6 +28,26 @@ pub trait SignatureBackend {
     ) -> Result<(), BadSignature>;
 }
 
+/// A keyed HMAC state (cloned, so the prepared key is reused) over `message`, compared in
+/// constant time with `tag`. `None`: the key may not be used with this hash.
+fn mac_ok<M: Mac + Clone>(keyed: Option<&M>, message: &[u8], tag: &[u8]) -> bool {
+    keyed.is_some_and(|m| {
+        let mut m = m.clone();
+        m.update(message);
+        m.verify_slice(tag).is_ok()
+    })
+}
+
+/// RSASSA-PKCS1-v1_5 with the `DigestInfo` prefix of `D` (a missing NULL is refused).
+fn pkcs1_ok<D: Digest + sha2::digest::const_oid::AssociatedOid>(
+    key: &rsa::PublicKey,
+    message: &[u8],
+    sig: &[u8],
+) -> bool {
+    key.verify(rsa::Pkcs1v15Sign::new::<D>(), &D::digest(message), sig)
+        .is_ok()
+}
+
 /// The pure-Rust RustCrypto primitives: `hmac`/`sha2`, `rsa` (PKCS#1 v1.5 and PSS with salt
 /// length = hash length), `p256`/`p384`/`p521` (raw `r || s`, both in `[1, n-1]`), and
 /// `ed25519-dalek` (strict verification: canonical `S`, no small-order `R` or key).
@@ -43,39 +63,18 @@ impl SignatureBackend for RustCrypto {
         signature: &[u8],
     ) -> Result<(), BadSignature> {
         let ok = match (&key.prepared, alg) {
-            (Prepared::Hmac(h), Algorithm::HS256) => h.hs256.clone().is_some_and(|mut m| {
-                m.update(message);
-                m.verify_slice(signature).is_ok()
-            }),
-            (Prepared::Hmac(h), Algorithm::HS384) => h.hs384.clone().is_some_and(|mut m| {
-                m.update(message);
-                m.verify_slice(signature).is_ok()
-            }),
-            (Prepared::Hmac(h), Algorithm::HS512) => h.hs512.clone().is_some_and(|mut m| {
-                m.update(message);
-                m.verify_slice(signature).is_ok()
-            }),
-            (Prepared::Rsa { key, .. }, Algorithm::RS256) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    &Sha256::digest(message),
-                    signature,
-                )
-                .is_ok(),
-            (Prepared::Rsa { key, .. }, Algorithm::RS384) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha384>(),
-                    &Sha384::digest(message),
-                    signature,
-                )
-                .is_ok(),
-            (Prepared::Rsa { key, .. }, Algorithm::RS512) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha512>(),
-                    &Sha512::digest(message),
-                    signature,
-                )
-                .is_ok(),
+            (Prepared::Hmac(h), Algorithm::HS256) => mac_ok(h.hs256.as_ref(), message, signature),
+            (Prepared::Hmac(h), Algorithm::HS384) => mac_ok(h.hs384.as_ref(), message, signature),
+            (Prepared::Hmac(h), Algorithm::HS512) => mac_ok(h.hs512.as_ref(), message, signature),
+            (Prepared::Rsa { key, .. }, Algorithm::RS256) => {
+                pkcs1_ok::<Sha256>(key, message, signature)
+            }
+            (Prepared::Rsa { key, .. }, Algorithm::RS384) => {
+                pkcs1_ok::<Sha384>(key, message, signature)
+            }
+            (Prepared::Rsa { key, .. }, Algorithm::RS512) => {
+                pkcs1_ok::<Sha512>(key, message, signature)
+            }
             (Prepared::Rsa { key, .. }, Algorithm::PS256) => {
                 key.pss_verify::<Sha256>(message, signature).is_ok()
             }

@@ -94,11 +94,18 @@ impl<'a> Iterator for Strings<'a> {
 #[derive(Clone, PartialEq)]
 pub struct Claims {
     json: String,
+    r: Registered,
+}
+
+/// The member names and registered claims, as spans of the JSON text.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Registered {
     names: Vec<Text>,
     iss: Option<Text>,
     sub: Option<Text>,
     jti: Option<Text>,
     aud: Option<StrClaim>,
+    /// `scope`, or `scp` when `scope` is absent.
     scope: Option<StrClaim>,
     exp: Option<i64>,
     nbf: Option<i64>,
@@ -110,8 +117,8 @@ impl fmt::Debug for Claims {
         // Claim values can be personal data; Debug shows only the member names and times.
         f.debug_struct("Claims")
             .field("members", &self.names().collect::<Vec<_>>())
-            .field("exp", &self.exp)
-            .field("iat", &self.iat)
+            .field("exp", &self.r.exp)
+            .field("iat", &self.r.iat)
             .finish_non_exhaustive()
     }
 }
@@ -135,36 +142,36 @@ impl Claims {
 
     /// `iss`
     pub fn issuer(&self) -> Option<&str> {
-        self.text(&self.iss)
+        self.text(&self.r.iss)
     }
     /// `sub`
     pub fn subject(&self) -> Option<&str> {
-        self.text(&self.sub)
+        self.text(&self.r.sub)
     }
     /// `jti`
     pub fn jwt_id(&self) -> Option<&str> {
-        self.text(&self.jti)
+        self.text(&self.r.jti)
     }
     /// `aud` as a list (a single string is one element); `None` if absent.
     pub fn audiences(&self) -> Option<Strings<'_>> {
-        self.aud.as_ref().map(|a| self.strings(a, false))
+        self.r.aud.as_ref().map(|a| self.strings(a, false))
     }
     /// `exp`, seconds since the epoch (fractions truncated).
     pub fn expiration(&self) -> Option<i64> {
-        self.exp
+        self.r.exp
     }
     /// `nbf`, seconds since the epoch (fractions truncated).
     pub fn not_before(&self) -> Option<i64> {
-        self.nbf
+        self.r.nbf
     }
     /// `iat`, seconds since the epoch (fractions truncated).
     pub fn issued_at(&self) -> Option<i64> {
-        self.iat
+        self.r.iat
     }
     /// The granted scopes: `scope` (RFC 8693/9068, a space-delimited string, or an array) or,
     /// when absent, `scp` (an array or string, as Azure AD and Okta send it).
     pub fn scopes(&self) -> Strings<'_> {
-        match &self.scope {
+        match &self.r.scope {
             Some(s) => self.strings(s, true),
             None => Strings {
                 base: &self.json,
@@ -182,7 +189,7 @@ impl Claims {
     }
     /// Top-level member names.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.names.iter().map(|t| t.get(&self.json))
+        self.r.names.iter().map(|t| t.get(&self.json))
     }
     /// The claims set as JSON text, exactly as signed (already checked strictly).
     pub fn json(&self) -> &str {
@@ -245,32 +252,19 @@ pub(crate) fn parse(payload: Vec<u8>, limits: &Limits) -> Result<Claims, Error> 
             ParseFailure::Problem(p) => p.as_str(),
         },
     })?;
-    Ok(Claims {
-        names: raw.names,
-        iss: raw.iss,
-        sub: raw.sub,
-        jti: raw.jti,
-        aud: raw.aud,
-        scope: raw.scope.or(raw.scp),
-        exp: raw.exp,
-        nbf: raw.nbf,
-        iat: raw.iat,
-        json,
-    })
+    let mut r = raw.registered;
+    if r.scope.is_none() {
+        r.scope = raw.scp;
+    }
+    Ok(Claims { json, r })
 }
 
+/// What the parser produces: the registered claims, with `scp` kept apart until `scope` is
+/// known to be absent.
 #[derive(Default)]
 struct Raw {
-    names: Vec<Text>,
-    iss: Option<Text>,
-    sub: Option<Text>,
-    jti: Option<Text>,
-    aud: Option<StrClaim>,
-    scope: Option<StrClaim>,
+    registered: Registered,
     scp: Option<StrClaim>,
-    exp: Option<i64>,
-    nbf: Option<i64>,
-    iat: Option<i64>,
 }
 
 struct ClaimsSeed<'c> {
@@ -334,7 +328,8 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         f.write_str("a JWT claims object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-        let mut r = Raw::default();
+        let mut raw = Raw::default();
+        let r = &mut raw.registered;
         let mut names = Names::with_capacity(24);
         let skip = Skip {
             ctx: self.ctx,
@@ -350,7 +345,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "nbf" => r.nbf = Some(self.date(&mut map, Claim::Nbf)?),
                 "iat" => r.iat = Some(self.date(&mut map, Claim::Iat)?),
                 "scope" => r.scope = Some(self.strings(&mut map, Claim::Scope)?),
-                "scp" => r.scp = Some(self.strings(&mut map, Claim::Scope)?),
+                "scp" => raw.scp = Some(self.strings(&mut map, Claim::Scope)?),
                 _ => map.next_value_seed(skip)?,
             }
         }
@@ -359,7 +354,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             .into_iter()
             .map(|n| Text::new(self.base, n))
             .collect();
-        Ok(r)
+        Ok(raw)
     }
 }
 

@@ -96,28 +96,18 @@ pub struct Denylist {
 }
 
 fn add(map: &mut BTreeMap<String, Vec<Scope>>, entry: ValueEntry) -> Result<(), ConfigError> {
-    let (value, scope) = match entry {
-        ValueEntry::Bare(v) => (
-            v,
-            Scope {
-                iss: None,
-                expires_at: None,
-            },
-        ),
-        ValueEntry::Full(f) => (
-            f.value,
-            Scope {
-                iss: f.iss,
-                expires_at: f.expires_at,
-            },
-        ),
+    let (value, iss, expires_at) = match entry {
+        ValueEntry::Bare(v) => (v, None, None),
+        ValueEntry::Full(f) => (f.value, f.iss, f.expires_at),
     };
     if value.is_empty() {
         return Err(ConfigError::Denylist {
             reason: "an entry has an empty value",
         });
     }
-    map.entry(value).or_default().push(scope);
+    map.entry(value)
+        .or_default()
+        .push(Scope { iss, expires_at });
     Ok(())
 }
 

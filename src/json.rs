@@ -370,15 +370,15 @@ impl ParseFailure {
 }
 
 /// Runs a seed over a whole document (trailing characters other than whitespace rejected).
-pub(crate) fn parse_with<'de, S>(
+fn run<'de, R, S>(
     ctx: &Ctx,
-    input: &'de [u8],
+    mut de: serde_json::Deserializer<R>,
     seed: S,
 ) -> Result<S::Value, ParseFailure>
 where
+    R: serde_json::de::Read<'de>,
     S: DeserializeSeed<'de>,
 {
-    let mut de = serde_json::Deserializer::from_slice(input);
     let v = seed
         .deserialize(&mut de)
         .map_err(|e| ParseFailure::from_serde(ctx, &e))?;
@@ -386,22 +386,23 @@ where
     Ok(v)
 }
 
-/// [`parse_with`] over text already known to be UTF-8 (serde_json then skips its own
-/// validation of strings, and hands out borrowed slices of `input`).
-pub(crate) fn parse_str_with<'de, S>(
+/// [`run`] over bytes (serde_json validates the UTF-8 of strings).
+pub(crate) fn parse_with<'de, S: DeserializeSeed<'de>>(
+    ctx: &Ctx,
+    input: &'de [u8],
+    seed: S,
+) -> Result<S::Value, ParseFailure> {
+    run(ctx, serde_json::Deserializer::from_slice(input), seed)
+}
+
+/// [`run`] over text already known to be UTF-8 (serde_json then skips its own validation of
+/// strings, and hands out borrowed slices of `input`).
+pub(crate) fn parse_str_with<'de, S: DeserializeSeed<'de>>(
     ctx: &Ctx,
     input: &'de str,
     seed: S,
-) -> Result<S::Value, ParseFailure>
-where
-    S: DeserializeSeed<'de>,
-{
-    let mut de = serde_json::Deserializer::from_str(input);
-    let v = seed
-        .deserialize(&mut de)
-        .map_err(|e| ParseFailure::from_serde(ctx, &e))?;
-    de.end().map_err(|e| ParseFailure::from_serde(ctx, &e))?;
-    Ok(v)
+) -> Result<S::Value, ParseFailure> {
+    run(ctx, serde_json::Deserializer::from_str(input), seed)
 }
 
 /// Parses a whole document into a [`Value`] with strict checks.
