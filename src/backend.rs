@@ -28,6 +28,21 @@ pub trait SignatureBackend {
     ) -> Result<(), BadSignature>;
 }
 
+/// An asynchronous [`SignatureBackend`]: for hosts whose primitives return promises (WebCrypto's
+/// `crypto.subtle.verify`). Used by [`crate::Verifier::verify_async`], which keeps parsing, key
+/// selection and every policy rule in this crate; only the signature check is delegated.
+pub trait AsyncSignatureBackend {
+    /// Verifies `signature` over `message` (the JWS signing input). Same contract as
+    /// [`SignatureBackend::verify`].
+    fn verify(
+        &self,
+        alg: Algorithm,
+        key: &Jwk,
+        message: &[u8],
+        signature: &[u8],
+    ) -> impl core::future::Future<Output = Result<(), BadSignature>>;
+}
+
 /// A keyed HMAC state (cloned, so the prepared key is reused) over `message`, compared in
 /// constant time with `tag`. `None`: the key may not be used with this hash.
 fn mac_ok<M: Mac + Clone>(keyed: Option<&M>, message: &[u8], tag: &[u8]) -> bool {

@@ -29,6 +29,7 @@ pub struct JwkSet {
 }
 
 /// The keys a token may be checked against, in order.
+#[derive(Clone, Copy)]
 pub(crate) struct Candidates<'a> {
     keys: [Option<&'a Jwk>; MAX_KIDLESS_CANDIDATES],
 }

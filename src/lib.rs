@@ -56,7 +56,7 @@ mod verify;
 pub use alg::{Algorithm, Curve, KeyFamily};
 pub use authz::{ClaimCondition, Condition, Requirement};
 pub use b64::encode as base64url_encode;
-pub use backend::{BadSignature, RustCrypto, SignatureBackend};
+pub use backend::{AsyncSignatureBackend, BadSignature, RustCrypto, SignatureBackend};
 pub use binding::{certificate_thumbprint, check_certificate_binding};
 pub use cache::TokenCache;
 pub use claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};

@@ -7,14 +7,15 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::b64;
-use crate::backend::{RustCrypto, SignatureBackend};
+use crate::backend::{AsyncSignatureBackend, RustCrypto, SignatureBackend};
 use crate::cache::TokenCache;
 use crate::claims::{self, Claims};
 use crate::compact;
 use crate::denylist::Denylist;
 use crate::error::{Error, Part};
 use crate::header::{self, Header};
-use crate::jwks::JwkSet;
+use crate::jwk::Jwk;
+use crate::jwks::{Candidates, JwkSet};
 use crate::limits::Limits;
 use crate::policy::Policy;
 
@@ -121,15 +122,8 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     /// Verifies a JWT at `now` (seconds since the epoch): everything [`Verifier::verify_jws`]
     /// does, then the claims set, the policy and the denylist.
     pub fn verify(&self, token: &str, keys: &JwkSet, now: i64) -> Result<Verified, Error> {
-        let (header, payload, key_id) = self.check_signature(token.as_bytes(), keys)?;
-        let claims = claims::parse(payload, self.policy.limits())?;
-        let verified = Verified {
-            header,
-            claims,
-            key_id,
-        };
-        self.check_verified(&verified, now)?;
-        Ok(verified)
+        let signed = self.check_signature(token.as_bytes(), keys)?;
+        self.finish(signed, now)
     }
 
     /// [`Verifier::verify`] through a cache of verified tokens. A hit skips the signature
@@ -151,6 +145,17 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         Ok(verified)
     }
 
+    /// After the signature: the claims parsed, then checked.
+    fn finish(&self, (header, payload, key_id): Signed, now: i64) -> Result<Verified, Error> {
+        let verified = Verified {
+            header,
+            claims: claims::parse(payload, self.policy.limits())?,
+            key_id,
+        };
+        self.check_verified(&verified, now)?;
+        Ok(verified)
+    }
+
     fn check_verified(&self, verified: &Verified, now: i64) -> Result<(), Error> {
         self.policy
             .check_claims(&verified.header, &verified.claims, now)?;
@@ -160,45 +165,112 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         Ok(())
     }
 
-    fn check_signature(
-        &self,
-        token: &[u8],
-        keys: &JwkSet,
-    ) -> Result<(Header, Vec<u8>, Option<String>), Error> {
-        let limits = self.policy.limits();
-        let segments = compact::split(token, limits)?;
-        let header = header::parse(segments.header, limits)?;
-        if !self.policy.allows(header.alg) {
-            return Err(Error::AlgorithmNotAllowed);
-        }
-        let candidates = keys.select(header.alg, header.kid.as_deref())?;
-        // The largest signature is RSA-8192's 1024 bytes: decode onto the stack.
-        let mut signature = [0u8; crate::jwk::RSA_MAX_BITS / 8];
-        let len = b64::decode_to_slice(segments.signature, &mut signature).ok_or(
-            // Either not strict base64url, or longer than any signature: both malformed.
-            Error::MalformedJws {
-                part: Part::Signature,
-                reason: "not strict base64url, or longer than any signature",
-            },
-        )?;
-        let signature = &signature[..len];
-        let key = candidates
+    fn check_signature(&self, token: &[u8], keys: &JwkSet) -> Result<Signed, Error> {
+        let mut buf = SignatureBuf::new();
+        let p = prepare(self.policy, token, keys, &mut buf)?;
+        let key = p
+            .candidates
             .iter()
             .find(|k| {
                 self.backend
-                    .verify(header.alg, k, segments.signing_input, signature)
+                    .verify(p.header.alg, k, p.segments.signing_input, p.signature)
                     .is_ok()
             })
             .ok_or(Error::SignatureInvalid)?;
-        let key_id = match header.kid {
+        p.signed_by(key)
+    }
+
+    /// [`Verifier::verify`] with an asynchronous signature backend (WebCrypto in the npm
+    /// package). Every step but the signature check itself is the same code as the synchronous
+    /// path; this verifier's own backend is not used.
+    pub async fn verify_async<A: AsyncSignatureBackend>(
+        &self,
+        backend: &A,
+        token: &str,
+        keys: &JwkSet,
+        now: i64,
+    ) -> Result<Verified, Error> {
+        let signed = {
+            let mut buf = SignatureBuf::new();
+            let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
+            let mut verified_by = None;
+            for key in p.candidates.iter() {
+                let ok = backend
+                    .verify(p.header.alg, key, p.segments.signing_input, p.signature)
+                    .await;
+                if ok.is_ok() {
+                    verified_by = Some(key);
+                    break;
+                }
+            }
+            p.signed_by(verified_by.ok_or(Error::SignatureInvalid)?)?
+        };
+        self.finish(signed, now)
+    }
+}
+
+/// A token whose signature verified: its header, decoded payload, and the verifying key's
+/// `kid` when the header named none.
+type Signed = (Header, Vec<u8>, Option<String>);
+
+/// Room for the largest signature, RSA-8192's 1024 bytes, decoded onto the stack.
+struct SignatureBuf([u8; crate::jwk::RSA_MAX_BITS / 8]);
+
+impl SignatureBuf {
+    fn new() -> Self {
+        SignatureBuf([0u8; crate::jwk::RSA_MAX_BITS / 8])
+    }
+}
+
+/// Everything before the signature check: the token split and sized, its header parsed, its
+/// algorithm allowed, its candidate keys selected and its signature decoded.
+struct Prepared<'t, 'k> {
+    segments: compact::Segments<'t>,
+    header: Header,
+    candidates: Candidates<'k>,
+    signature: &'t [u8],
+}
+
+fn prepare<'t, 'k>(
+    policy: &Policy,
+    token: &'t [u8],
+    keys: &'k JwkSet,
+    buf: &'t mut SignatureBuf,
+) -> Result<Prepared<'t, 'k>, Error> {
+    let limits = policy.limits();
+    let segments = compact::split(token, limits)?;
+    let header = header::parse(segments.header, limits)?;
+    if !policy.allows(header.alg) {
+        return Err(Error::AlgorithmNotAllowed);
+    }
+    let candidates = keys.select(header.alg, header.kid.as_deref())?;
+    let len = b64::decode_to_slice(segments.signature, &mut buf.0).ok_or(
+        // Either not strict base64url, or longer than any signature: both malformed.
+        Error::MalformedJws {
+            part: Part::Signature,
+            reason: "not strict base64url, or longer than any signature",
+        },
+    )?;
+    Ok(Prepared {
+        segments,
+        header,
+        candidates,
+        signature: &buf.0[..len],
+    })
+}
+
+impl Prepared<'_, '_> {
+    /// After `key` verified the signature: the payload, decoded.
+    fn signed_by(self, key: &Jwk) -> Result<Signed, Error> {
+        let key_id = match self.header.kid {
             Some(_) => None,
             None => key.kid().map(String::from),
         };
-        let payload = b64::decode(segments.payload).ok_or(Error::MalformedJws {
+        let payload = b64::decode(self.segments.payload).ok_or(Error::MalformedJws {
             part: Part::Payload,
             reason: "not strict base64url",
         })?;
-        Ok((header, payload, key_id))
+        Ok((self.header, payload, key_id))
     }
 }
 

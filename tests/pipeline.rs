@@ -522,3 +522,85 @@ fn size_limit_applies_before_decoding() {
         .unwrap_err();
     assert_eq!(e.code(), "ERR_JWT_TOO_LARGE");
 }
+
+/// Runs a future that never waits (the test backend answers at once) to completion.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// An asynchronous backend (as WebCrypto would be) that counts calls and defers to RustCrypto.
+struct AsyncCounting<'a>(&'a Cell<usize>);
+
+impl tokengate::AsyncSignatureBackend for AsyncCounting<'_> {
+    async fn verify(
+        &self,
+        alg: Algorithm,
+        key: &Jwk,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), BadSignature> {
+        self.0.set(self.0.get() + 1);
+        RustCrypto.verify(alg, key, msg, sig)
+    }
+}
+
+#[test]
+fn the_async_path_applies_the_same_rules() {
+    let p = policy();
+    let calls = Cell::new(0);
+    let backend = AsyncCounting(&calls);
+    let keys = public_jwks();
+    let v = block_on(Verifier::new(&p).verify_async(
+        &backend,
+        &mint(Algorithm::ES256, claims()),
+        &keys,
+        NOW,
+    ))
+    .unwrap();
+    assert_eq!(v.claims().subject(), Some("alice"));
+    assert_eq!(calls.get(), 1);
+    // Claims, policy and denylist are enforced after an async signature check too.
+    let mut c = claims();
+    c["aud"] = json!("billing");
+    let e =
+        block_on(Verifier::new(&p).verify_async(&backend, &mint(Algorithm::ES256, c), &keys, NOW))
+            .unwrap_err();
+    assert_eq!(e, claim_err(Claim::Aud, ClaimReason::CheckFailed));
+    let deny = Denylist::from_json(r#"{"jti":["id-1"]}"#).unwrap();
+    let e = block_on(Verifier::new(&p).with_denylist(&deny).verify_async(
+        &backend,
+        &mint(Algorithm::EdDSA, claims()),
+        &keys,
+        NOW,
+    ))
+    .unwrap_err();
+    assert_eq!(e.code(), "ERR_JWT_REVOKED");
+    // A bad signature fails, and the allowlist is checked before the backend is asked.
+    let mut bad = mint(Algorithm::ES256, claims());
+    bad.replace_range(bad.len() - 4.., "AAAA");
+    let before = calls.get();
+    assert_eq!(
+        block_on(Verifier::new(&p).verify_async(&backend, &bad, &keys, NOW)).unwrap_err(),
+        Error::SignatureInvalid
+    );
+    assert_eq!(calls.get(), before + 1);
+    let only_hs = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .build()
+        .unwrap();
+    let e = block_on(Verifier::new(&only_hs).verify_async(
+        &backend,
+        &mint(Algorithm::ES256, claims()),
+        &keys,
+        NOW,
+    ))
+    .unwrap_err();
+    assert_eq!(e, Error::AlgorithmNotAllowed);
+    assert_eq!(calls.get(), before + 1);
+}
