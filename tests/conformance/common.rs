@@ -93,8 +93,9 @@ impl Tally {
     }
 
     pub fn finish(self) {
+        // Leading newline: libtest may have left "test name ... " on the current line.
         println!(
-            "conformance {}: ran {}, passed {}, policy-dependent {}",
+            "\nconformance {}: ran {}, passed {}, policy-dependent {}",
             self.file,
             self.ran,
             self.passed,
