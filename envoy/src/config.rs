@@ -182,7 +182,7 @@ pub struct Provider {
     pub forward: bool,
     pub forward_payload_header: Option<String>,
     pub claim_to_headers: Vec<ClaimHeader>,
-    pub local_jwks: Option<JwkSet>,
+    pub local_jwks: Option<std::rc::Rc<JwkSet>>,
     pub remote_jwks: Option<RemoteJwks>,
 }
 
@@ -326,7 +326,7 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         forward: p.forward,
         forward_payload_header: p.forward_payload_header.map(|h| h.to_ascii_lowercase()),
         claim_to_headers,
-        local_jwks,
+        local_jwks: local_jwks.map(std::rc::Rc::new),
         remote_jwks: p.remote_jwks,
     })
 }

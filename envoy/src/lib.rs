@@ -8,6 +8,7 @@
 mod config;
 mod extract;
 mod filter;
+mod jwks_sync;
 mod metrics;
 mod respond;
 mod root;

@@ -1,6 +1,6 @@
-//! The root context: configuration, and remote JWKS fetched over an Envoy cluster and
-//! refreshed on a timer, with an unknown-`kid` refetch under a cooldown. A failed or garbage
-//! fetch keeps the last good keys (up to `max_stale_seconds`).
+//! The root context: configuration, and remote JWKS fetched over an Envoy cluster, refreshed on
+//! a timer, with an unknown-`kid` refetch under a cooldown, one fetch per Envoy (see
+//! `jwks_sync`). A failed or garbage fetch keeps the last good keys (up to `max_stale_seconds`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,6 +13,7 @@ use tokengate::JwkSet;
 
 use crate::config::Config;
 use crate::filter::Filter;
+use crate::jwks_sync;
 use crate::state::Shared;
 
 /// Retry delay after a failed fetch, in seconds.
@@ -31,7 +32,9 @@ impl Root {
             .unwrap_or(0)
     }
 
-    fn fetch_due(&mut self) {
+    /// Per remote key set: adopt what another root published, then claim and start a fetch
+    /// if one is due.
+    fn sync_remote(&mut self) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
@@ -41,14 +44,24 @@ impl Root {
             let Some(remote) = s.config.providers[i].remote_jwks.clone() else {
                 continue;
             };
-            let state = &s.remote[i];
-            if state.in_flight.is_some() {
+            let key = jwks_sync::key(&remote);
+            let Some((record, cas)) = jwks_sync::read_or_create(&key) else {
+                continue;
+            };
+            adopt(&mut s, i, &record);
+            if s.remote[i].in_flight.is_some() {
                 continue;
             }
-            let kid_refetch = state.refetch_requested
-                && now >= state.last_kid_refetch + remote.unknown_kid_cooldown_seconds;
-            if now < state.next_fetch && !kid_refetch {
+            let Some((claimed, kid_refetch)) =
+                jwks_sync::due(&record, &remote, now, s.remote[i].refetch_requested)
+            else {
                 continue;
+            };
+            if jwks_sync::write(&key, &claimed, Some(cas)).is_err() {
+                continue; // another root claimed it first
+            }
+            if kid_refetch {
+                s.remote[i].refetch_requested = false;
             }
             let headers = vec![
                 (":method", "GET"),
@@ -57,23 +70,18 @@ impl Root {
                 (":scheme", "http"),
                 ("accept", "application/json"),
             ];
-            let call = self.dispatch_http_call(
+            match self.dispatch_http_call(
                 &remote.cluster,
                 headers,
                 None,
                 vec![],
                 Duration::from_millis(remote.timeout_ms),
-            );
-            let state = &mut s.remote[i];
-            if kid_refetch {
-                state.refetch_requested = false;
-                state.last_kid_refetch = now;
-            }
-            match call {
-                Ok(token) => state.in_flight = Some(token),
+            ) {
+                Ok(token) => s.remote[i].in_flight = Some(token),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
-                    state.next_fetch = now + RETRY_SECONDS;
+                    let retry = jwks_sync::after_fetch(&claimed, &remote, now, None, RETRY_SECONDS);
+                    let _ = jwks_sync::write(&key, &retry, None);
                     s.metrics.inc("jwks_fetch_failed");
                     error!(
                         "tokengate: JWKS fetch for provider {:?} could not start: {e:?}",
@@ -82,6 +90,35 @@ impl Root {
                 }
             }
         }
+    }
+}
+
+/// Takes over the published key set when its text changed since this root last parsed it.
+fn adopt(s: &mut Shared, i: usize, record: &jwks_sync::Record) {
+    let (Some(text), Some(ok_at)) = (&record.jwks, record.ok_at) else {
+        return;
+    };
+    if let Some((keys, seen, _)) = &s.remote[i].keys {
+        if seen == text {
+            s.remote[i].keys = Some((Rc::clone(keys), text.clone(), ok_at));
+            return;
+        }
+    }
+    match JwkSet::from_json(text) {
+        Ok(keys) => {
+            info!(
+                "tokengate: provider {:?} keys updated: kids {:?}, {} skipped as unsupported",
+                s.config.providers[i].name,
+                keys.kids(),
+                keys.skipped()
+            );
+            s.remote[i].keys = Some((Rc::new(keys), text.clone(), ok_at));
+        }
+        // Only documents that parsed are published, so this means a different build.
+        Err(e) => warn!(
+            "tokengate: published JWKS for provider {:?} unusable: {e}",
+            s.config.providers[i].name
+        ),
     }
 }
 
@@ -105,37 +142,40 @@ impl Context for Root {
         };
         s.remote[i].in_flight = None;
         let name = s.config.providers[i].name.clone();
-        let refresh = s.config.providers[i]
-            .remote_jwks
-            .as_ref()
-            .map_or(300, |r| r.refresh_seconds);
-        let parsed = match (status.as_deref(), body) {
-            (Some("200"), Some(body)) => JwkSet::from_slice(&body).map_err(|e| e.to_string()),
+        let Some(remote) = s.config.providers[i].remote_jwks.clone() else {
+            return;
+        };
+        // Only a document that parses as a usable key set is published.
+        let fetched = match (status.as_deref(), body) {
+            (Some("200"), Some(body)) => match JwkSet::from_slice(&body) {
+                Ok(_) => String::from_utf8(body).map_err(|_| "not UTF-8".to_string()),
+                Err(e) => Err(e.to_string()),
+            },
             (status, _) => Err(format!("status {}", status.unwrap_or("none"))),
         };
-        match parsed {
-            Ok(keys) => {
-                let changed = s.remote[i]
-                    .keys
-                    .as_ref()
-                    .is_none_or(|(k, _)| k.version() != keys.version());
-                if changed {
-                    info!(
-                        "tokengate: provider {name:?} keys updated: kids {:?}, {} skipped as unsupported",
-                        keys.kids(),
-                        keys.skipped()
-                    );
-                }
-                s.remote[i].keys = Some((Rc::new(keys), now));
-                s.remote[i].next_fetch = now + refresh;
-                s.metrics.inc("jwks_fetch_ok");
-            }
+        match &fetched {
+            Ok(_) => s.metrics.inc("jwks_fetch_ok"),
             Err(e) => {
-                s.remote[i].next_fetch = now + RETRY_SECONDS.min(refresh);
                 s.metrics.inc("jwks_fetch_failed");
                 warn!("tokengate: JWKS fetch for provider {name:?} failed ({e}); keeping the last good keys");
             }
         }
+        let fetched = fetched.ok();
+        let key = jwks_sync::key(&remote);
+        // Publish; retry a few times if another root touched the record meanwhile.
+        for _ in 0..4 {
+            let (record, cas) = match jwks_sync::read(&key) {
+                Some((r, c)) => (r, Some(c)),
+                None => (jwks_sync::Record::default(), None),
+            };
+            let updated =
+                jwks_sync::after_fetch(&record, &remote, now, fetched.clone(), RETRY_SECONDS);
+            if jwks_sync::write(&key, &updated, cas).is_ok() {
+                adopt(&mut s, i, &updated);
+                return;
+            }
+        }
+        warn!("tokengate: could not publish the JWKS for provider {name:?}");
     }
 }
 
@@ -169,7 +209,7 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
-        self.fetch_due();
+        self.sync_remote();
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -9,19 +9,15 @@ use tokengate::{JwkSet, TokenCache};
 use crate::config::Config;
 use crate::metrics::Metrics;
 
-/// Remote key-set bookkeeping for one provider.
+/// This root's view of one provider's remote key set (the shared record is the truth).
 #[derive(Default)]
 pub struct RemoteState {
-    /// The last good key set and when it was fetched (seconds).
-    pub keys: Option<(Rc<JwkSet>, u64)>,
-    /// When to fetch next.
-    pub next_fetch: u64,
-    /// The outstanding call, if any.
+    /// The parsed key set, the text it was parsed from, and when it was fetched.
+    pub keys: Option<(Rc<JwkSet>, String, u64)>,
+    /// The call this root has outstanding, if it won the claim.
     pub in_flight: Option<u32>,
-    /// A token named a `kid` the set does not have: refetch (outside the cooldown).
+    /// A token named a `kid` the set does not have: ask for an early fetch.
     pub refetch_requested: bool,
-    /// When the last unknown-kid refetch went out.
-    pub last_kid_refetch: u64,
 }
 
 pub struct Shared {
@@ -52,11 +48,11 @@ impl Shared {
     /// as bootstrap, else none (requests then fail closed with `ERR_JWKS_UNAVAILABLE`).
     pub fn keys(&self, i: usize, now: u64) -> Option<Rc<JwkSet>> {
         let p = &self.config.providers[i];
-        if let (Some(r), Some((keys, at))) = (&p.remote_jwks, &self.remote[i].keys) {
+        if let (Some(r), Some((keys, _, at))) = (&p.remote_jwks, &self.remote[i].keys) {
             if now <= at + r.refresh_seconds + r.max_stale_seconds {
                 return Some(Rc::clone(keys));
             }
         }
-        p.local_jwks.as_ref().map(|k| Rc::new(k.clone()))
+        p.local_jwks.clone()
     }
 }

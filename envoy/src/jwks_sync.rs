@@ -1,0 +1,155 @@
+//! One remote JWKS fetch per refresh per Envoy, not per worker.
+//!
+//! Every root context of a VM (one per worker, plus the main thread's) shares proxy-wasm shared
+//! data, which is scoped by `vm_id`. For each remote key set there is one record there: the
+//! last good JWKS text, when it was fetched, and when the next fetch is due. On each tick a
+//! root adopts a newer published key set (re-parsing only when the text changed), and when a
+//! fetch is due it tries to claim it by compare-and-swap, pushing `next_fetch` forward; the
+//! one root that wins fetches over the Envoy cluster and publishes. An unknown `kid` seen by
+//! any worker asks for an early fetch, under the shared cooldown.
+//!
+//! No bootstrap extension is needed, so this also works under Istio's `WasmPlugin`. Envoy's
+//! CAS does not guard key creation, so the empty record is created first and then claimed;
+//! two roots creating it in the same instant can still both fetch once at start-up.
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::Status;
+use serde::{Deserialize, Serialize};
+
+use crate::config::RemoteJwks;
+
+/// The shared record for one remote key set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// When the next scheduled fetch is due (seconds).
+    pub next_fetch: u64,
+    /// When the last unknown-`kid` refetch went out (the cooldown's start).
+    pub last_kid_refetch: u64,
+    /// When `jwks` was fetched.
+    pub ok_at: Option<u64>,
+    /// The last good JWKS document.
+    pub jwks: Option<String>,
+}
+
+/// The shared-data key: per key-set location, so plugins fetching the same JWKS share it.
+pub fn key(remote: &RemoteJwks) -> String {
+    format!(
+        "tokengate/jwks/{}/{}{}",
+        remote.cluster, remote.authority, remote.path
+    )
+}
+
+/// The record and its CAS token; `None` when absent or unreadable.
+pub fn read(key: &str) -> Option<(Record, u32)> {
+    match hostcalls::get_shared_data(key) {
+        Ok((Some(bytes), Some(cas))) => serde_json::from_slice(&bytes).ok().map(|r| (r, cas)),
+        _ => None,
+    }
+}
+
+/// Writes the record if nobody changed it since `cas` (`None`: unconditionally).
+pub fn write(key: &str, record: &Record, cas: Option<u32>) -> Result<(), Status> {
+    let bytes = serde_json::to_vec(record).map_err(|_| Status::InternalFailure)?;
+    hostcalls::set_shared_data(key, Some(&bytes), cas)
+}
+
+/// Reads the record, creating an empty one first if there is none.
+pub fn read_or_create(key: &str) -> Option<(Record, u32)> {
+    if let Some(found) = read(key) {
+        return Some(found);
+    }
+    write(key, &Record::default(), None).ok()?;
+    read(key)
+}
+
+/// Whether a fetch is due at `now`, and the record that claims it.
+pub fn due(
+    record: &Record,
+    remote: &RemoteJwks,
+    now: u64,
+    kid_wanted: bool,
+) -> Option<(Record, bool)> {
+    let kid_due =
+        kid_wanted && now >= record.last_kid_refetch + remote.unknown_kid_cooldown_seconds;
+    if now < record.next_fetch && !kid_due {
+        return None;
+    }
+    let mut claimed = record.clone();
+    // Nobody else fetches until this call has had its full timeout.
+    claimed.next_fetch = now + remote.timeout_ms.div_ceil(1000) + 1;
+    if kid_due {
+        claimed.last_kid_refetch = now;
+    }
+    Some((claimed, kid_due))
+}
+
+/// The record after a fetch: new keys, or the old ones with a retry scheduled.
+pub fn after_fetch(
+    record: &Record,
+    remote: &RemoteJwks,
+    now: u64,
+    fetched: Option<String>,
+    retry: u64,
+) -> Record {
+    let mut r = record.clone();
+    match fetched {
+        Some(jwks) => {
+            r.jwks = Some(jwks);
+            r.ok_at = Some(now);
+            r.next_fetch = now + remote.refresh_seconds;
+        }
+        None => r.next_fetch = now + retry.min(remote.refresh_seconds),
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote() -> RemoteJwks {
+        RemoteJwks {
+            cluster: "c".into(),
+            authority: "a".into(),
+            path: "/j".into(),
+            refresh_seconds: 300,
+            timeout_ms: 2500,
+            unknown_kid_cooldown_seconds: 30,
+            max_stale_seconds: 600,
+        }
+    }
+
+    #[test]
+    fn a_claim_pushes_the_schedule_past_the_timeout() {
+        let r = Record::default();
+        let (claimed, kid) = due(&r, &remote(), 100, false).unwrap();
+        assert!(!kid);
+        assert_eq!(claimed.next_fetch, 104);
+        assert!(due(&claimed, &remote(), 103, false).is_none());
+    }
+
+    #[test]
+    fn unknown_kid_refetch_respects_the_cooldown() {
+        let r = Record {
+            next_fetch: 1000,
+            last_kid_refetch: 90,
+            ..Record::default()
+        };
+        assert!(due(&r, &remote(), 100, true).is_none());
+        let (claimed, kid) = due(&r, &remote(), 120, true).unwrap();
+        assert!(kid);
+        assert_eq!(claimed.last_kid_refetch, 120);
+        assert!(due(&r, &remote(), 120, false).is_none());
+    }
+
+    #[test]
+    fn failures_keep_the_keys_and_retry_soon() {
+        let good = after_fetch(&Record::default(), &remote(), 10, Some("{}".into()), 5);
+        assert_eq!((good.ok_at, good.next_fetch), (Some(10), 310));
+        let failed = after_fetch(&good, &remote(), 400, None, 5);
+        assert_eq!(
+            (failed.jwks.as_deref(), failed.ok_at, failed.next_fetch),
+            (Some("{}"), Some(10), 405)
+        );
+    }
+}
