@@ -172,6 +172,9 @@ pub enum Error {
     /// No key set is available yet (adapters: remote JWKS not fetched). Fail closed.
     /// Code `ERR_JWKS_UNAVAILABLE`.
     KeysUnavailable,
+    /// A revocation denylist is configured but has not been loaded yet (adapters; fail closed
+    /// unless the host explicitly opts out). Code `ERR_DENYLIST_UNAVAILABLE`.
+    DenylistUnavailable,
     /// The signature does not verify. Code `ERR_JWS_SIGNATURE_VERIFICATION_FAILED`.
     SignatureInvalid,
     /// `exp` is in the past beyond the allowed skew. Code `ERR_JWT_EXPIRED`.
@@ -217,6 +220,7 @@ impl Error {
             Error::NoMatchingKey => "ERR_JWKS_NO_MATCHING_KEY",
             Error::MultipleMatchingKeys => "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
             Error::KeysUnavailable => "ERR_JWKS_UNAVAILABLE",
+            Error::DenylistUnavailable => "ERR_DENYLIST_UNAVAILABLE",
             Error::SignatureInvalid => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
             Error::Expired => "ERR_JWT_EXPIRED",
             Error::ClaimInvalid { .. } => "ERR_JWT_CLAIM_VALIDATION_FAILED",
@@ -238,6 +242,7 @@ impl Error {
         "ERR_JWKS_NO_MATCHING_KEY",
         "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
         "ERR_JWKS_UNAVAILABLE",
+        "ERR_DENYLIST_UNAVAILABLE",
         "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
         "ERR_JWT_EXPIRED",
         "ERR_JWT_CLAIM_VALIDATION_FAILED",
@@ -296,6 +301,7 @@ impl fmt::Display for Error {
                 f.write_str("multiple matching keys found in the JSON Web Key Set")
             }
             Error::KeysUnavailable => f.write_str("no JSON Web Key Set is available yet"),
+            Error::DenylistUnavailable => f.write_str("the revocation denylist is not loaded yet"),
             Error::SignatureInvalid => f.write_str("signature verification failed"),
             Error::Expired => f.write_str("\"exp\" claim timestamp check failed"),
             Error::ClaimInvalid { claim, reason } => {

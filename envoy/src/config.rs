@@ -69,7 +69,18 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub local_jwks: Option<Value>,
     #[serde(default)]
-    pub remote_jwks: Option<RemoteJwks>,
+    pub remote_jwks: Option<Remote>,
+    /// OIDC discovery: fetch the issuer's metadata (`/.well-known/openid-configuration` by
+    /// default) and the JWKS its `jwks_uri` names, over this cluster.
+    #[serde(default)]
+    pub discovery: Option<Remote>,
+    /// A revocation denylist (the core's JSON format), polled like the JWKS.
+    #[serde(default)]
+    pub denylist: Option<Remote>,
+    /// FAIL-OPEN: before the first denylist arrives, skip the revocation check instead of
+    /// refusing every token.
+    #[serde(default)]
+    pub denylist_fail_open_until_loaded: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,11 +111,13 @@ pub struct ClaimHeader {
     pub arrays: ArrayEncoding,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A document fetched over an Envoy cluster and refreshed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RemoteJwks {
+pub struct Remote {
     pub cluster: String,
     pub authority: String,
+    #[serde(default)]
     pub path: String,
     #[serde(default = "default_refresh")]
     pub refresh_seconds: u64,
@@ -183,7 +196,10 @@ pub struct Provider {
     pub forward_payload_header: Option<String>,
     pub claim_to_headers: Vec<ClaimHeader>,
     pub local_jwks: Option<std::rc::Rc<JwkSet>>,
-    pub remote_jwks: Option<RemoteJwks>,
+    pub remote_jwks: Option<Remote>,
+    pub discovery: Option<Remote>,
+    pub denylist: Option<Remote>,
+    pub denylist_fail_open_until_loaded: bool,
 }
 
 /// How a path is matched.
@@ -277,24 +293,48 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         }
         Some(v) => Some(JwkSet::from_value(v).map_err(|e| err(&field("local_jwks"), e))?),
     };
-    if local_jwks.is_none() && p.remote_jwks.is_none() {
+    if local_jwks.is_none() && p.remote_jwks.is_none() && p.discovery.is_none() {
         return Err(err(
             &field("local_jwks"),
-            "a provider needs local_jwks or remote_jwks",
+            "a provider needs local_jwks, remote_jwks or discovery",
         ));
     }
-    if let Some(r) = &p.remote_jwks {
-        if r.cluster.is_empty() || r.authority.is_empty() || !r.path.starts_with('/') {
+    if p.remote_jwks.is_some() && p.discovery.is_some() {
+        return Err(err(
+            &field("discovery"),
+            "use remote_jwks or discovery, not both",
+        ));
+    }
+    let mut discovery = p.discovery;
+    if let Some(d) = &mut discovery {
+        if d.path.is_empty() {
+            d.path = "/.well-known/openid-configuration".into();
+        }
+        if policy.issuers().len() != 1 {
             return Err(err(
-                &field("remote_jwks"),
-                "cluster, authority and an absolute path are required",
+                &field("discovery"),
+                "discovery needs exactly one issuer to check the metadata against",
             ));
         }
-        if r.refresh_seconds == 0 || r.timeout_ms == 0 {
-            return Err(err(
-                &field("remote_jwks"),
-                "refresh_seconds and timeout_ms must be positive",
-            ));
+    }
+    for (name, r) in [
+        ("remote_jwks", &p.remote_jwks),
+        ("discovery", &discovery),
+        ("denylist", &p.denylist),
+    ] {
+        if let Some(r) = r {
+            if r.cluster.is_empty() || r.authority.is_empty() || !r.path.starts_with('/') {
+                return Err(err(
+                    &field(name),
+                    "cluster, authority and an absolute path are required",
+                ));
+            }
+            if r.refresh_seconds == 0 || r.timeout_ms == 0 {
+                return Err(err(
+                    &field(name),
+                    "refresh_seconds and timeout_ms must be positive",
+                ));
+            }
         }
     }
     let mut from_headers = p.from_headers;
@@ -328,6 +368,9 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         claim_to_headers,
         local_jwks: local_jwks.map(std::rc::Rc::new),
         remote_jwks: p.remote_jwks,
+        discovery,
+        denylist: p.denylist,
+        denylist_fail_open_until_loaded: p.denylist_fail_open_until_loaded,
     })
 }
 

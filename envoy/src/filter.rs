@@ -177,6 +177,7 @@ impl HttpContext for Filter {
         let mut failure = Error::Missing;
         let mut success = None;
         let mut tried = "-";
+        let mut unknown_kid = None;
         for &pi in &rule.providers {
             let p = &s.config.providers[pi];
             let Some((token, at)) = self.find_token(p, &path) else {
@@ -184,17 +185,28 @@ impl HttpContext for Filter {
             };
             tried = &p.name;
             let hits = s.cache.hits();
-            let result = match keys_for(s, pi, now) {
-                None => Err(Error::KeysUnavailable),
-                Some(keys) => {
-                    let r =
-                        Verifier::new(&p.policy).verify_cached(&token, &keys, now, &mut s.cache);
-                    if r == Err(Error::NoMatchingKey) && p.remote_jwks.is_some() {
-                        s.remote[pi].refetch_requested = true;
+            let denylist = s.denylists[pi].clone();
+            let result = match (keys_for(s, pi, now), &denylist) {
+                (None, _) => Err(Error::KeysUnavailable),
+                // Fail closed until the configured denylist has loaded, unless opted out.
+                (Some(_), None) if p.denylist.is_some() && !p.denylist_fail_open_until_loaded => {
+                    Err(Error::DenylistUnavailable)
+                }
+                (Some(keys), _) => {
+                    let mut v = Verifier::new(&p.policy);
+                    if let Some(d) = &denylist {
+                        v = v.with_denylist(d);
+                    }
+                    let r = v.verify_cached(&token, &keys, now, &mut s.cache);
+                    if r == Err(Error::NoMatchingKey) {
+                        unknown_kid = Some(pi);
                     }
                     r
                 }
             };
+            if let Some(i) = unknown_kid.take() {
+                crate::state::request_refetch(&mut s.sources, i);
+            }
             s.metrics.inc(if s.cache.hits() > hits {
                 "cache_hit"
             } else {

@@ -8,8 +8,8 @@
 mod config;
 mod extract;
 mod filter;
-mod jwks_sync;
 mod metrics;
+mod remote_sync;
 mod respond;
 mod root;
 mod state;

@@ -1,6 +1,7 @@
-//! The root context: configuration, and remote JWKS fetched over an Envoy cluster, refreshed on
-//! a timer, with an unknown-`kid` refetch under a cooldown, one fetch per Envoy (see
-//! `jwks_sync`). A failed or garbage fetch keeps the last good keys (up to `max_stale_seconds`).
+//! The root context: configuration, and the remote documents (JWKS, OIDC discovery metadata,
+//! denylist) fetched over Envoy clusters and refreshed on a timer, one fetch per Envoy (see
+//! `remote_sync`), with an unknown-`kid` JWKS refetch under a cooldown. A failed or garbage
+//! fetch keeps the last good document (JWKS: up to `max_stale_seconds`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,12 +10,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
-use tokengate::JwkSet;
+use serde_json::Value;
+use tokengate::{Denylist, JwkSet};
 
-use crate::config::Config;
+use crate::config::{Config, Remote};
 use crate::filter::Filter;
-use crate::jwks_sync;
-use crate::state::Shared;
+use crate::remote_sync;
+use crate::state::{Kind, Shared};
 
 /// Retry delay after a failed fetch, in seconds.
 const RETRY_SECONDS: u64 = 5;
@@ -22,6 +24,113 @@ const RETRY_SECONDS: u64 = 5;
 #[derive(Default)]
 pub struct Root {
     shared: Option<Rc<RefCell<Shared>>>,
+}
+
+/// A remote document, parsed and checked.
+enum Parsed {
+    Jwks(JwkSet),
+    Denylist(Denylist),
+    /// Where the discovered JWKS lives.
+    Discovery(Remote),
+}
+
+/// Parses a document of `kind` for provider `i`. Discovery metadata must name the provider's
+/// issuer (OpenID Connect Discovery 1.0 section 4.3) and an http(s) `jwks_uri`, which is then
+/// fetched over the discovery cluster.
+fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String> {
+    match kind {
+        Kind::Jwks => JwkSet::from_json(text)
+            .map(Parsed::Jwks)
+            .map_err(|e| e.to_string()),
+        Kind::Denylist => Denylist::from_json(text)
+            .map(Parsed::Denylist)
+            .map_err(|e| e.to_string()),
+        Kind::Discovery => {
+            let p = &s.config.providers[i];
+            let meta: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            let issuer = meta.get("issuer").and_then(Value::as_str);
+            if issuer.is_none() || p.policy.issuers().first().map(String::as_str) != issuer {
+                return Err("metadata \"issuer\" does not equal the provider's issuer".into());
+            }
+            let uri = meta
+                .get("jwks_uri")
+                .and_then(Value::as_str)
+                .ok_or("metadata has no \"jwks_uri\"")?;
+            let rest = uri
+                .strip_prefix("https://")
+                .or_else(|| uri.strip_prefix("http://"))
+                .ok_or("\"jwks_uri\" is not an http(s) URL")?;
+            let (authority, path) = match rest.find('/') {
+                Some(at) => (&rest[..at], &rest[at..]),
+                None => (rest, "/"),
+            };
+            let d = p.discovery.clone().ok_or("no discovery configured")?;
+            Ok(Parsed::Discovery(Remote {
+                authority: authority.to_string(),
+                path: path.to_string(),
+                ..d
+            }))
+        }
+    }
+}
+
+/// Takes over a published document when its text changed since this root last parsed it.
+fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
+    let (Some(text), Some(ok_at)) = (&record.doc, record.ok_at) else {
+        return;
+    };
+    let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
+    if s.sources[si].seen.as_ref() == Some(text) {
+        if kind == Kind::Jwks {
+            if let Some((keys, _)) = s.keys[i].take() {
+                s.keys[i] = Some((keys, ok_at));
+            }
+        }
+        return;
+    }
+    let name = s.config.providers[i].name.clone();
+    match parse(s, i, kind, text) {
+        Ok(Parsed::Jwks(keys)) => {
+            info!(
+                "tokengate: provider {name:?} keys updated: kids {:?}, {} skipped as unsupported",
+                keys.kids(),
+                keys.skipped()
+            );
+            s.keys[i] = Some((Rc::new(keys), ok_at));
+        }
+        Ok(Parsed::Denylist(list)) => {
+            info!(
+                "tokengate: provider {name:?} denylist updated: {} entries",
+                list.len()
+            );
+            s.denylists[i] = Some(Rc::new(list));
+        }
+        Ok(Parsed::Discovery(jwks)) => {
+            info!(
+                "tokengate: provider {name:?} discovered jwks_uri {}{}",
+                jwks.authority, jwks.path
+            );
+            for src in s
+                .sources
+                .iter_mut()
+                .filter(|x| x.provider == i && x.kind == Kind::Jwks)
+            {
+                if src.remote.as_ref() != Some(&jwks) {
+                    src.remote = Some(jwks.clone());
+                    src.seen = None;
+                }
+            }
+        }
+        // Only documents that parsed are published, so this means another build or config.
+        Err(e) => {
+            warn!(
+                "tokengate: published {} for provider {name:?} unusable: {e}",
+                kind.name()
+            );
+            return;
+        }
+    }
+    s.sources[si].seen = Some(text.clone());
 }
 
 impl Root {
@@ -32,7 +141,7 @@ impl Root {
             .unwrap_or(0)
     }
 
-    /// Per remote key set: adopt what another root published, then claim and start a fetch
+    /// Per remote document: adopt what another root published, then claim and start a fetch
     /// if one is due.
     fn sync_remote(&mut self) {
         let Some(shared) = self.shared.clone() else {
@@ -40,28 +149,29 @@ impl Root {
         };
         let now = self.now();
         let mut s = shared.borrow_mut();
-        for i in 0..s.config.providers.len() {
-            let Some(remote) = s.config.providers[i].remote_jwks.clone() else {
+        for si in 0..s.sources.len() {
+            let Some(remote) = s.sources[si].remote.clone() else {
                 continue;
             };
-            let key = jwks_sync::key(&remote);
-            let Some((record, cas)) = jwks_sync::read_or_create(&key) else {
+            let kind = s.sources[si].kind;
+            let key = remote_sync::key(kind.name(), &remote);
+            let Some((record, cas)) = remote_sync::read_or_create(&key) else {
                 continue;
             };
-            adopt(&mut s, i, &record);
-            if s.remote[i].in_flight.is_some() {
+            adopt(&mut s, si, &record);
+            if s.sources[si].in_flight.is_some() {
                 continue;
             }
-            let Some((claimed, kid_refetch)) =
-                jwks_sync::due(&record, &remote, now, s.remote[i].refetch_requested)
+            let wanted = s.sources[si].refetch_requested;
+            let Some((claimed, kid_refetch)) = remote_sync::due(&record, &remote, now, wanted)
             else {
                 continue;
             };
-            if jwks_sync::write(&key, &claimed, Some(cas)).is_err() {
+            if remote_sync::write(&key, &claimed, Some(cas)).is_err() {
                 continue; // another root claimed it first
             }
             if kid_refetch {
-                s.remote[i].refetch_requested = false;
+                s.sources[si].refetch_requested = false;
             }
             let headers = vec![
                 (":method", "GET"),
@@ -70,55 +180,23 @@ impl Root {
                 (":scheme", "http"),
                 ("accept", "application/json"),
             ];
-            match self.dispatch_http_call(
-                &remote.cluster,
-                headers,
-                None,
-                vec![],
-                Duration::from_millis(remote.timeout_ms),
-            ) {
-                Ok(token) => s.remote[i].in_flight = Some(token),
+            let timeout = Duration::from_millis(remote.timeout_ms);
+            match self.dispatch_http_call(&remote.cluster, headers, None, vec![], timeout) {
+                Ok(token) => s.sources[si].in_flight = Some(token),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
-                    let retry = jwks_sync::after_fetch(&claimed, &remote, now, None, RETRY_SECONDS);
-                    let _ = jwks_sync::write(&key, &retry, None);
-                    s.metrics.inc("jwks_fetch_failed");
+                    let retry =
+                        remote_sync::after_fetch(&claimed, &remote, now, None, RETRY_SECONDS);
+                    let _ = remote_sync::write(&key, &retry, None);
+                    s.metrics.inc(&format!("{}_fetch_failed", kind.name()));
+                    let name = &s.config.providers[s.sources[si].provider].name;
                     error!(
-                        "tokengate: JWKS fetch for provider {:?} could not start: {e:?}",
-                        s.config.providers[i].name
+                        "tokengate: {} fetch for provider {name:?} could not start: {e:?}",
+                        kind.name()
                     );
                 }
             }
         }
-    }
-}
-
-/// Takes over the published key set when its text changed since this root last parsed it.
-fn adopt(s: &mut Shared, i: usize, record: &jwks_sync::Record) {
-    let (Some(text), Some(ok_at)) = (&record.jwks, record.ok_at) else {
-        return;
-    };
-    if let Some((keys, seen, _)) = &s.remote[i].keys {
-        if seen == text {
-            s.remote[i].keys = Some((Rc::clone(keys), text.clone(), ok_at));
-            return;
-        }
-    }
-    match JwkSet::from_json(text) {
-        Ok(keys) => {
-            info!(
-                "tokengate: provider {:?} keys updated: kids {:?}, {} skipped as unsupported",
-                s.config.providers[i].name,
-                keys.kids(),
-                keys.skipped()
-            );
-            s.remote[i].keys = Some((Rc::new(keys), text.clone(), ok_at));
-        }
-        // Only documents that parsed are published, so this means a different build.
-        Err(e) => warn!(
-            "tokengate: published JWKS for provider {:?} unusable: {e}",
-            s.config.providers[i].name
-        ),
     }
 }
 
@@ -137,45 +215,48 @@ impl Context for Root {
         let status = self.get_http_call_response_header(":status");
         let body = self.get_http_call_response_body(0, body_size);
         let mut s = shared.borrow_mut();
-        let Some(i) = s.remote.iter().position(|r| r.in_flight == Some(token)) else {
+        let Some(si) = s.sources.iter().position(|x| x.in_flight == Some(token)) else {
             return;
         };
-        s.remote[i].in_flight = None;
+        s.sources[si].in_flight = None;
+        let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
+        let Some(remote) = s.sources[si].remote.clone() else {
+            return;
+        };
         let name = s.config.providers[i].name.clone();
-        let Some(remote) = s.config.providers[i].remote_jwks.clone() else {
-            return;
-        };
-        // Only a document that parses as a usable key set is published.
+        // Only a document that parses and checks out is published.
         let fetched = match (status.as_deref(), body) {
-            (Some("200"), Some(body)) => match JwkSet::from_slice(&body) {
-                Ok(_) => String::from_utf8(body).map_err(|_| "not UTF-8".to_string()),
-                Err(e) => Err(e.to_string()),
-            },
+            (Some("200"), Some(body)) => String::from_utf8(body)
+                .map_err(|_| "not UTF-8".to_string())
+                .and_then(|text| parse(&s, i, kind, &text).map(|_| text)),
             (status, _) => Err(format!("status {}", status.unwrap_or("none"))),
         };
         match &fetched {
-            Ok(_) => s.metrics.inc("jwks_fetch_ok"),
+            Ok(_) => s.metrics.inc(&format!("{}_fetch_ok", kind.name())),
             Err(e) => {
-                s.metrics.inc("jwks_fetch_failed");
-                warn!("tokengate: JWKS fetch for provider {name:?} failed ({e}); keeping the last good keys");
+                s.metrics.inc(&format!("{}_fetch_failed", kind.name()));
+                warn!("tokengate: {} fetch for provider {name:?} failed ({e}); keeping the last good one", kind.name());
             }
         }
         let fetched = fetched.ok();
-        let key = jwks_sync::key(&remote);
+        let key = remote_sync::key(kind.name(), &remote);
         // Publish; retry a few times if another root touched the record meanwhile.
         for _ in 0..4 {
-            let (record, cas) = match jwks_sync::read(&key) {
+            let (record, cas) = match remote_sync::read(&key) {
                 Some((r, c)) => (r, Some(c)),
-                None => (jwks_sync::Record::default(), None),
+                None => (remote_sync::Record::default(), None),
             };
             let updated =
-                jwks_sync::after_fetch(&record, &remote, now, fetched.clone(), RETRY_SECONDS);
-            if jwks_sync::write(&key, &updated, cas).is_ok() {
-                adopt(&mut s, i, &updated);
+                remote_sync::after_fetch(&record, &remote, now, fetched.clone(), RETRY_SECONDS);
+            if remote_sync::write(&key, &updated, cas).is_ok() {
+                adopt(&mut s, si, &updated);
                 return;
             }
         }
-        warn!("tokengate: could not publish the JWKS for provider {name:?}");
+        warn!(
+            "tokengate: could not publish the {} for provider {name:?}",
+            kind.name()
+        );
     }
 }
 
@@ -197,11 +278,17 @@ impl RootContext for Root {
                 warn!("tokengate: a rule uses allow_missing_or_failed (FAIL-OPEN): invalid tokens pass");
             }
         }
+        for p in &config.providers {
+            if p.denylist_fail_open_until_loaded {
+                warn!("tokengate: provider {:?} skips revocation until its denylist loads (FAIL-OPEN)", p.name);
+            }
+        }
         if config.mode == crate::config::Mode::Report {
             warn!("tokengate: mode \"report\" (FAIL-OPEN): denials are logged and counted, not enforced");
         }
-        let remote = config.providers.iter().any(|p| p.remote_jwks.is_some());
-        self.shared = Some(Rc::new(RefCell::new(Shared::new(config))));
+        let shared = Shared::new(config);
+        let remote = !shared.sources.is_empty();
+        self.shared = Some(Rc::new(RefCell::new(shared)));
         if remote {
             self.set_tick_period(Duration::from_secs(1));
         }

@@ -9,6 +9,7 @@ PyJWT + cryptography. Prints one line per case and `N passed, N failed`; fails o
 Usage: e2e.py PATH/TO/tokengate_envoy.wasm
 """
 
+import base64
 import json
 import os
 import shutil
@@ -27,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 ISS = "https://idp.e2e.local"
+OIDC_ISS = "https://oidc.e2e.local"
+HS_SECRET = b"local-bootstrap-secret-32-bytes!"
 AUD = "orders-api"
 REALM = "tokengate-e2e"
 
@@ -44,6 +47,7 @@ class Keys:
         self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec = ec.generate_private_key(ec.SECP256R1())
         self.rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.oidc = ec.generate_private_key(ec.SECP256R1())
 
     @staticmethod
     def jwk(key, kid, alg):
@@ -62,22 +66,35 @@ class Keys:
 
 
 class JwksServer:
-    """Serves whatever `body`/`status` say; counts requests."""
+    """Serves documents by path (JWKS, denylist, OIDC metadata); `status` overrides the JWKS
+    path's status to simulate an outage. Counts JWKS requests."""
 
     def __init__(self, keys):
-        self.body = json.dumps(keys.jwks()).encode()
+        self.docs = {
+            "/jwks.json": json.dumps(keys.jwks()).encode(),
+            "/denylist.json": json.dumps({"jti": ["revoked-1"]}).encode(),
+            "/.well-known/openid-configuration": json.dumps(
+                {"issuer": OIDC_ISS, "jwks_uri": "http://keys.oidc.e2e.local/oidc/jwks.json"}).encode(),
+            "/oidc/jwks.json": json.dumps({"keys": [Keys.jwk(keys.oidc, "oidc-1", "ES256")]}).encode(),
+        }
         self.status = 200
         self.hits = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                outer.hits += 1
-                self.send_response(outer.status)
+                path = self.path.split("?")[0]
+                if path == "/jwks.json":
+                    outer.hits += 1
+                body = outer.docs.get(path)
+                status = outer.status if path == "/jwks.json" else 200
+                if body is None:
+                    status, body = 404, b"{}"
+                self.send_response(status)
                 self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(outer.body)))
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(outer.body)
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -85,6 +102,14 @@ class JwksServer:
         self.port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def body(self):
+        return self.docs["/jwks.json"]
+
+    @body.setter
+    def body(self, value):
+        self.docs["/jwks.json"] = value
 
 
 class Upstream:
@@ -111,7 +136,7 @@ class Upstream:
 
 
 def plugin_config(mode):
-    return {
+    config = {
         "mode": mode,
         "realm": REALM,
         "bypass_cors_preflight": True,
@@ -144,9 +169,37 @@ def plugin_config(mode):
             {"match": {"prefix": "/public"}},
             {"match": {"prefix": "/optional"}, "requires": {"provider_name": "idp", "allow_missing": True}},
             {"match": {"prefix": "/admin"}, "requires": {"provider_name": "idp"}, "scopes_all": ["orders:admin"]},
+            {"match": {"prefix": "/oidc"}, "requires": {"provider_name": "oidc"}},
+            {"match": {"prefix": "/any"}, "requires": {"requires_any": ["oidc", "idp"]}},
+            {"match": {"prefix": "/down"}, "requires": {"provider_name": "down"}},
+            {"match": {"prefix": "/nodeny"}, "requires": {"provider_name": "nodeny"}},
+            {"match": {"prefix": "/local"}, "requires": {"provider_name": "local"}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
         ],
     }
+    idp = config["providers"]["idp"]
+    idp["denylist"] = {"cluster": "jwks", "authority": "jwks.e2e.local", "path": "/denylist.json", "refresh_seconds": 4}
+    config["providers"]["oidc"] = {
+        "issuer": OIDC_ISS, "audiences": [AUD], "algorithms": ["ES256"],
+        "discovery": {"cluster": "jwks", "authority": "oidc.e2e.local", "refresh_seconds": 60},
+    }
+    # Its JWKS cluster points at a closed port: fail closed with ERR_JWKS_UNAVAILABLE.
+    config["providers"]["down"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "remote_jwks": {"cluster": "dead", "authority": "dead.e2e.local", "path": "/jwks.json", "timeout_ms": 500},
+    }
+    # Good keys, but its denylist cannot load: fail closed with ERR_DENYLIST_UNAVAILABLE.
+    config["providers"]["nodeny"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "remote_jwks": dict(idp["remote_jwks"]),
+        "denylist": {"cluster": "dead", "authority": "dead.e2e.local", "path": "/denylist.json", "timeout_ms": 500},
+    }
+    # Inline keys only (bootstrap / static secrets).
+    config["providers"]["local"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["HS256"],
+        "local_jwks": {"keys": [{"kty": "oct", "kid": "hs-1", "k": base64.urlsafe_b64encode(HS_SECRET).rstrip(b"=").decode()}]},
+    }
+    return config
 
 
 def listener(name, port, config):
@@ -193,7 +246,8 @@ def bootstrap(ports, upstream, jwks, enforce_config, report_config):
         "static_resources": {
             "listeners": [listener("enforce", ports["enforce"], enforce_config),
                           listener("report", ports["report"], report_config)],
-            "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port)],
+            "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port),
+                         cluster("dead", free_port())],
         },
     }
 
@@ -337,6 +391,24 @@ def main():
         r.check("token from query accepted and removed from the path", s == 200 and json.loads(b)["path"] == "/orders?x=1", (s, b[:200]))
         s, _, _ = request(E, "/orders", {"Origin": "https://app.local", "Access-Control-Request-Method": "POST"}, method="OPTIONS")
         r.check("CORS preflight bypassed", s == 200, s)
+
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", jti="revoked-1"))
+        r.check("revoked jti (polled denylist): 401 ERR_JWT_REVOKED", s == 401 and code == "ERR_JWT_REVOKED", (s, code))
+        s, code, _ = code_of(good, "/nodeny/x")
+        r.check("denylist unreachable: fail closed with ERR_DENYLIST_UNAVAILABLE", s == 401 and code == "ERR_DENYLIST_UNAVAILABLE", (s, code))
+        s, code, _ = code_of(good, "/down/x")
+        r.check("JWKS unreachable from the start: fail closed with ERR_JWKS_UNAVAILABLE", s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+        oidc_token = mint(keys.oidc, "oidc-1", "ES256", iss=OIDC_ISS)
+        r.check("OIDC discovery: jwks_uri followed, token accepted",
+                wait_until(lambda: code_of(oidc_token, "/oidc/x")[0] == 200, timeout=10), code_of(oidc_token, "/oidc/x"))
+        s, code, _ = code_of(good, "/oidc/x")
+        r.check("OIDC provider refuses another issuer's token", s == 401, (s, code))
+        r.check("requires_any: either provider's token passes",
+                code_of(good, "/any/x")[0] == 200 and code_of(oidc_token, "/any/x")[0] == 200)
+        hs = jwt.encode({"iss": ISS, "aud": AUD, "sub": "svc", "exp": int(time.time()) + 60}, HS_SECRET,
+                        algorithm="HS256", headers={"kid": "hs-1"})
+        s, code, _ = code_of(hs, "/local/x")
+        r.check("inline local_jwks (HS256) accepted", s == 200, (s, code))
 
         # Key rotation: a token with a new kid fails, triggers a refetch; once the JWKS has
         # the new key it is accepted; once the old key is removed, old tokens fail.

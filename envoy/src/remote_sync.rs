@@ -1,12 +1,13 @@
-//! One remote JWKS fetch per refresh per Envoy, not per worker.
+//! One fetch per refresh per Envoy, not per worker, for every remote document: JWKS, denylist,
+//! OIDC discovery metadata.
 //!
 //! Every root context of a VM (one per worker, plus the main thread's) shares proxy-wasm shared
-//! data, which is scoped by `vm_id`. For each remote key set there is one record there: the
-//! last good JWKS text, when it was fetched, and when the next fetch is due. On each tick a
-//! root adopts a newer published key set (re-parsing only when the text changed), and when a
-//! fetch is due it tries to claim it by compare-and-swap, pushing `next_fetch` forward; the
-//! one root that wins fetches over the Envoy cluster and publishes. An unknown `kid` seen by
-//! any worker asks for an early fetch, under the shared cooldown.
+//! data, which is scoped by `vm_id`. For each remote document there is one record there: the
+//! last good text, when it was fetched, and when the next fetch is due. On each tick a root
+//! adopts a newer published document (re-parsing only when the text changed), and when a fetch
+//! is due it tries to claim it by compare-and-swap, pushing `next_fetch` forward; the one root
+//! that wins fetches over the Envoy cluster and publishes. An unknown `kid` seen by any worker
+//! asks for an early JWKS fetch, under the shared cooldown.
 //!
 //! No bootstrap extension is needed, so this also works under Istio's `WasmPlugin`. Envoy's
 //! CAS does not guard key creation, so the empty record is created first and then claimed;
@@ -16,25 +17,25 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::config::RemoteJwks;
+use crate::config::Remote;
 
-/// The shared record for one remote key set.
+/// The shared record for one remote document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// When the next scheduled fetch is due (seconds).
     pub next_fetch: u64,
     /// When the last unknown-`kid` refetch went out (the cooldown's start).
     pub last_kid_refetch: u64,
-    /// When `jwks` was fetched.
+    /// When `doc` was fetched.
     pub ok_at: Option<u64>,
-    /// The last good JWKS document.
-    pub jwks: Option<String>,
+    /// The last good document.
+    pub doc: Option<String>,
 }
 
-/// The shared-data key: per key-set location, so plugins fetching the same JWKS share it.
-pub fn key(remote: &RemoteJwks) -> String {
+/// The shared-data key: per kind and location, so plugins fetching the same document share it.
+pub fn key(kind: &str, remote: &Remote) -> String {
     format!(
-        "tokengate/jwks/{}/{}{}",
+        "tokengate/{kind}/{}/{}{}",
         remote.cluster, remote.authority, remote.path
     )
 }
@@ -63,12 +64,7 @@ pub fn read_or_create(key: &str) -> Option<(Record, u32)> {
 }
 
 /// Whether a fetch is due at `now`, and the record that claims it.
-pub fn due(
-    record: &Record,
-    remote: &RemoteJwks,
-    now: u64,
-    kid_wanted: bool,
-) -> Option<(Record, bool)> {
+pub fn due(record: &Record, remote: &Remote, now: u64, kid_wanted: bool) -> Option<(Record, bool)> {
     let kid_due =
         kid_wanted && now >= record.last_kid_refetch + remote.unknown_kid_cooldown_seconds;
     if now < record.next_fetch && !kid_due {
@@ -86,15 +82,15 @@ pub fn due(
 /// The record after a fetch: new keys, or the old ones with a retry scheduled.
 pub fn after_fetch(
     record: &Record,
-    remote: &RemoteJwks,
+    remote: &Remote,
     now: u64,
     fetched: Option<String>,
     retry: u64,
 ) -> Record {
     let mut r = record.clone();
     match fetched {
-        Some(jwks) => {
-            r.jwks = Some(jwks);
+        Some(doc) => {
+            r.doc = Some(doc);
             r.ok_at = Some(now);
             r.next_fetch = now + remote.refresh_seconds;
         }
@@ -107,8 +103,8 @@ pub fn after_fetch(
 mod tests {
     use super::*;
 
-    fn remote() -> RemoteJwks {
-        RemoteJwks {
+    fn remote() -> Remote {
+        Remote {
             cluster: "c".into(),
             authority: "a".into(),
             path: "/j".into(),
