@@ -144,7 +144,7 @@ mod tests {
         assert_eq!((good.ok_at, good.next_fetch), (Some(10), 310));
         let failed = after_fetch(&good, &remote(), 400, None, 5);
         assert_eq!(
-            (failed.jwks.as_deref(), failed.ok_at, failed.next_fetch),
+            (failed.doc.as_deref(), failed.ok_at, failed.next_fetch),
             (Some("{}"), Some(10), 405)
         );
     }
