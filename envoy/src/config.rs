@@ -165,6 +165,9 @@ pub struct MatchConfig {
     pub prefix: Option<String>,
     #[serde(default)]
     pub path: Option<String>,
+    /// Must match the whole path (query string excluded).
+    #[serde(default)]
+    pub regex: Option<String>,
     #[serde(default)]
     pub methods: Vec<String>,
 }
@@ -176,6 +179,9 @@ pub struct RequiresConfig {
     pub provider_name: Option<String>,
     #[serde(default)]
     pub requires_any: Vec<String>,
+    /// Every one of these providers must find and verify its own token.
+    #[serde(default)]
+    pub requires_all: Vec<String>,
     /// Requests without a token pass; a token that is present must verify.
     #[serde(default)]
     pub allow_missing: bool,
@@ -206,6 +212,7 @@ pub struct Provider {
 pub enum PathMatch {
     Prefix(String),
     Exact(String),
+    Regex(regex_lite::Regex),
 }
 
 /// A validated rule.
@@ -214,6 +221,8 @@ pub struct Rule {
     pub methods: Vec<String>,
     /// Indexes into `Config::providers`; empty: no token required.
     pub providers: Vec<usize>,
+    /// All of `providers` must verify (else any one).
+    pub require_all: bool,
     pub allow_missing: bool,
     pub allow_missing_or_failed: bool,
     pub requirement: Requirement,
@@ -376,10 +385,14 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
 
 fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigError> {
     let field = |f: &str| format!("rules[{i}].{f}");
-    let path = match (r.matcher.prefix, r.matcher.path) {
-        (Some(p), None) => PathMatch::Prefix(p),
-        (None, Some(p)) => PathMatch::Exact(p),
-        _ => return Err(err(&field("match"), "exactly one of prefix or path")),
+    let path = match (r.matcher.prefix, r.matcher.path, r.matcher.regex) {
+        (Some(p), None, None) => PathMatch::Prefix(p),
+        (None, Some(p), None) => PathMatch::Exact(p),
+        (None, None, Some(re)) => PathMatch::Regex(
+            regex_lite::Regex::new(&format!("^(?:{re})$"))
+                .map_err(|e| err(&field("match.regex"), e))?,
+        ),
+        _ => return Err(err(&field("match"), "exactly one of prefix, path or regex")),
     };
     let index = |name: &str| {
         providers
@@ -387,16 +400,21 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
             .position(|p| p.name == name)
             .ok_or_else(|| err(&field("requires"), format!("unknown provider {name:?}")))
     };
-    let (providers_idx, allow_missing, allow_missing_or_failed) = match r.requires {
-        None => (Vec::new(), false, false),
+    let (providers_idx, require_all, allow_missing, allow_missing_or_failed) = match r.requires {
+        None => (Vec::new(), false, false, false),
         Some(q) => {
-            let names: Vec<String> = match (q.provider_name, q.requires_any.is_empty()) {
-                (Some(n), true) => vec![n],
-                (None, false) => q.requires_any,
+            let (names, all) = match (
+                q.provider_name,
+                q.requires_any.is_empty(),
+                q.requires_all.is_empty(),
+            ) {
+                (Some(n), true, true) => (vec![n], false),
+                (None, false, true) => (q.requires_any, false),
+                (None, true, false) => (q.requires_all, true),
                 _ => {
                     return Err(err(
                         &field("requires"),
-                        "exactly one of provider_name or requires_any",
+                        "exactly one of provider_name, requires_any or requires_all",
                     ))
                 }
             };
@@ -404,7 +422,7 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
                 .iter()
                 .map(|n| index(n))
                 .collect::<Result<Vec<_>, _>>()?;
-            (idx, q.allow_missing, q.allow_missing_or_failed)
+            (idx, all, q.allow_missing, q.allow_missing_or_failed)
         }
     };
     let requirement = Requirement::from_value(serde_json::json!({
@@ -426,6 +444,7 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
             .map(|m| m.to_ascii_uppercase())
             .collect(),
         providers: providers_idx,
+        require_all,
         allow_missing,
         allow_missing_or_failed,
         requirement,
@@ -439,6 +458,7 @@ impl Rule {
         let path_ok = match &self.path {
             PathMatch::Prefix(p) => path.starts_with(p.as_str()),
             PathMatch::Exact(p) => path == p,
+            PathMatch::Regex(re) => re.is_match(path),
         };
         path_ok && (self.methods.is_empty() || self.methods.iter().any(|m| m == method))
     }

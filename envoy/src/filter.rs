@@ -10,7 +10,11 @@ use log::info;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 use serde_json::Value;
-use tokengate::{base64url_encode, lookup_path, Error, JwkSet, Verified, Verifier};
+use std::sync::Arc;
+
+use tokengate::{
+    base64url_encode, check_certificate_binding, lookup_path, Error, JwkSet, Verified, Verifier,
+};
 
 use crate::config::{ArrayEncoding, Mode, Provider};
 use crate::extract;
@@ -63,6 +67,64 @@ impl Filter {
             }
         }
         None
+    }
+
+    /// One provider's attempt at this request: `None` when the request carries no token for it.
+    fn attempt(
+        &self,
+        s: &mut Shared,
+        pi: usize,
+        path: &str,
+        now: i64,
+        presented_cert: &mut Option<Option<[u8; 32]>>,
+    ) -> Option<Result<(Arc<Verified>, Location), Error>> {
+        let p = &s.config.providers[pi];
+        let (token, at) = self.find_token(p, path)?;
+        let hits = s.cache.hits();
+        let denylist = s.denylists[pi].clone();
+        let result = match (keys_for(s, pi, now), &denylist) {
+            (None, _) => Err(Error::KeysUnavailable),
+            // Fail closed until the configured denylist has loaded, unless opted out.
+            (Some(_), None) if p.denylist.is_some() && !p.denylist_fail_open_until_loaded => {
+                Err(Error::DenylistUnavailable)
+            }
+            (Some(keys), _) => {
+                let mut v = Verifier::new(&p.policy);
+                if let Some(d) = &denylist {
+                    v = v.with_denylist(d);
+                }
+                v.verify_cached(&token, &keys, now, &mut s.cache)
+            }
+        };
+        if result == Err(Error::NoMatchingKey) {
+            crate::state::request_refetch(&mut s.sources, pi);
+        }
+        s.metrics.inc(if s.cache.hits() > hits {
+            "cache_hit"
+        } else {
+            "cache_miss"
+        });
+        // RFC 8705: a certificate-bound token needs the connection's client certificate.
+        let result = result.and_then(|v| {
+            let cert = *presented_cert.get_or_insert_with(|| self.client_cert_sha256());
+            check_certificate_binding(v.claims(), cert.as_ref()).map(|()| v)
+        });
+        Some(result.map(|v| (v, at)))
+    }
+
+    /// SHA-256 of the downstream client certificate (mutual TLS), from Envoy's connection
+    /// attributes; `None` without one.
+    fn client_cert_sha256(&self) -> Option<[u8; 32]> {
+        let hex = self.get_property(vec!["connection", "sha256_peer_certificate_digest"])?;
+        let hex = std::str::from_utf8(&hex).ok()?;
+        let mut out = [0u8; 32];
+        if hex.len() != 64 {
+            return None;
+        }
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(out)
     }
 
     fn remove_token(&self, at: &Location, path: &str) {
@@ -172,67 +234,54 @@ impl HttpContext for Filter {
             return Action::Continue;
         }
 
-        // The first provider whose token verifies wins; otherwise the most useful error (a
-        // token that failed beats no token at all).
+        // requires_any: the first provider whose token verifies wins; otherwise the most
+        // useful error (a token that failed beats no token at all). requires_all: every
+        // provider must find and verify its own token.
+        let providers = rule.providers.clone();
+        let require_all = rule.require_all;
         let mut failure = Error::Missing;
-        let mut success = None;
-        let mut tried = "-";
-        let mut unknown_kid = None;
-        for &pi in &rule.providers {
-            let p = &s.config.providers[pi];
-            let Some((token, at)) = self.find_token(p, &path) else {
-                continue;
-            };
-            tried = &p.name;
-            let hits = s.cache.hits();
-            let denylist = s.denylists[pi].clone();
-            let result = match (keys_for(s, pi, now), &denylist) {
-                (None, _) => Err(Error::KeysUnavailable),
-                // Fail closed until the configured denylist has loaded, unless opted out.
-                (Some(_), None) if p.denylist.is_some() && !p.denylist_fail_open_until_loaded => {
-                    Err(Error::DenylistUnavailable)
-                }
-                (Some(keys), _) => {
-                    let mut v = Verifier::new(&p.policy);
-                    if let Some(d) = &denylist {
-                        v = v.with_denylist(d);
-                    }
-                    let r = v.verify_cached(&token, &keys, now, &mut s.cache);
-                    if r == Err(Error::NoMatchingKey) {
-                        unknown_kid = Some(pi);
-                    }
-                    r
-                }
-            };
-            if let Some(i) = unknown_kid.take() {
-                crate::state::request_refetch(&mut s.sources, i);
-            }
-            s.metrics.inc(if s.cache.hits() > hits {
-                "cache_hit"
-            } else {
-                "cache_miss"
-            });
-            match result {
-                Ok(v) => {
-                    success = Some((pi, v, at));
+        let mut verified = Vec::new();
+        let mut tried = String::from("-");
+        let mut presented_cert = None;
+        for pi in providers.iter().copied() {
+            tried = s.config.providers[pi].name.clone();
+            match self.attempt(s, pi, &path, now, &mut presented_cert) {
+                None if require_all => {
+                    failure = Error::Missing;
                     break;
                 }
-                Err(e) => failure = e,
+                None => {}
+                Some(Ok(ok)) => {
+                    verified.push((pi, ok));
+                    if !require_all {
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    failure = e;
+                    if require_all {
+                        break;
+                    }
+                }
             }
         }
-
-        let outcome = match &success {
-            Some((pi, v, _)) => {
-                let p = &s.config.providers[*pi];
-                tried = &p.name;
-                rule.requirement.check(v.claims())
-            }
-            None => Err(failure),
+        let authenticated = if require_all {
+            verified.len() == providers.len()
+        } else {
+            !verified.is_empty()
         };
-        let verified = success.as_ref().map(|(_, v, _)| v.as_ref());
+        let rule = &s.config.rules[route];
+        let outcome = if authenticated {
+            verified
+                .iter()
+                .try_for_each(|(_, (v, _))| rule.requirement.check(v.claims()))
+        } else {
+            Err(failure)
+        };
+        let first = verified.first().map(|(_, (v, _))| v.as_ref());
         match outcome {
             Ok(()) => {
-                if let Some((pi, v, at)) = &success {
+                for (pi, (v, at)) in &verified {
                     let p = &s.config.providers[*pi];
                     self.forward_claims(p, v);
                     if !p.forward {
@@ -240,7 +289,7 @@ impl HttpContext for Filter {
                     }
                 }
                 s.metrics.inc("allowed");
-                audit(route, tried, "allow", "-", verified);
+                audit(route, &tried, "allow", "-", first);
                 Action::Continue
             }
             Err(e) => {
@@ -249,16 +298,16 @@ impl HttpContext for Filter {
                     rule.allow_missing_or_failed || (e == Error::Missing && rule.allow_missing);
                 if tolerated {
                     s.metrics.inc("allowed");
-                    audit(route, tried, "allow_unauthenticated", code, None);
+                    audit(route, &tried, "allow_unauthenticated", code, None);
                     return Action::Continue;
                 }
                 if s.config.mode == Mode::Report {
                     s.metrics.inc(&format!("would_deny.{code}"));
-                    audit(route, tried, "would_deny", code, verified);
+                    audit(route, &tried, "would_deny", code, first);
                     return Action::Continue;
                 }
                 s.metrics.inc(&format!("denied.{code}"));
-                audit(route, tried, "deny", code, verified);
+                audit(route, &tried, "deny", code, first);
                 let d = respond::denial(&s.config.realm, &e);
                 self.send_http_response(
                     d.status,

@@ -174,6 +174,8 @@ def plugin_config(mode):
             {"match": {"prefix": "/down"}, "requires": {"provider_name": "down"}},
             {"match": {"prefix": "/nodeny"}, "requires": {"provider_name": "nodeny"}},
             {"match": {"prefix": "/local"}, "requires": {"provider_name": "local"}},
+            {"match": {"regex": "/v[0-9]+/reports/[a-z]+"}, "requires": {"provider_name": "local"}},
+            {"match": {"prefix": "/both"}, "requires": {"requires_all": ["idp", "local"]}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
         ],
     }
@@ -197,16 +199,14 @@ def plugin_config(mode):
     # Inline keys only (bootstrap / static secrets).
     config["providers"]["local"] = {
         "issuer": ISS, "audiences": [AUD], "algorithms": ["HS256"],
+        "from_headers": [{"name": "x-service-token"}],
         "local_jwks": {"keys": [{"kty": "oct", "kid": "hs-1", "k": base64.urlsafe_b64encode(HS_SECRET).rstrip(b"=").decode()}]},
     }
     return config
 
 
-def listener(name, port, config):
-    return {
-        "name": name,
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
-        "filter_chains": [{"filters": [{
+def listener(name, port, config, tls=None):
+    chain = {"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
@@ -230,8 +230,17 @@ def listener(name, port, config):
                     {"name": "envoy.filters.http.router", "typed_config": {
                         "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}},
                 ],
-            }}]}],
-    }
+            }}]}
+    if tls:
+        chain["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+            "require_client_certificate": True,
+            "common_tls_context": {
+                "tls_certificates": [{"certificate_chain": {"filename": tls["cert"]}, "private_key": {"filename": tls["key"]}}],
+                "validation_context": {"trusted_ca": {"filename": tls["ca"]}},
+            }}}
+    return {"name": name, "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+            "filter_chains": [chain]}
 
 
 def cluster(name, port):
@@ -240,22 +249,48 @@ def cluster(name, port):
                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}]}]}}
 
 
-def bootstrap(ports, upstream, jwks, enforce_config, report_config):
+def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls):
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["admin"]}}},
         "static_resources": {
             "listeners": [listener("enforce", ports["enforce"], enforce_config),
-                          listener("report", ports["report"], report_config)],
+                          listener("report", ports["report"], report_config),
+                          listener("mtls", ports["mtls"], enforce_config, tls)],
             "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port),
                          cluster("dead", free_port())],
         },
     }
 
 
-def request(port, path, headers=None, method="GET"):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {}, method=method)
+def make_certs(work):
+    """A CA, a server certificate for 127.0.0.1, and two client certificates, with openssl."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=work)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", "/CN=tokengate-e2e-ca", "-keyout", "ca.key", "-out", "ca.pem")
+    with open(os.path.join(work, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for name in ["server", "client-a", "client-b"]:
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr")
+        extra = ["-extfile", "san.ext"] if name == "server" else []
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-out", f"{name}.pem", *extra)
+        run("x509", "-in", f"{name}.pem", "-outform", "der", "-out", f"{name}.der")
+    p = lambda f: os.path.join(work, f)
+    return {"ca": p("ca.pem"), "cert": p("server.pem"), "key": p("server.key"), "dir": work}
+
+
+def request(port, path, headers=None, method="GET", client=None, tls=None):
+    scheme = "https" if client else "http"
+    req = urllib.request.Request(f"{scheme}://127.0.0.1:{port}{path}", headers=headers or {}, method=method)
+    context = None
+    if client:
+        import ssl
+        context = ssl.create_default_context(cafile=tls["ca"])
+        context.load_cert_chain(os.path.join(tls["dir"], f"{client}.pem"), os.path.join(tls["dir"], f"{client}.key"))
     try:
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=5, context=context) as r:
             return r.status, dict((k.lower(), v) for k, v in r.headers.items()), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict((k.lower(), v) for k, v in e.headers.items()), e.read()
@@ -302,11 +337,12 @@ def main():
     keys = Keys()
     jwks = JwksServer(keys)
     upstream = Upstream()
-    ports = {"admin": free_port(), "enforce": free_port(), "report": free_port()}
+    ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port()}
     work = tempfile.mkdtemp(prefix="tokengate-e2e-")
+    tls = make_certs(work)
     cfg_path = os.path.join(work, "envoy.json")
     with open(cfg_path, "w") as f:
-        json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report")), f)
+        json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report"), tls), f)
     log_path = os.path.join(work, "envoy.log")
     r = Results()
 
@@ -315,7 +351,7 @@ def main():
     bad["providers"]["idp"]["algorithms"] = []
     bad_path = os.path.join(work, "bad.json")
     with open(bad_path, "w") as f:
-        json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report")), f)
+        json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report"), tls), f)
     v = subprocess.run([envoy, "--mode", "validate", "-c", bad_path], capture_output=True, text=True, timeout=60)
     r.check("bad config (empty algorithms) refused by --mode validate", v.returncode != 0, v.stdout[-300:])
     v = subprocess.run([envoy, "--mode", "validate", "-c", cfg_path], capture_output=True, text=True, timeout=60)
@@ -407,8 +443,34 @@ def main():
                 code_of(good, "/any/x")[0] == 200 and code_of(oidc_token, "/any/x")[0] == 200)
         hs = jwt.encode({"iss": ISS, "aud": AUD, "sub": "svc", "exp": int(time.time()) + 60}, HS_SECRET,
                         algorithm="HS256", headers={"kid": "hs-1"})
-        s, code, _ = code_of(hs, "/local/x")
-        r.check("inline local_jwks (HS256) accepted", s == 200, (s, code))
+        s, _, _ = request(E, "/local/x", {"x-service-token": hs})
+        r.check("inline local_jwks (HS256) from a custom header accepted", s == 200, s)
+
+        s, _, _ = request(E, "/v2/reports/daily", {"x-service-token": hs})
+        s2, _, b2 = request(E, "/v2/reports/daily", {"x-service-token": "x.y.z"})
+        r.check("regex route matched and enforced", s == 200 and s2 == 401 and json.loads(b2)["code"] == "ERR_JWS_INVALID", (s, s2))
+        s, _, _ = request(E, "/v2/reports/daily/extra")
+        r.check("regex must match the whole path", s == 401)  # falls through to the catch-all rule
+        both = {**auth(good), "x-service-token": hs}
+        s, _, _ = request(E, "/both/x", both)
+        r.check("requires_all: both tokens present passes", s == 200, s)
+        s, _, _ = request(E, "/both/x", auth(good))
+        r.check("requires_all: one token missing is denied", s == 401, s)
+
+        # RFC 8705: a token bound to client certificate A.
+        import hashlib
+        thumb = base64.urlsafe_b64encode(hashlib.sha256(open(os.path.join(tls["dir"], "client-a.der"), "rb").read()).digest()).rstrip(b"=").decode()
+        bound = mint(keys.rsa, "rsa-1", "RS256", cnf={"x5t#S256": thumb}, jti="bound-1")
+        M = ports["mtls"]
+        s, _, b = request(M, "/orders", auth(bound), client="client-a", tls=tls)
+        r.check("mTLS-bound token with its certificate: 200", s == 200, (s, b[:200]))
+        s, _, b = request(M, "/orders", auth(bound), client="client-b", tls=tls)
+        r.check("mTLS-bound token with another certificate: 401 ERR_JWT_CERTIFICATE_MISMATCH",
+                s == 401 and json.loads(b).get("code") == "ERR_JWT_CERTIFICATE_MISMATCH", (s, b[:200]))
+        s, code, _ = code_of(bound)
+        r.check("mTLS-bound token without TLS client certificate: 401", s == 401 and code == "ERR_JWT_CERTIFICATE_MISMATCH", (s, code))
+        s, _, _ = request(M, "/orders", auth(good), client="client-b", tls=tls)
+        r.check("unbound token over mTLS: 200", s == 200, s)
 
         # Key rotation: a token with a new kid fails, triggers a refetch; once the JWKS has
         # the new key it is accepted; once the old key is removed, old tokens fail.
