@@ -76,8 +76,10 @@ class JwksServer:
             "/.well-known/openid-configuration": json.dumps(
                 {"issuer": OIDC_ISS, "jwks_uri": "http://keys.oidc.e2e.local/oidc/jwks.json"}).encode(),
             "/oidc/jwks.json": json.dumps({"keys": [Keys.jwk(keys.oidc, "oidc-1", "ES256")]}).encode(),
+            "/stale/jwks.json": json.dumps(keys.jwks()).encode(),
         }
         self.status = 200
+        self.path_status = {}
         self.hits = 0
         outer = self
 
@@ -87,7 +89,7 @@ class JwksServer:
                 if path == "/jwks.json":
                     outer.hits += 1
                 body = outer.docs.get(path)
-                status = outer.status if path == "/jwks.json" else 200
+                status = outer.status if path == "/jwks.json" else outer.path_status.get(path, 200)
                 if body is None:
                     status, body = 404, b"{}"
                 self.send_response(status)
@@ -176,6 +178,7 @@ def plugin_config(mode):
             {"match": {"prefix": "/local"}, "requires": {"provider_name": "local"}},
             {"match": {"regex": "/v[0-9]+/reports/[a-z]+"}, "requires": {"provider_name": "local"}},
             {"match": {"prefix": "/both"}, "requires": {"requires_all": ["idp", "local"]}},
+            {"match": {"prefix": "/stale"}, "requires": {"provider_name": "stale"}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
         ],
     }
@@ -195,6 +198,12 @@ def plugin_config(mode):
         "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
         "remote_jwks": dict(idp["remote_jwks"]),
         "denylist": {"cluster": "dead", "authority": "dead.e2e.local", "path": "/denylist.json", "timeout_ms": 500},
+    }
+    # Keys that go stale fast: refresh every second, serve at most 2 s past a failed refresh.
+    config["providers"]["stale"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "remote_jwks": {"cluster": "jwks", "authority": "jwks.e2e.local", "path": "/stale/jwks.json",
+                        "refresh_seconds": 1, "timeout_ms": 500, "max_stale_seconds": 2},
     }
     # Inline keys only (bootstrap / static secrets).
     config["providers"]["local"] = {
@@ -527,6 +536,13 @@ def main():
         r.check("mTLS-bound token without TLS client certificate: 401", s == 401 and code == "ERR_JWT_CERTIFICATE_MISMATCH", (s, code))
         s, _, _ = request(M, "/orders", auth(good), client="client-b", tls=tls)
         r.check("unbound token over mTLS: 200", s == 200, s)
+
+        stale_ok = wait_until(lambda: code_of(good, "/stale/x")[0] == 200, timeout=10)
+        jwks.path_status["/stale/jwks.json"] = 503
+        expired_keys = wait_until(lambda: code_of(good, "/stale/x")[1] == "ERR_JWKS_UNAVAILABLE", timeout=15)
+        r.check("JWKS down mid-run: stale keys serve, then expire after max_stale (fail closed)", stale_ok and expired_keys)
+        jwks.path_status["/stale/jwks.json"] = 200
+        r.check("JWKS back: keys restored", wait_until(lambda: code_of(good, "/stale/x")[0] == 200, timeout=15))
 
         # Key rotation: a token with a new kid fails, triggers a refetch; once the JWKS has
         # the new key it is accepted; once the old key is removed, old tokens fail.
