@@ -1,5 +1,6 @@
 # tokengate: the two commands the README promises, and their parts.
-#   make demo   the main job on an embedded default (the CLI on a freshly minted demo token)
+#   make demo   the main job on an embedded default: Envoy + the filter + a demo JWKS and
+#               upstream on loopback, with curl lines to try; Ctrl-C stops it
 #   make test   everything CI runs: formatting, lints (host, wasm32), no_std builds, tests,
 #               conformance counts, benchmark build, fuzz smoke
 # Every target installs what it needs (rustup targets, cargo-fuzz) itself.
@@ -8,13 +9,21 @@ SHELL := /bin/bash
 FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
-.PHONY: test demo setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
+.PHONY: test demo demo-check cli-demo setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
-test: setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke
+test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check bench-build fuzz-smoke
 	@scripts/summary.sh
 
 demo:
 	@scripts/demo.sh
+
+# The demo, non-interactive: it sends its own curl requests and checks the answers.
+demo-check:
+	@scripts/demo.sh --check | tee target/demo-check.log
+
+# The CLI on freshly minted tokens (no Envoy).
+cli-demo:
+	@scripts/cli-demo.sh
 
 setup:
 	@scripts/setup.sh

@@ -391,6 +391,15 @@ def main():
     r.check("bad config (empty algorithms) refused by --mode validate", v.returncode != 0, v.stdout[-300:])
     v = subprocess.run([envoy, "--mode", "validate", "-c", cfg_path], capture_output=True, text=True, timeout=60)
     r.check("good config accepted by --mode validate", v.returncode == 0, (v.stdout + v.stderr)[-500:])
+    import string
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+    with open(os.path.join(examples, "remote-jwks.yaml")) as f:
+        example = string.Template(f.read()).substitute(WASM=WASM)
+    example_path = os.path.join(work, "remote-jwks.yaml")
+    with open(example_path, "w") as f:
+        f.write(example)
+    v = subprocess.run([envoy, "--mode", "validate", "-c", example_path], capture_output=True, text=True, timeout=60)
+    r.check("examples/remote-jwks.yaml accepted by --mode validate", v.returncode == 0, (v.stdout + v.stderr)[-800:])
 
     with open(log_path, "w") as log:
         proc = subprocess.Popen([envoy, "-c", cfg_path, "--concurrency", "2", "--log-level", "info",

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""make demo: Envoy + the tokengate filter + a demo JWKS and upstream, on loopback.
+
+Prints ready-to-run curl lines with accepted and rejected tokens, then serves until Ctrl-C,
+which stops everything it started. `--check` runs the same requests itself and exits (CI).
+
+Usage: demo.py PATH/TO/tokengate_envoy.wasm [--check]
+"""
+
+import json
+import os
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def port(preferred):
+    for p in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+                return s.getsockname()[1]
+            except OSError:
+                continue
+    raise SystemExit("no free port")
+
+
+def serve(handler_body, p):
+    class H(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, body = handler_body(self)
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", p), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def main():
+    wasm, check = os.path.abspath(sys.argv[1]), "--check" in sys.argv
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "demo-1", "alg": "RS256", "use": "sig"})
+    jwks = json.dumps({"keys": [jwk]}).encode()
+    ports = {"LISTENER_PORT": port(10000), "ADMIN_PORT": port(9901), "JWKS_PORT": port(8081), "UPSTREAM_PORT": port(8082)}
+    jwks_srv = serve(lambda h: (200, jwks), ports["JWKS_PORT"])
+    up_srv = serve(lambda h: (200, json.dumps({"upstream": "hello", "path": h.path,
+                                                "x-jwt-sub": h.headers.get("x-jwt-sub")}).encode()), ports["UPSTREAM_PORT"])
+    work = tempfile.mkdtemp(prefix="tokengate-demo-")
+    with open(os.path.join(HERE, "..", "examples", "demo-envoy.yaml")) as f:
+        config = string.Template(f.read()).substitute({**{k: str(v) for k, v in ports.items()}, "WASM": wasm})
+    cfg = os.path.join(work, "envoy.yaml")
+    with open(cfg, "w") as f:
+        f.write(config)
+    log = open(os.path.join(work, "envoy.log"), "w")
+    envoy = subprocess.Popen(["envoy", "-c", cfg, "--concurrency", "2", "--log-level", "info",
+                              "--base-id", str(ports["ADMIN_PORT"] % 60000)], stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(*_):
+        envoy.terminate()
+        try:
+            envoy.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            envoy.kill()
+        jwks_srv.shutdown()
+        up_srv.shutdown()
+
+    now = int(time.time())
+    base = {"iss": "https://idp.demo.local", "sub": "alice", "aud": "orders-api", "iat": now, "exp": now + 3600,
+            "scope": "orders:read"}
+    sign = lambda **kw: jwt.encode({**base, **kw}, key, algorithm="RS256", headers={"kid": "demo-1"})
+    tokens = [("accepted (200)", "/orders", sign(), 200),
+              ("rejected: expired (401)", "/orders", sign(exp=now - 60), 401),
+              ("rejected: wrong audience (401)", "/orders", sign(aud="billing-api"), 401),
+              ("rejected: no orders:admin scope (403)", "/admin/stats", sign(), 403),
+              ("rejected: no token (401)", "/orders", None, 401),
+              ("public path, no token needed (200)", "/public/status", None, 200)]
+    L = ports["LISTENER_PORT"]
+
+    def get(path, token):
+        req = urllib.request.Request(f"http://127.0.0.1:{L}{path}",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+        except OSError:
+            return 0
+
+    deadline = time.time() + 30
+    while get("/orders", tokens[0][2]) != 200:
+        if time.time() > deadline or envoy.poll() is not None:
+            stop()
+            raise SystemExit(f"Envoy did not come up; log: {log.name}")
+        time.sleep(0.3)
+
+    if check:
+        failed = [(label, want, get(p, t)) for label, p, t, want in tokens if get(p, t) != want]
+        stop()
+        for label, want, got in failed:
+            print(f"demo check FAILED: {label}: got {got}")
+        print(f"demo check: {len(tokens) - len(failed)} passed, {len(failed)} failed")
+        sys.exit(1 if failed else 0)
+
+    print(f"\ntokengate demo: Envoy on http://127.0.0.1:{L} (admin :{ports['ADMIN_PORT']}), "
+          f"JWKS :{ports['JWKS_PORT']}, upstream :{ports['UPSTREAM_PORT']}\n")
+    for label, path, token, _ in tokens:
+        auth = f" -H 'Authorization: Bearer {token}'" if token else ""
+        print(f"# {label}\ncurl -si http://127.0.0.1:{L}{path}{auth}\n")
+    print(f"# metrics\ncurl -s http://127.0.0.1:{ports['ADMIN_PORT']}/stats | grep tokengate\n")
+    print(f"Envoy log: {log.name}\nCtrl-C stops Envoy and the demo servers.")
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        envoy.wait()
+    except KeyboardInterrupt:
+        pass
+    stop()
+
+
+if __name__ == "__main__":
+    main()
