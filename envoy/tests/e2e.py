@@ -381,14 +381,28 @@ def main():
     log_path = os.path.join(work, "envoy.log")
     r = Results()
 
-    # Bad configuration is refused by `envoy --mode validate`, which runs on_configure.
-    bad = plugin_config("enforce")
-    bad["providers"]["idp"]["algorithms"] = []
-    bad_path = os.path.join(work, "bad.json")
-    with open(bad_path, "w") as f:
-        json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report"), tls), f)
-    v = subprocess.run([envoy, "--mode", "validate", "-c", bad_path], capture_output=True, text=True, timeout=60)
-    r.check("bad config (empty algorithms) refused by --mode validate", v.returncode != 0, v.stdout[-300:])
+    # Bad configuration is refused by `envoy --mode validate`, which runs on_configure, with a
+    # log line naming the field.
+    def broken(mutate):
+        c = plugin_config("enforce")
+        mutate(c)
+        return c
+    bad_configs = {
+        "empty algorithms": (broken(lambda c: c["providers"]["idp"].update(algorithms=[])), "providers.idp.policy"),
+        "unknown field": (broken(lambda c: c["providers"]["idp"].update(audience=["x"])), "unknown field"),
+        "wrong type": (broken(lambda c: c.update(bypass_cors_preflight="yes")), "invalid type"),
+        "provider without keys": (broken(lambda c: c["providers"]["local"].pop("local_jwks")), "providers.local.local_jwks"),
+        "bad regex": (broken(lambda c: c["rules"].insert(0, {"match": {"regex": "(unclosed"}})), "rules[0].match.regex"),
+        "unknown provider in a rule": (broken(lambda c: c["rules"].insert(0, {"match": {"prefix": "/"}, "requires": {"provider_name": "nope"}})), "rules[0].requires"),
+        "wildcard audience": (broken(lambda c: c["providers"]["idp"].update(audiences=["*"])), "not a wildcard"),
+    }
+    for label, (bad, needle) in bad_configs.items():
+        bad_path = os.path.join(work, "bad.json")
+        with open(bad_path, "w") as f:
+            json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report"), tls), f)
+        v = subprocess.run([envoy, "--mode", "validate", "-c", bad_path], capture_output=True, text=True, timeout=60)
+        out = v.stdout + v.stderr
+        r.check(f"bad config refused by --mode validate: {label}", v.returncode != 0 and needle in out, out[-400:])
     v = subprocess.run([envoy, "--mode", "validate", "-c", cfg_path], capture_output=True, text=True, timeout=60)
     r.check("good config accepted by --mode validate", v.returncode == 0, (v.stdout + v.stderr)[-500:])
     import string
