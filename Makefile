@@ -9,7 +9,7 @@ SHELL := /bin/bash
 FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
-.PHONY: test demo demo-check cli-demo setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
+.PHONY: test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
 test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check bench-build fuzz-smoke
 	@scripts/summary.sh
@@ -63,6 +63,9 @@ fuzz-smoke:
 bench:
 	$(CARGO) bench -p tokengate-bench --bench ratios
 	$(CARGO) bench -p tokengate-bench --bench verify
+
+bench-envoy:
+	@scripts/bench-envoy.sh
 
 clean:
 	$(CARGO) clean

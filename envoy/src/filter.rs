@@ -104,8 +104,12 @@ impl Filter {
         } else {
             "cache_miss"
         });
-        // RFC 8705: a certificate-bound token needs the connection's client certificate.
+        // RFC 8705: a certificate-bound token needs the connection's client certificate. The
+        // property is read only for tokens that carry `cnf`.
         let result = result.and_then(|v| {
+            if !v.claims().contains("cnf") {
+                return Ok(v);
+            }
             let cert = *presented_cert.get_or_insert_with(|| self.client_cert_sha256());
             check_certificate_binding(v.claims(), cert.as_ref()).map(|()| v)
         });

@@ -262,6 +262,11 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
+        // Follow Envoy's log level, so lines it would discard (the per-request audit line below
+        // `info`) are not even formatted.
+        if let Ok(level) = proxy_wasm::hostcalls::get_log_level() {
+            proxy_wasm::set_log_level(level);
+        }
         let Some(bytes) = self.get_plugin_configuration() else {
             error!("tokengate: no plugin configuration");
             return false;
