@@ -463,3 +463,58 @@ impl Rule {
         path_ok && (self.methods.is_empty() || self.methods.iter().any(|m| m == method))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"providers":{"p":{"algorithms":["ES256"],
+        "local_jwks":{"keys":[{"kty":"EC","crv":"P-256",
+        "x":"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY","y":"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw"}]}}},
+        "rules":[{"match":{"regex":"/a/[0-9]+"},"requires":{"provider_name":"p"}}]}"#;
+
+    #[test]
+    fn accepts_a_minimal_configuration_with_jwt_authn_defaults() {
+        let c = Config::from_json(MINIMAL.as_bytes()).unwrap();
+        assert_eq!(c.providers[0].from_headers[0].name, "authorization");
+        assert!(c.rules[0].matches("GET", "/a/12?x=1"));
+        assert!(!c.rules[0].matches("GET", "/a/12/b"));
+        assert_eq!(c.realm, "tokengate");
+    }
+
+    #[test]
+    fn arbitrary_configuration_json_never_panics() {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            Just(serde_json::json!(null)),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z/*.()0-9]{0,8}".prop_map(serde_json::Value::from),
+        ]
+        .prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("providers".to_string()),
+                        Just("rules".to_string()),
+                        Just("match".to_string()),
+                        Just("regex".to_string()),
+                        Just("algorithms".to_string()),
+                        Just("local_jwks".to_string()),
+                        Just("requires".to_string()),
+                        Just("remote_jwks".to_string()),
+                        "[a-z_]{1,8}"
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest!(ProptestConfig::with_cases(3000), |(v in value, bytes in proptest::collection::vec(any::<u8>(), 0..64))| {
+            let _ = Config::from_json(v.to_string().as_bytes());
+            let _ = Config::from_json(&bytes);
+        });
+    }
+}

@@ -65,14 +65,19 @@ pub fn read_or_create(key: &str) -> Option<(Record, u32)> {
 
 /// Whether a fetch is due at `now`, and the record that claims it.
 pub fn due(record: &Record, remote: &Remote, now: u64, kid_wanted: bool) -> Option<(Record, bool)> {
-    let kid_due =
-        kid_wanted && now >= record.last_kid_refetch + remote.unknown_kid_cooldown_seconds;
+    let kid_due = kid_wanted
+        && now
+            >= record
+                .last_kid_refetch
+                .saturating_add(remote.unknown_kid_cooldown_seconds);
     if now < record.next_fetch && !kid_due {
         return None;
     }
     let mut claimed = record.clone();
     // Nobody else fetches until this call has had its full timeout.
-    claimed.next_fetch = now + remote.timeout_ms.div_ceil(1000) + 1;
+    claimed.next_fetch = now
+        .saturating_add(remote.timeout_ms.div_ceil(1000))
+        .saturating_add(1);
     if kid_due {
         claimed.last_kid_refetch = now;
     }
@@ -92,9 +97,9 @@ pub fn after_fetch(
         Some(doc) => {
             r.doc = Some(doc);
             r.ok_at = Some(now);
-            r.next_fetch = now + remote.refresh_seconds;
+            r.next_fetch = now.saturating_add(remote.refresh_seconds);
         }
-        None => r.next_fetch = now + retry.min(remote.refresh_seconds),
+        None => r.next_fetch = now.saturating_add(retry.min(remote.refresh_seconds)),
     }
     r
 }
@@ -136,6 +141,24 @@ mod tests {
         assert!(kid);
         assert_eq!(claimed.last_kid_refetch, 120);
         assert!(due(&r, &remote(), 120, false).is_none());
+    }
+
+    #[test]
+    fn huge_configured_durations_saturate_instead_of_overflowing() {
+        let mut r = remote();
+        r.refresh_seconds = u64::MAX;
+        r.timeout_ms = u64::MAX;
+        r.unknown_kid_cooldown_seconds = u64::MAX;
+        let rec = Record {
+            last_kid_refetch: 5,
+            ..Record::default()
+        };
+        let (claimed, _) = due(&rec, &r, u64::MAX - 1, true).unwrap();
+        assert_eq!(claimed.next_fetch, u64::MAX);
+        assert_eq!(
+            after_fetch(&rec, &r, 10, Some("{}".into()), 5).next_fetch,
+            u64::MAX
+        );
     }
 
     #[test]

@@ -98,7 +98,11 @@ impl Shared {
             .find(|s| s.provider == i && s.kind == Kind::Jwks)
             .and_then(|s| s.remote.as_ref());
         if let (Some(r), Some((keys, at))) = (remote, &self.keys[i]) {
-            if now <= at + r.refresh_seconds + r.max_stale_seconds {
+            if now
+                <= at
+                    .saturating_add(r.refresh_seconds)
+                    .saturating_add(r.max_stale_seconds)
+            {
                 return Some(Rc::clone(keys));
             }
         }
