@@ -81,16 +81,16 @@ impl TokenCache {
     /// The entry for `token` if it was verified under `key_version` and has not expired at
     /// `now`. Stale entries found on the way are removed.
     pub fn get(&mut self, token: &[u8], key_version: u64, now: i64) -> Option<Arc<Verified>> {
-        let usable = match self.entries.get(token) {
+        match self.entries.get(token) {
             None => {
                 self.misses += 1;
                 return None;
             }
-            Some(e) => e.key_version == key_version && now < e.exp,
-        };
-        if usable {
-            self.hits += 1;
-            return self.entries.get(token).map(|e| Arc::clone(&e.verified));
+            Some(e) if e.key_version == key_version && now < e.exp => {
+                self.hits += 1;
+                return Some(Arc::clone(&e.verified));
+            }
+            Some(_) => {}
         }
         self.misses += 1;
         if let Some(e) = self.entries.remove(token) {
