@@ -1,0 +1,231 @@
+// Key sources: a local JWK Set, a remote one (fetched, cached, refreshed), and the shorthand
+// inputs jose users pass (a shared secret as bytes, one JWK). Each document is parsed and
+// validated once by the core into a `KeyState`.
+
+import { WasmKeySet } from '../pkg/tokengate_js.js';
+import { ConfigError, JWKSInvalid, JWKSTimeout, JWKSUnavailable, fromCore } from './errors.js';
+import { webCryptoCheck } from './webcrypto.js';
+
+/** One parsed key set and what the verify paths need from it. */
+export class KeyState {
+  constructor(json) {
+    try {
+      this.wasm = new WasmKeySet(json);
+    } catch (e) {
+      throw fromCore(e);
+    }
+    /** The algorithms some key can verify: the default allowlist. */
+    this.algorithms = this.wasm.algorithms.split(' ').filter(Boolean);
+    /** Whether any algorithm could go to WebCrypto (no key set mixes secrets and public keys). */
+    this.asymmetric = this.algorithms.some((a) => !a.startsWith('HS'));
+    this.checks = new WeakMap();
+  }
+
+  /** The WebCrypto `check` for `subtle`, created once. */
+  check(subtle) {
+    let check = this.checks.get(subtle);
+    if (check === undefined) {
+      check = webCryptoCheck(subtle, this.wasm);
+      this.checks.set(subtle, check);
+    }
+    return check;
+  }
+}
+
+const LOCAL = Symbol('tokengate.local');
+
+/** A JWK Set held in memory: `createLocalJWKSet`. */
+export class LocalJWKSet {
+  constructor(jwks) {
+    if (typeof jwks !== 'string' && (jwks === null || typeof jwks !== 'object')) {
+      throw new JWKSInvalid('a JSON Web Key Set must be an object or its JSON text');
+    }
+    this[LOCAL] = new KeyState(typeof jwks === 'string' ? jwks : JSON.stringify(jwks));
+  }
+  /** The algorithms the keys can verify. */
+  get algorithms() {
+    return [...this[LOCAL].algorithms];
+  }
+  /** How many keys are usable. */
+  get size() {
+    return this[LOCAL].wasm.length;
+  }
+}
+
+function base64url(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const shorthand = new Map();
+const SHORTHAND_MAX = 64;
+
+/** The key state of a shorthand input, parsed once per distinct key. */
+function shorthandState(json) {
+  let state = shorthand.get(json);
+  if (state === undefined) {
+    state = new KeyState(json);
+    if (shorthand.size >= SHORTHAND_MAX) shorthand.clear();
+    shorthand.set(json, state);
+  }
+  return state;
+}
+
+/**
+ * The key state for a key input other than a remote set: a `LocalJWKSet`, a shared secret
+ * (`Uint8Array`), one JWK object, or a JWK Set object.
+ */
+export function localState(keys) {
+  if (keys instanceof LocalJWKSet) return keys[LOCAL];
+  if (keys instanceof Uint8Array) {
+    return shorthandState(JSON.stringify({ keys: [{ kty: 'oct', k: base64url(keys) }] }));
+  }
+  if (keys !== null && typeof keys === 'object' && Array.isArray(keys.keys)) {
+    return shorthandState(JSON.stringify(keys));
+  }
+  if (keys !== null && typeof keys === 'object' && typeof keys.kty === 'string') {
+    return shorthandState(JSON.stringify({ keys: [keys] }));
+  }
+  throw new ConfigError(
+    'keys must be a key set from createLocalJWKSet/createRemoteJWKSet, a JWK, a JWK Set, or a secret Uint8Array',
+    'ERR_JWKS_INVALID',
+  );
+}
+
+/** Largest JWKS document accepted from a server. */
+const MAX_JWKS_BYTES = 1 << 20;
+
+/** A JWK Set fetched from a URL, cached and refreshed: `createRemoteJWKSet`. */
+export class RemoteJWKSet {
+  #url;
+  #cacheMaxAge;
+  #cooldown;
+  #timeout;
+  #headers;
+  #fetch;
+  #store;
+  #storeKey;
+  #state;
+  #document;
+  #fetchedAt;
+  #pending;
+  #storeChecked = false;
+
+  constructor(url, options = {}) {
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('url must be an absolute http(s) URL', 'ERR_JWKS_INVALID');
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new ConfigError('url must be an http(s) URL', 'ERR_JWKS_INVALID');
+    }
+    this.#url = parsed.href;
+    this.#cacheMaxAge = options.cacheMaxAge ?? 600_000;
+    this.#cooldown = options.cooldownDuration ?? 30_000;
+    this.#timeout = options.timeoutDuration ?? 5_000;
+    this.#headers = options.headers ?? {};
+    this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+    this.#store = options.store;
+    this.#storeKey = `tokengate:jwks:${this.#url}`;
+  }
+
+  /** Whether the cached set is younger than `cacheMaxAge`. */
+  get fresh() {
+    return this.#state !== undefined && Date.now() - this.#fetchedAt < this.#cacheMaxAge;
+  }
+
+  /** Whether the last fetch was less than `cooldownDuration` ago (no refetch for an unknown kid). */
+  get coolingDown() {
+    return this.#fetchedAt !== undefined && Date.now() - this.#fetchedAt < this.#cooldown;
+  }
+
+  /** The last fetched JWK Set document, or undefined. */
+  jwks() {
+    return this.#document === undefined ? undefined : JSON.parse(this.#document);
+  }
+
+  /** The current keys without fetching, or undefined (the synchronous `verify`). */
+  current() {
+    return this.#state;
+  }
+
+  /** The keys: cached while fresh, else from the store when fresh there, else fetched. */
+  async keys() {
+    if (this.fresh) return this.#state;
+    if (this.#state === undefined && this.#store !== undefined && !this.#storeChecked) {
+      this.#storeChecked = true;
+      await this.#loadFromStore();
+      if (this.fresh) return this.#state;
+    }
+    return this.reload();
+  }
+
+  /** Fetches the set now (one request at a time; concurrent callers share it). */
+  reload() {
+    if (this.#pending === undefined) {
+      this.#pending = this.#fetchOnce().finally(() => {
+        this.#pending = undefined;
+      });
+    }
+    return this.#pending;
+  }
+
+  async #fetchOnce() {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#timeout);
+    let text;
+    try {
+      const response = await this.#fetch(this.#url, {
+        method: 'GET',
+        headers: { accept: 'application/json, application/jwk-set+json', ...this.#headers },
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      if (response.status !== 200) {
+        throw new JWKSUnavailable(`the JWKS endpoint answered HTTP ${response.status}, expected 200`);
+      }
+      text = await response.text();
+    } catch (e) {
+      if (controller.signal.aborted) throw new JWKSTimeout('timed out fetching the JWKS');
+      if (e instanceof JWKSUnavailable) throw e;
+      throw new JWKSUnavailable('fetching the JWKS failed', { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (text.length > MAX_JWKS_BYTES) throw new JWKSInvalid('the JWKS document is larger than 1 MiB');
+    this.#adopt(text, Date.now());
+    if (this.#store !== undefined) {
+      const record = JSON.stringify({ fetchedAt: this.#fetchedAt, jwks: text });
+      try {
+        const put = this.#store.put ?? this.#store.set;
+        await put.call(this.#store, this.#storeKey, record);
+      } catch {
+        // The store is an optimisation; the keys are already in memory.
+      }
+    }
+    return this.#state;
+  }
+
+  #adopt(text, fetchedAt) {
+    this.#state = new KeyState(text);
+    this.#document = text;
+    this.#fetchedAt = fetchedAt;
+  }
+
+  async #loadFromStore() {
+    try {
+      const raw = await this.#store.get(this.#storeKey);
+      if (raw === null || raw === undefined) return;
+      const record = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      const age = Date.now() - record.fetchedAt;
+      if (typeof record.jwks === 'string' && age >= 0 && age < this.#cacheMaxAge) {
+        this.#adopt(record.jwks, record.fetchedAt);
+      }
+    } catch {
+      // A broken or foreign record: fetch instead.
+    }
+  }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the npm package in js/ from scratch: the wasm-bindgen crate for wasm32-unknown-unknown,
+# wasm-bindgen-cli (installed at exactly Cargo.lock's wasm-bindgen version) with --target web,
+# then wasm-opt from npm's binaryen. Prints the size table (raw, after wasm-opt, gzipped).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+scripts/setup.sh
+
+# npm dev dependencies (binaryen, workerd, playwright-core, jose...) pinned by the lockfile.
+if [ ! -x js/node_modules/.bin/wasm-opt ] || [ js/package-lock.json -nt js/node_modules/.package-lock.json ]; then
+  (cd js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly; it is not locked (its own
+# lockfile wants a crate version the registry lacks), which is fine for a build tool.
+VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
+TOOLS="$ROOT/.tools/wasm-bindgen-$VERSION"
+if [ ! -x "$TOOLS/bin/wasm-bindgen" ]; then
+  echo "build-js: installing wasm-bindgen-cli $VERSION (takes several minutes once)"
+  cargo install wasm-bindgen-cli --version "$VERSION" --root "$TOOLS" --quiet
+fi
+
+# A separate -p run: the proxy-wasm crate's features never unify with this one's.
+cargo build -p tokengate-js --target wasm32-unknown-unknown --profile wasm-release
+RAW="target/wasm32-unknown-unknown/wasm-release/tokengate_js.wasm"
+
+OUT="js/pkg"
+rm -rf "$OUT"
+"$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --no-typescript "$RAW"
+BG="$OUT/tokengate_js_bg.wasm"
+BOUND_SIZE=$(stat -c %s "$BG")
+js/node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers "$BG" -o "$BG.opt"
+mv "$BG.opt" "$BG"
+OPT_SIZE=$(stat -c %s "$BG")
+GZ_SIZE=$(gzip -9 -c "$BG" | wc -c)
+JS_GZ=$(gzip -9 -c "$OUT/tokengate_js.js" js/lib/*.js | wc -c)
+{
+  echo "| artifact | bytes |"
+  echo "|---|---:|"
+  echo "| rustc output (\`$RAW\`) | $(stat -c %s "$RAW") |"
+  echo "| after wasm-bindgen | $BOUND_SIZE |"
+  echo "| after wasm-opt | $OPT_SIZE |"
+  echo "| after wasm-opt, gzip -9 | $GZ_SIZE |"
+  echo "| JavaScript (glue + lib/), gzip -9 | $JS_GZ |"
+} | tee target/js-size.md
