@@ -5,21 +5,35 @@ import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, localState } from './keys.js';
 import { nowSeconds, policyJson } from './options.js';
-import { WEBCRYPTO_ALGORITHMS } from './webcrypto.js';
+import { WEBCRYPTO_ALGORITHMS, webCryptoCheck } from './webcrypto.js';
 
 export * as errors from './errors.js';
 
 let subtle;
+let host;
 let masks;
 
-/** Called once by the runtime entry after the WebAssembly module is instantiated. */
-export function configure(subtleCrypto) {
-  subtle = subtleCrypto;
+/**
+ * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
+ * WebCrypto, and where the runtime has synchronous crypto (Node), its `check` factory.
+ */
+export function configure(runtime) {
+  subtle = runtime.subtle;
+  host = runtime.host;
   const order = wasm.algorithmOrder().split(' ');
   const mask = (names) => names.reduce((m, n) => (order.includes(n) ? m | (1 << order.indexOf(n)) : m), 0);
-  const all = mask(WEBCRYPTO_ALGORITHMS);
-  // 'auto': the faster backend per algorithm, measured by bench/node.mjs (BENCHMARKS.md).
-  masks = { auto: all, webcrypto: all, wasm: 0 };
+  const webcrypto = subtle === undefined ? 0 : mask(WEBCRYPTO_ALGORITHMS);
+  const hostMask = host === undefined ? 0 : mask(host.algorithms);
+  // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, BENCHMARKS.md):
+  // synchronous host crypto where there is one; else WebCrypto for RSA and ECDSA on the async
+  // path, and the module's own Ed25519, which beat WebCrypto's.
+  const eddsa = mask(['EdDSA']);
+  masks = {
+    auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcrypto & ~eddsa },
+    node: { host: hostMask, webcrypto: 0 },
+    webcrypto: { host: 0, webcrypto },
+    wasm: { host: 0, webcrypto: 0 },
+  };
 }
 
 /** Builds a local key set from a JWK Set (object or JSON text). */
@@ -59,7 +73,8 @@ export function createDenylist(document) {
 const policies = new Map();
 const POLICIES_MAX = 256;
 
-function policyFor(options, state) {
+/** The validated policy for `options` and a key set, from the JSON text of the policy. */
+function policyFromText(options, state) {
   const denylist = options.denylist === undefined || options.denylist instanceof Denylist
     ? options.denylist
     : new Denylist(options.denylist);
@@ -79,9 +94,54 @@ function policyFor(options, state) {
   return policy;
 }
 
-function tokenText(token) {
-  if (typeof token === 'string') return token;
-  if (token instanceof Uint8Array) return new TextDecoder().decode(token);
+// Services usually pass the same options object on every call: remember its policy, with a
+// copy of the fields it was built from, and reuse it only while they are all unchanged.
+const POLICY_FIELDS = [
+  'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance', 'maxTokenAge',
+  'requiredClaims', 'requireExpiration', 'maxLifetime', 'maxTokenBytes', 'denylist',
+];
+const byOptions = new WeakMap();
+
+function snapshot(options) {
+  return POLICY_FIELDS.map((f) => (Array.isArray(options[f]) ? [...options[f]] : options[f]));
+}
+
+function unchanged(entry, options) {
+  if (Object.keys(options).length !== entry.keys) return false;
+  for (let i = 0; i < POLICY_FIELDS.length; i++) {
+    const now = options[POLICY_FIELDS[i]];
+    const then = entry.fields[i];
+    if (Array.isArray(now)) {
+      if (!Array.isArray(then) || then.length !== now.length) return false;
+      for (let j = 0; j < now.length; j++) if (then[j] !== now[j]) return false;
+    } else if (now !== then) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function policyFor(options, state) {
+  let entry = byOptions.get(options);
+  if (entry !== undefined && unchanged(entry, options)) {
+    const policy = entry.policies.get(state);
+    if (policy !== undefined) return policy;
+  } else {
+    entry = { fields: snapshot(options), keys: Object.keys(options).length, policies: new WeakMap() };
+    byOptions.set(options, entry);
+  }
+  const policy = policyFromText(options, state);
+  entry.policies.set(state, policy);
+  return policy;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The token as text (for the header) and as UTF-8 bytes (for the module). */
+function tokenInput(token) {
+  if (typeof token === 'string') return { text: token, bytes: encoder.encode(token) };
+  if (token instanceof Uint8Array) return { text: decoder.decode(token), bytes: token };
   throw new JWSInvalid('the token must be a string or a Uint8Array');
 }
 
@@ -92,52 +152,86 @@ function decodeSegment(segment) {
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
+// Tokens from one issuer share a handful of header segments: keep their decoded form, and
+// hand out copies (only of headers whose values are all primitives, so a copy is complete).
+const headers = new Map();
+const HEADERS_MAX = 64;
+
+function protectedHeader(token) {
+  const segment = token.slice(0, token.indexOf('.'));
+  const cached = headers.get(segment);
+  if (cached !== undefined) return { ...cached };
+  const header = JSON.parse(decodeSegment(segment));
+  if (Object.values(header).every((v) => v === null || typeof v !== 'object')) {
+    if (headers.size >= HEADERS_MAX) headers.clear();
+    headers.set(segment, header);
+    return { ...header };
+  }
+  return header;
+}
+
 /** The verified result, shaped like jose's. The core has checked both parts already. */
 function result(token, claimsJson) {
-  return {
-    payload: JSON.parse(claimsJson),
-    protectedHeader: JSON.parse(decodeSegment(token.slice(0, token.indexOf('.')))),
-  };
+  return { payload: JSON.parse(claimsJson), protectedHeader: protectedHeader(token) };
 }
 
 function ready() {
   if (masks === undefined) throw new ConfigError('tokengate: the WebAssembly module is not initialised', 'ERR_CONFIG');
 }
 
-function verifyWith(state, token, options) {
+function backend(options) {
+  const choice = masks[options.signatureBackend ?? 'auto'];
+  if (choice === undefined) {
+    throw new ConfigError('signatureBackend must be "auto", "node", "webcrypto" or "wasm"', 'ERR_POLICY_INVALID');
+  }
+  if (options.signatureBackend === 'node' && choice.host === 0) {
+    throw new ConfigError('signatureBackend "node" needs Node', 'ERR_POLICY_INVALID');
+  }
+  return choice;
+}
+
+/** The synchronous path: host crypto where chosen, else the module's own. */
+function verifyWith(state, input, options, choice) {
   const policy = policyFor(options, state);
+  const now = nowSeconds(options);
   try {
-    return result(token, wasm.verifySync(policy, state.wasm, token, nowSeconds(options)));
+    const claims = choice.host !== 0 && state.asymmetric
+      ? wasm.verifyWithHost(policy, state.wasm, input.bytes, now, choice.host, state.check('host', host.check))
+      : wasm.verifySync(policy, state.wasm, input.bytes, now);
+    return result(input.text, claims);
   } catch (e) {
     throw fromCore(e);
   }
 }
 
 /**
- * Verifies a JWT synchronously with local keys (or a remote set's current keys) and the
- * module's own signature code. Returns `{ payload, protectedHeader }`; throws a coded error.
+ * Verifies a JWT synchronously with local keys (or a remote set's current keys). Returns
+ * `{ payload, protectedHeader }`; throws a coded error.
  */
 export function verify(token, keys, options = {}) {
   ready();
-  const text = tokenText(token);
+  const input = tokenInput(token);
+  const choice = backend(options);
+  if (options.signatureBackend === 'webcrypto') {
+    throw new ConfigError('WebCrypto is asynchronous: use jwtVerify with signatureBackend "webcrypto"', 'ERR_POLICY_INVALID');
+  }
   if (keys instanceof RemoteJWKSet) {
     const state = keys.current();
     if (state === undefined) throw new JWKSUnavailable('the remote JWKS has not been fetched yet: use jwtVerify');
-    return verifyWith(state, text, options);
+    return verifyWith(state, input, options, choice);
   }
-  return verifyWith(localState(keys), text, options);
+  return verifyWith(localState(keys), input, options, choice);
 }
 
-async function verifyAsync(state, token, options) {
-  const mask = masks[options.signatureBackend ?? 'auto'];
-  if (mask === undefined) {
-    throw new ConfigError('signatureBackend must be "auto", "webcrypto" or "wasm"', 'ERR_POLICY_INVALID');
-  }
-  if (mask === 0 || !state.asymmetric || subtle === undefined) return verifyWith(state, token, options);
+async function verifyAsync(state, input, options) {
+  const choice = backend(options);
+  if (choice.webcrypto === 0 || !state.asymmetric) return verifyWith(state, input, options, choice);
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   try {
-    return result(token, await wasm.verifyWithWebCrypto(policy, state.wasm, token, now, mask, state.check(subtle)));
+    const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));
+    const claims = await wasm.verifyWithWebCrypto(policy, state.wasm, input.bytes, now, choice.webcrypto, check);
+    return result(input.text, claims);
   } catch (e) {
     throw fromCore(e);
   }
@@ -150,14 +244,14 @@ async function verifyAsync(state, token, options) {
  */
 export async function jwtVerify(token, keys, options = {}) {
   ready();
-  const text = tokenText(token);
-  if (!(keys instanceof RemoteJWKSet)) return verifyAsync(localState(keys), text, options);
+  const input = tokenInput(token);
+  if (!(keys instanceof RemoteJWKSet)) return verifyAsync(localState(keys), input, options);
   try {
-    return await verifyAsync(await keys.keys(), text, options);
+    return await verifyAsync(await keys.keys(), input, options);
   } catch (e) {
     if (e?.code !== 'ERR_JWKS_NO_MATCHING_KEY' || keys.coolingDown) throw e;
     // A kid the cached set lacks: the issuer may have rotated keys. Refetch once.
-    return verifyAsync(await keys.reload(), text, options);
+    return verifyAsync(await keys.reload(), input, options);
   }
 }
 

@@ -4,6 +4,6 @@ import init from '../pkg/tokengate_js.js';
 import { configure } from './api.js';
 
 await init({ module_or_path: new URL('../pkg/tokengate_js_bg.wasm', import.meta.url) });
-configure(globalThis.crypto?.subtle);
+configure({ subtle: globalThis.crypto?.subtle });
 
 export * from './api.js';

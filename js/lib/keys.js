@@ -4,7 +4,6 @@
 
 import { WasmKeySet } from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSInvalid, JWKSTimeout, JWKSUnavailable, fromCore } from './errors.js';
-import { webCryptoCheck } from './webcrypto.js';
 
 /** One parsed key set and what the verify paths need from it. */
 export class KeyState {
@@ -18,15 +17,15 @@ export class KeyState {
     this.algorithms = this.wasm.algorithms.split(' ').filter(Boolean);
     /** Whether any algorithm could go to WebCrypto (no key set mixes secrets and public keys). */
     this.asymmetric = this.algorithms.some((a) => !a.startsWith('HS'));
-    this.checks = new WeakMap();
+    this.checks = new Map();
   }
 
-  /** The WebCrypto `check` for `subtle`, created once. */
-  check(subtle) {
-    let check = this.checks.get(subtle);
+  /** The signature `check` of one kind (`host`, `webcrypto`) for this set, created once. */
+  check(kind, create) {
+    let check = this.checks.get(kind);
     if (check === undefined) {
-      check = webCryptoCheck(subtle, this.wasm);
-      this.checks.set(subtle, check);
+      check = create(this.wasm);
+      this.checks.set(kind, check);
     }
     return check;
   }

@@ -5,6 +5,6 @@ import { initSync } from '../pkg/tokengate_js.js';
 import { configure } from './api.js';
 
 initSync({ module });
-configure(globalThis.crypto?.subtle);
+configure({ subtle: globalThis.crypto?.subtle });
 
 export * from './api.js';

@@ -15,4 +15,7 @@ mod verify;
 mod webcrypto;
 
 pub use handles::{WasmDenylist, WasmKeySet, WasmPolicy};
-pub use verify::{verify_signature_for_testing, verify_sync, verify_with_webcrypto};
+pub use verify::{
+    verify_signature_for_testing, verify_signature_for_testing_sync, verify_sync, verify_with_host,
+    verify_with_webcrypto,
+};

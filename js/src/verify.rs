@@ -3,17 +3,28 @@
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
-use tokengate::{Algorithm, AsyncSignatureBackend, Verifier};
+use tokengate::{Algorithm, AsyncSignatureBackend, Error, Part, SignatureBackend, Verifier};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::errors::token_error;
 use crate::handles::{WasmKeySet, WasmPolicy};
-use crate::webcrypto::WebCrypto;
+use crate::webcrypto::{HostSync, WebCrypto};
 
 /// Seconds since the epoch from JavaScript's number (the wrapper floors it).
 fn seconds(now: f64) -> i64 {
     now as i64
+}
+
+/// The token as text. It arrives as UTF-8 bytes: `TextEncoder.encodeInto` is several times
+/// faster than wasm-bindgen's per-character string copy for a token-sized string.
+fn token_text(token: &[u8]) -> Result<&str, JsValue> {
+    core::str::from_utf8(token).map_err(|_| {
+        token_error(&Error::MalformedJws {
+            part: Part::Header,
+            reason: "not UTF-8",
+        })
+    })
 }
 
 /// Verifies `token` with the RustCrypto backend: the claims set's JSON text, or a thrown
@@ -22,10 +33,39 @@ fn seconds(now: f64) -> i64 {
 pub fn verify_sync(
     policy: &WasmPolicy,
     keys: &WasmKeySet,
-    token: &str,
+    token: &[u8],
     now: f64,
 ) -> Result<String, JsValue> {
+    let token = token_text(token)?;
     let verifier = Verifier::new(&policy.policy);
+    let verifier = match &policy.denylist {
+        Some(d) => verifier.with_denylist(d),
+        None => verifier,
+    };
+    verifier
+        .verify(token, &keys.inner, seconds(now))
+        .map(|v| String::from(v.claims().json()))
+        .map_err(|e| token_error(&e))
+}
+
+/// [`verify_sync`] with the signature check for the algorithms in `algorithms` delegated to a
+/// synchronous host function (`node:crypto` in Node; see [`crate::webcrypto::HostSync`]).
+#[wasm_bindgen(js_name = verifyWithHost)]
+pub fn verify_with_host(
+    policy: &WasmPolicy,
+    keys: &WasmKeySet,
+    token: &[u8],
+    now: f64,
+    algorithms: u32,
+    check: &Function,
+) -> Result<String, JsValue> {
+    let token = token_text(token)?;
+    let backend = HostSync {
+        keys: &keys.inner,
+        algorithms,
+        check,
+    };
+    let verifier = Verifier::new(&policy.policy).with_backend(backend);
     let verifier = match &policy.denylist {
         Some(d) => verifier.with_denylist(d),
         None => verifier,
@@ -43,7 +83,7 @@ pub fn verify_sync(
 pub fn verify_with_webcrypto(
     policy: &WasmPolicy,
     keys: &WasmKeySet,
-    token: String,
+    token: Vec<u8>,
     now: f64,
     algorithms: u32,
     check: Function,
@@ -52,6 +92,7 @@ pub fn verify_with_webcrypto(
     let policy = Rc::clone(&policy.policy);
     let keys = Rc::clone(&keys.inner);
     future_to_promise(async move {
+        let token = token_text(&token)?;
         let backend = WebCrypto {
             keys: &keys,
             algorithms,
@@ -63,7 +104,7 @@ pub fn verify_with_webcrypto(
             None => verifier,
         };
         verifier
-            .verify_async(&backend, &token, &keys, seconds(now))
+            .verify_async(&backend, token, &keys, seconds(now))
             .await
             .map(|v| JsValue::from_str(v.claims().json()))
             .map_err(|e| token_error(&e))
@@ -106,4 +147,28 @@ pub fn verify_signature_for_testing(
         };
         Ok(JsValue::from_bool(ok))
     })
+}
+
+/// [`verify_signature_for_testing`] through the synchronous host backend.
+#[wasm_bindgen(js_name = verifySignatureForTestingSync)]
+pub fn verify_signature_for_testing_sync(
+    keys: &WasmKeySet,
+    index: usize,
+    alg: &str,
+    message: &[u8],
+    signature: &[u8],
+    algorithms: u32,
+    check: &Function,
+) -> bool {
+    let backend = HostSync {
+        keys: &keys.inner,
+        algorithms,
+        check,
+    };
+    match (Algorithm::from_name(alg), keys.inner.keys().get(index)) {
+        (Some(alg), Some(key)) if key.supports(alg) => {
+            SignatureBackend::verify(&backend, alg, key, message, signature).is_ok()
+        }
+        _ => false,
+    }
 }

@@ -77,3 +77,41 @@ impl AsyncSignatureBackend for WebCrypto<'_> {
         RustCrypto.verify(alg, key, message, signature)
     }
 }
+
+/// The synchronous counterpart of [`WebCrypto`], for hosts whose crypto is synchronous
+/// (`node:crypto`'s `verify`): `check(alg, keyIndex, message, signature)` returns `true`,
+/// `false`, or `null` (cannot check this one: RustCrypto decides).
+pub(crate) struct HostSync<'a> {
+    /// As in [`WebCrypto`].
+    pub keys: &'a JwkSet,
+    /// Which algorithms go to the host.
+    pub algorithms: u32,
+    /// `check(alg, keyIndex, message, signature) -> boolean | null`.
+    pub check: &'a Function,
+}
+
+impl SignatureBackend for HostSync<'_> {
+    fn verify(
+        &self,
+        alg: Algorithm,
+        key: &Jwk,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), BadSignature> {
+        let index = self.keys.keys().iter().position(|k| core::ptr::eq(k, key));
+        if let (true, Some(index)) = (self.algorithms & mask_bit(alg) != 0, index) {
+            let args = Array::of4(
+                &JsValue::from_str(alg.name()),
+                &JsValue::from_f64(index as f64),
+                &Uint8Array::from(message),
+                &Uint8Array::from(signature),
+            );
+            match self.check.apply(&JsValue::NULL, &args) {
+                Ok(v) if v.as_bool() == Some(true) => return Ok(()),
+                Ok(v) if v.is_null() || v.is_undefined() => {}
+                _ => return Err(BadSignature),
+            }
+        }
+        RustCrypto.verify(alg, key, message, signature)
+    }
+}

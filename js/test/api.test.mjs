@@ -158,3 +158,29 @@ test('key sets expose their algorithms and refuse secrets mixed with public keys
   const oct = { kty: 'oct', k: Buffer.from(secret).toString('base64url') };
   assert.throws(() => tg.createLocalJWKSet({ keys: [oct, pairs.RS256.jwk] }), { code: 'ERR_JWKS_INVALID' });
 });
+
+test('a reused options object is re-read whenever it changes', async () => {
+  const token = await sign(claims(), secret, { alg: 'HS256' });
+  const options = { issuer: 'https://idp.example', audience: ['api'] };
+  const outcome = () => {
+    try {
+      return tg.verify(token, secret, options).payload.sub;
+    } catch (e) {
+      return e.code;
+    }
+  };
+  assert.equal(outcome(), 'alice');
+  options.audience[0] = 'other';
+  assert.equal(outcome(), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'an array mutated in place');
+  options.audience = 'api';
+  assert.equal(outcome(), 'alice');
+  options.issuer = 'https://evil.example';
+  assert.equal(outcome(), 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  options.issuer = 'https://idp.example';
+  options.typ = 'at+jwt';
+  assert.equal(outcome(), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'a field added');
+  delete options.typ;
+  assert.equal(outcome(), 'alice');
+  options.audiences = ['typo'];
+  assert.equal(outcome(), 'ERR_POLICY_INVALID', 'an unknown option added later');
+});
