@@ -2,21 +2,29 @@
 // RustCrypto code and the runtime's WebCrypto. Expectations and documented policy departures
 // mirror the Rust conformance drivers in tests/conformance/.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import * as tg from '../lib/node.js';
-import { WasmKeySet, algorithmOrder, verifySignatureForTesting } from '../pkg/tokengate_js.js';
+import {
+  WasmKeySet, algorithmOrder, verifySignatureForTesting, verifySignatureForTestingSync,
+} from '../pkg/tokengate_js.js';
 import { webCryptoCheck, WEBCRYPTO_ALGORITHMS } from '../lib/webcrypto.js';
+import { nodeCryptoCheck, NODE_ALGORITHMS } from '../lib/nodecrypto.js';
 import { Tally, b64u, hex, load } from './vectors.mjs';
 
 const ORDER = algorithmOrder().split(' ');
-const WEBCRYPTO_MASK = WEBCRYPTO_ALGORITHMS.reduce((m, a) => m | (1 << ORDER.indexOf(a)), 0);
+const maskOf = (names) => names.reduce((m, a) => m | (1 << ORDER.indexOf(a)), 0);
+const WEBCRYPTO_MASK = maskOf(WEBCRYPTO_ALGORITHMS);
+const NODE_MASK = maskOf(NODE_ALGORITHMS);
+// [name, the signatureBackend option, mask of delegated algorithms]
 const BACKENDS = [
   ['wasm', 'wasm', 0],
   ['webcrypto', 'webcrypto', WEBCRYPTO_MASK],
+  ['node', 'node', NODE_MASK],
 ];
 
 /** One raw signature through a backend; a key the core refuses is a rejection. */
-async function accepts(jwk, alg, msg, sig, mask) {
+async function accepts(jwk, alg, msg, sig, mask, backend = 'webcrypto') {
   let set;
   try {
     set = new WasmKeySet(JSON.stringify({ keys: [jwk] }));
@@ -24,7 +32,23 @@ async function accepts(jwk, alg, msg, sig, mask) {
     return false;
   }
   if (set.length !== 1) return false;
-  return verifySignatureForTesting(set, 0, alg, msg, sig, mask, webCryptoCheck(webcrypto.subtle, set));
+  if (backend === 'node') {
+    return verifySignatureForTestingSync(set, 0, alg, msg, sig, mask, counted(nodeCryptoCheck(set)));
+  }
+  return verifySignatureForTesting(set, 0, alg, msg, sig, mask, counted(webCryptoCheck(webcrypto.subtle, set)));
+}
+
+/** How many verdicts the delegated backend gave (not null): proof it was really used. */
+let delegated = 0;
+function counted(check) {
+  return (...args) => {
+    const verdict = check(...args);
+    const note = (v) => {
+      if (v !== null) delegated++;
+      return v;
+    };
+    return verdict instanceof Promise ? verdict.then(note) : note(verdict);
+  };
 }
 
 const HASH_BITS = { 'SHA-256': 256, 'SHA-384': 384, 'SHA-512': 512 };
@@ -32,16 +56,19 @@ const HASH_BITS = { 'SHA-256': 256, 'SHA-384': 384, 'SHA-512': 512 };
 async function runPrimitiveFile(file, groupKey, backend, mask) {
   const doc = load(`wycheproof/${file}.json`);
   const tally = new Tally(`${file} [${backend}]`);
+  const before = delegated;
   for (const group of doc.testGroups) {
     const { jwk, alg, policy } = groupKey(group);
     for (const t of group.tests) {
-      const accepted = await accepts(jwk, alg, hex(t.msg), hex(t.sig), mask);
+      const accepted = await accepts(jwk, alg, hex(t.msg), hex(t.sig), mask, backend);
       if (t.result === 'valid' && policy) tally.departs(t.tcId, !accepted, policy);
       else if (t.result === 'acceptable') tally.departs(t.tcId, !accepted, 'legacy encoding: a strict verifier rejects it');
       else tally.check(t.tcId, accepted === (t.result === 'valid'), `${t.comment} -> accepted=${accepted}`);
     }
   }
   tally.finish();
+  if (mask !== 0) assert.ok(delegated > before, `${file} [${backend}]: the backend was never used`);
+  else assert.equal(delegated, before, `${file} [${backend}]: delegated although the mask is empty`);
 }
 
 function ecJwk(group, crv, len) {
@@ -215,7 +242,8 @@ for (const [name, backend] of BACKENDS) {
       const keys = tg.createLocalJWKSet({ keys: [publicHalf(v.public_jwk ?? a1)] });
       const now = [];
       const expired = [];
-      for (const f of [tg.verify, tg.jwtVerify]) {
+      // WebCrypto is asynchronous: only jwtVerify can use it.
+      for (const f of backend === 'webcrypto' ? [tg.jwtVerify] : [tg.verify, tg.jwtVerify]) {
         now.push(await outcome(() => f(v.compact, keys, at(1_300_819_000))));
         expired.push(await outcome(() => f(v.compact, keys, at(1_300_819_000 + 3600))));
       }
