@@ -138,11 +138,23 @@ function policyFor(options, state) {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The token as text (for the header) and as UTF-8 bytes (for the module). */
+/** The token as text (for the header), and as given (a Uint8Array is passed on as is). */
 function tokenInput(token) {
-  if (typeof token === 'string') return { text: token, bytes: encoder.encode(token) };
-  if (token instanceof Uint8Array) return { text: decoder.decode(token), bytes: token };
+  if (typeof token === 'string') return { text: token, given: undefined };
+  if (token instanceof Uint8Array) return { text: decoder.decode(token), given: token };
   throw new JWSInvalid('the token must be a string or a Uint8Array');
+}
+
+// Reused for every token that fits. Take the bytes right at the module call, which copies
+// them in before it returns (never across an await).
+const scratch = new Uint8Array(4096);
+
+/** The token as UTF-8 bytes for the module. */
+function bytesOf(input) {
+  if (input.given !== undefined) return input.given;
+  if (input.text.length * 3 > scratch.length) return encoder.encode(input.text);
+  const { written } = encoder.encodeInto(input.text, scratch);
+  return scratch.subarray(0, written);
 }
 
 function decodeSegment(segment) {
@@ -196,8 +208,8 @@ function verifyWith(state, input, options, choice) {
   const now = nowSeconds(options);
   try {
     const claims = choice.host !== 0 && state.asymmetric
-      ? wasm.verifyWithHost(policy, state.wasm, input.bytes, now, choice.host, state.check('host', host.check))
-      : wasm.verifySync(policy, state.wasm, input.bytes, now);
+      ? wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, choice.host, state.check('host', host.check))
+      : wasm.verifySync(policy, state.wasm, bytesOf(input), now);
     return result(input.text, claims);
   } catch (e) {
     throw fromCore(e);
@@ -230,7 +242,7 @@ async function verifyAsync(state, input, options) {
   const now = nowSeconds(options);
   try {
     const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));
-    const claims = await wasm.verifyWithWebCrypto(policy, state.wasm, input.bytes, now, choice.webcrypto, check);
+    const claims = await wasm.verifyWithWebCrypto(policy, state.wasm, bytesOf(input), now, choice.webcrypto, check);
     return result(input.text, claims);
   } catch (e) {
     throw fromCore(e);

@@ -135,3 +135,13 @@ test('a store lets a new isolate reuse a fresh key set without fetching', async 
   assert.equal(fetched, 1);
   assert.equal(typeof [...record.values()][0], 'string');
 });
+
+test('concurrent verifications of different tokens each get their own result', async () => {
+  reset([keys.old.jwk, keys.new.jwk]);
+  const set = tg.createRemoteJWKSet(server.url);
+  const tokens = await Promise.all(Array.from({ length: 24 }, (_, i) => token(i % 2 ? 'old' : 'new', { sub: `user-${i}` })));
+  const results = await Promise.all(tokens.map((t) => tg.jwtVerify(t, set, options)));
+  assert.deepEqual(results.map((r) => r.payload.sub), tokens.map((_, i) => `user-${i}`));
+  const webcrypto = await Promise.all(tokens.map((t) => tg.jwtVerify(t, set, { ...options, signatureBackend: 'webcrypto' })));
+  assert.deepEqual(webcrypto.map((r) => r.protectedHeader.kid), tokens.map((_, i) => (i % 2 ? 'old' : 'new')));
+});
