@@ -24,12 +24,11 @@ export function configure(runtime) {
   const mask = (names) => names.reduce((m, n) => (order.includes(n) ? m | (1 << order.indexOf(n)) : m), 0);
   const webcrypto = subtle === undefined ? 0 : mask(WEBCRYPTO_ALGORITHMS);
   const hostMask = host === undefined ? 0 : mask(host.algorithms);
-  // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, BENCHMARKS.md):
-  // synchronous host crypto where there is one; else WebCrypto for RSA and ECDSA on the async
-  // path, and the module's own Ed25519, which beat WebCrypto's.
-  const eddsa = mask(['EdDSA']);
+  // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, bench/browser.mjs,
+  // BENCHMARKS.md): synchronous host crypto where there is one (Node); else WebCrypto for every
+  // public-key algorithm on the async path, and the module's own code on the sync path.
   masks = {
-    auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcrypto & ~eddsa },
+    auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto },
     node: { host: hostMask, webcrypto: 0 },
     webcrypto: { host: 0, webcrypto },
     wasm: { host: 0, webcrypto: 0 },
@@ -235,35 +234,44 @@ export function verify(token, keys, options = {}) {
   return verifyWith(localState(keys), input, options, choice);
 }
 
-async function verifyAsync(state, input, options) {
+/** The async path as a promise chain: as few microtask hops as the work needs. */
+function verifyAsync(state, input, options) {
   const choice = backend(options);
   if (choice.webcrypto === 0 || !state.asymmetric) return verifyWith(state, input, options, choice);
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
-  try {
-    const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));
-    const claims = await wasm.verifyWithWebCrypto(policy, state.wasm, bytesOf(input), now, choice.webcrypto, check);
-    return result(input.text, claims);
-  } catch (e) {
-    throw fromCore(e);
-  }
+  const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));
+  return wasm.verifyWithWebCrypto(policy, state.wasm, bytesOf(input), now, choice.webcrypto, check).then(
+    (claims) => result(input.text, claims),
+    (e) => {
+      throw fromCore(e);
+    },
+  );
 }
 
-/**
- * Verifies a JWT with any key source, fetching a remote set as needed. Public-key signatures
- * are checked with WebCrypto where the runtime has it (`signatureBackend`), everything else
- * by the core. Resolves to `{ payload, protectedHeader }`; rejects with a coded error.
- */
-export async function jwtVerify(token, keys, options = {}) {
-  ready();
-  const input = tokenInput(token);
-  if (!(keys instanceof RemoteJWKSet)) return verifyAsync(localState(keys), input, options);
+async function verifyRemote(keys, input, options) {
   try {
     return await verifyAsync(await keys.keys(), input, options);
   } catch (e) {
     if (e?.code !== 'ERR_JWKS_NO_MATCHING_KEY' || keys.coolingDown) throw e;
     // A kid the cached set lacks: the issuer may have rotated keys. Refetch once.
     return verifyAsync(await keys.reload(), input, options);
+  }
+}
+
+/**
+ * Verifies a JWT with any key source, fetching a remote set as needed. Public-key signatures
+ * are checked by the runtime's crypto where that is faster (`signatureBackend`), everything
+ * else by the core. Resolves to `{ payload, protectedHeader }`; rejects with a coded error.
+ */
+export function jwtVerify(token, keys, options = {}) {
+  try {
+    ready();
+    const input = tokenInput(token);
+    if (keys instanceof RemoteJWKSet) return verifyRemote(keys, input, options);
+    return Promise.resolve(verifyAsync(localState(keys), input, options));
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 

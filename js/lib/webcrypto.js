@@ -26,23 +26,30 @@ export const WEBCRYPTO_ALGORITHMS = Object.keys(PARAMS);
  * tokens arrive by the thousand).
  */
 export function webCryptoCheck(subtle, wasmKeySet) {
-  const imported = new Map();
-  const importKey = (alg, index) => {
-    const id = `${alg}:${index}`;
-    let key = imported.get(id);
+  const pending = new Map(); // `${alg}:${index}` -> Promise<CryptoKey | null>
+  const ready = new Map(); // the same, once imported: no extra promise hop per token
+  const importKey = (alg, id, index) => {
+    let key = pending.get(id);
     if (key === undefined) {
       const jwk = wasmKeySet.publicJwk(index);
-      key = jwk === ''
+      key = (jwk === ''
         ? Promise.resolve(null)
-        : subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null);
-      imported.set(id, key);
+        : subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null)
+      ).then((k) => {
+        ready.set(id, k);
+        return k;
+      });
+      pending.set(id, key);
     }
     return key;
   };
+  const verify = (alg, key, message, signature) =>
+    key === null ? null : subtle.verify(PARAMS[alg][1], key, signature, message).catch(() => false);
   return (alg, index, message, signature) => {
     if (PARAMS[alg] === undefined) return null;
-    return importKey(alg, index).then((key) =>
-      key === null ? null : subtle.verify(PARAMS[alg][1], key, signature, message).catch(() => false),
-    );
+    const id = `${alg}:${index}`;
+    const key = ready.get(id);
+    if (key !== undefined) return verify(alg, key, message, signature);
+    return importKey(alg, id, index).then((k) => verify(alg, k, message, signature));
   };
 }

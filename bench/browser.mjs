@@ -1,0 +1,111 @@
+// The npm package in headless Chromium (Debian's chromium, driven by playwright-core): each
+// signature backend per algorithm, against jose on the same tokens in the same page, rounds
+// interleaved, median kept. This is what chose the browser/workerd 'auto' defaults.
+//
+//   node bench/browser.mjs [--rounds 5] [--ms 300]
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const JS = fileURLToPath(new URL('../js/', import.meta.url));
+const require = createRequire(join(JS, 'package.json'));
+const jose = await import(pathToFileURL(require.resolve('jose')).href);
+const { chromium } = require('playwright-core');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+
+const now = Math.floor(Date.now() / 1000);
+const claims = {
+  iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789', aud: 'orders-api',
+  iat: now, exp: now + 3600, scope: 'openid profile orders:read orders:write', email: 'alice@example.com',
+  realm_access: { roles: ['user', 'orders-admin'] },
+};
+const fixtures = { rounds: arg('rounds', 5), ms: arg('ms', 300), cases: {} };
+for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
+  let sign;
+  let jwk;
+  if (alg === 'HS256') {
+    sign = crypto.getRandomValues(new Uint8Array(32));
+    jwk = { kty: 'oct', k: Buffer.from(sign).toString('base64url'), kid: 'k1' };
+  } else {
+    const pair = await jose.generateKeyPair(alg, { extractable: true });
+    sign = pair.privateKey;
+    jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1' };
+  }
+  const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).sign(sign);
+  fixtures.cases[alg] = { token, jwk };
+}
+
+const page = `<!doctype html><script type="importmap">{"imports":{"tokengate":"/lib/browser.js","jose":"/node_modules/jose/dist/webapi/index.js"}}</script>
+<script type="module">
+import * as tg from 'tokengate';
+import * as jose from 'jose';
+const f = await (await fetch('/fixtures.json')).json();
+const options = { issuer: 'https://idp.example.com/realms/main', audience: 'orders-api' };
+const wasmOptions = { ...options, signatureBackend: 'wasm' };
+const webcryptoOptions = { ...options, signatureBackend: 'webcrypto' };
+async function time(fn, ms) {
+  let n = 0; const start = performance.now();
+  while (performance.now() - start < ms) { for (let i = 0; i < 10; i++) await fn(); n += 10; }
+  return n * 1000 / (performance.now() - start);
+}
+const out = [];
+for (const [alg, c] of Object.entries(f.cases)) {
+  const set = tg.createLocalJWKSet({ keys: [c.jwk] });
+  const key = await jose.importJWK(c.jwk, alg);
+  const contenders = {
+    'tokengate verify (sync, wasm)': () => tg.verify(c.token, set, options),
+    'tokengate jwtVerify (auto)': () => tg.jwtVerify(c.token, set, options),
+    'tokengate jwtVerify (wasm)': () => tg.jwtVerify(c.token, set, wasmOptions),
+    ...(alg === 'HS256' ? {} : { 'tokengate jwtVerify (webcrypto)': () => tg.jwtVerify(c.token, set, webcryptoOptions) }),
+    'jose jwtVerify (imported key)': () => jose.jwtVerify(c.token, key, options),
+  };
+  for (const fn of Object.values(contenders)) { const r = await fn(); if (r.payload.sub !== 'f0b1d2c3-4e5f-6789-abcd-ef0123456789') throw new Error(alg); }
+  const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let r = 0; r < f.rounds; r++) for (const [k, fn] of Object.entries(contenders)) samples[k].push(await time(fn, f.ms));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const base = median(samples['jose jwtVerify (imported key)']);
+  for (const [k, xs] of Object.entries(samples)) out.push({ alg, name: k, ops: median(xs), ratio: median(xs) / base });
+}
+window.results = out;
+</script>`;
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const server = createServer((req, res) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  if (path === '/') return res.end(page);
+  if (path === '/fixtures.json') return res.end(JSON.stringify(fixtures));
+  const file = join(JS, normalize(path));
+  if (!file.startsWith(JS) || !existsSync(file)) {
+    res.writeHead(404);
+    return res.end();
+  }
+  res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream' });
+  res.end(readFileSync(file));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const tab = await browser.newPage();
+  tab.on('pageerror', (e) => console.error(String(e)));
+  await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+  await tab.waitForFunction(() => window.results !== undefined, null, { timeout: 600_000 });
+  const results = await tab.evaluate(() => window.results);
+  console.log(`Chromium ${browser.version()}, ${fixtures.rounds} interleaved rounds of ${fixtures.ms} ms, median; ratio = throughput / jose jwtVerify (imported key).\n`);
+  console.log('| alg | contender | ops/s | us/op | vs jose |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const r of results) {
+    console.log(`| ${r.alg} | ${r.name} | ${Math.round(r.ops).toLocaleString('en-US')} | ${(1e6 / r.ops).toFixed(1)} | ${r.ratio.toFixed(2)}x |`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
