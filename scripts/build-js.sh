@@ -7,9 +7,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh
 
-# npm dev dependencies (binaryen, workerd, playwright-core, jose...) pinned by the lockfile.
-if [ ! -x js/node_modules/.bin/wasm-opt ] || [ js/package-lock.json -nt js/node_modules/.package-lock.json ]; then
-  (cd js && npm ci --no-audit --no-fund --loglevel=error)
+# npm dev dependencies (binaryen, workerd, playwright-core, jose...), pinned to exact versions
+# in package.json and the lockfile. `npm install --no-save` rather than `npm ci`: npm 11 refuses
+# `ci` here because the lockfile lists workerd's optional binaries for Linux only.
+if [ ! -x js/node_modules/.bin/wasm-opt ] || [ js/package.json -nt js/node_modules/.package-lock.json ]; then
+  (cd js && npm install --no-audit --no-fund --loglevel=error --no-save)
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate exactly; it is not locked (its own
