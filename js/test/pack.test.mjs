@@ -1,0 +1,36 @@
+// The package as a user gets it: `npm pack`, installed into an empty project, imported by name
+// (the `node` export condition), and used; and the tarball carries only what it should.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const JS = fileURLToPath(new URL('..', import.meta.url));
+
+test('npm pack: installs into an empty project and verifies a token', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokengate-pack-'));
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: JS, encoding: 'utf8' }));
+  const files = packed.files.map((f) => f.path).sort();
+  assert.ok(files.includes('pkg/tokengate_js_bg.wasm') && files.includes('lib/index.d.ts'), files.join(' '));
+  assert.deepEqual(files.filter((f) => !/^(lib\/|pkg\/tokengate_js|README\.md$|package\.json$)/.test(f)), []);
+
+  const app = join(dir, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(dir, packed.filename)], { cwd: app });
+  writeFileSync(join(app, 'main.js'), `
+    import { createHmac } from 'node:crypto';
+    import { verify, errors } from 'tokengate';
+    const secret = Buffer.from('a packaged secret of at least 32 bytes');
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = b64({ alg: 'HS256' }) + '.' + b64({ sub: 'packaged', exp: Math.floor(Date.now() / 1000) + 60 });
+    const token = input + '.' + createHmac('sha256', secret).update(input).digest('base64url');
+    console.log(verify(token, new Uint8Array(secret)).payload.sub);
+    try { verify(token + 'x', new Uint8Array(secret)); } catch (e) { console.log(e instanceof errors.JOSEError, e.code); }
+  `);
+  const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
+  assert.deepEqual(out, ['packaged', 'true ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
+});
