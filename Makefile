@@ -76,5 +76,10 @@ bench:
 bench-envoy:
 	@scripts/bench-envoy.sh
 
+# The npm package against jose, fast-jwt and jsonwebtoken (Node), and per backend in Chromium.
+bench-js: js
+	node bench/node.mjs --markdown
+	node bench/browser.mjs
+
 clean:
 	$(CARGO) clean
