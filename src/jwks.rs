@@ -26,6 +26,8 @@ pub struct JwkSet {
     keys: Vec<Jwk>,
     skipped: usize,
     version: u64,
+    /// One key handed over directly ([`JwkSet::single`]): a token's `kid` is not matched.
+    direct: bool,
 }
 
 /// The keys a token may be checked against, in order.
@@ -128,6 +130,20 @@ impl JwkSet {
         JwkSet::build(keys, 0)
     }
 
+    /// One key given directly rather than published in a set, as in jose's
+    /// `jwtVerify(token, key)`: there is no choice to make, so a token's `kid` (a hint, RFC 7515
+    /// 4.1.4) is not matched against the key's. The algorithm still has to fit the key.
+    pub fn single(key: Jwk) -> JwkSet {
+        let keys = alloc::vec![key];
+        let version = fingerprint(&keys);
+        JwkSet {
+            keys,
+            skipped: 0,
+            version,
+            direct: true,
+        }
+    }
+
     fn build(keys: Vec<Jwk>, skipped: usize) -> Result<JwkSet, ConfigError> {
         if keys.is_empty() {
             return Err(ConfigError::NoUsableKeys { skipped });
@@ -145,6 +161,7 @@ impl JwkSet {
             keys,
             skipped,
             version,
+            direct: false,
         })
     }
 
@@ -183,7 +200,8 @@ impl JwkSet {
     ///
     /// With a `kid`, only keys carrying that `kid` are considered (a key without `kid` never
     /// matches a token that names one), and more than one is ambiguous. Without a `kid`, up to
-    /// [`MAX_KIDLESS_CANDIDATES`] compatible keys are tried.
+    /// [`MAX_KIDLESS_CANDIDATES`] compatible keys are tried. A [`JwkSet::single`] key is
+    /// considered whatever the `kid`.
     pub(crate) fn select(
         &self,
         alg: Algorithm,
@@ -199,7 +217,7 @@ impl JwkSet {
             MAX_KIDLESS_CANDIDATES
         };
         for key in &self.keys {
-            if kid.is_some() && key.kid() != kid {
+            if kid.is_some() && !self.direct && key.kid() != kid {
                 continue;
             }
             if !key.supports(alg) {
@@ -367,6 +385,27 @@ mod tests {
         assert_eq!(set.algorithms(), [Algorithm::ES256]);
         let set = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
         assert_eq!(set.algorithms(), [Algorithm::HS256]);
+    }
+
+    #[test]
+    fn a_single_key_ignores_the_kid_a_set_does_not() {
+        let key = Jwk::from_json(EC).unwrap();
+        let single = JwkSet::single(key.clone());
+        for kid in [None, Some("other"), key.kid()] {
+            assert_eq!(
+                single.select(Algorithm::ES256, kid).unwrap().iter().count(),
+                1
+            );
+        }
+        assert!(matches!(
+            single.select(Algorithm::RS256, Some("other")),
+            Err(Error::NoMatchingKey)
+        ));
+        let set = JwkSet::from_keys(alloc::vec![key]).unwrap();
+        assert!(matches!(
+            set.select(Algorithm::ES256, Some("other")),
+            Err(Error::NoMatchingKey)
+        ));
     }
 
     #[test]

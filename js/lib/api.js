@@ -269,10 +269,59 @@ export function jwtVerify(token, keys, options = {}) {
     ready();
     const input = tokenInput(token);
     if (keys instanceof RemoteJWKSet) return verifyRemote(keys, input, options);
+    if (typeof keys === 'function') return verifyResolved(keys, input, options);
+    if (isCryptoKey(keys)) return cryptoKeyState(keys).then((state) => verifyAsync(state, input, options));
     return Promise.resolve(verifyAsync(localState(keys), input, options));
   } catch (e) {
     return Promise.reject(e);
   }
+}
+
+const JWS_ALG = /^(?:(?:HS|RS|PS|ES)(?:256|384|512)|EdDSA)$/;
+const isCryptoKey = (key) => typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
+const cryptoKeys = new WeakMap();
+
+/** A WebCrypto key, as jose users pass one: exported once (public keys are extractable). */
+function cryptoKeyState(key) {
+  let state = cryptoKeys.get(key);
+  if (state === undefined) {
+    if (key.type === 'private') {
+      return Promise.reject(new ConfigError('a private key was given: pass the public key', 'ERR_JWK_INVALID'));
+    }
+    if (subtle === undefined || !key.extractable) {
+      return Promise.reject(new ConfigError('the CryptoKey must be extractable (public keys from importJWK are)', 'ERR_JWK_INVALID'));
+    }
+    state = subtle.exportKey('jwk', key).then((jwk) => {
+      // The key's own algorithm binding stays (an RSASSA-PKCS1-v1_5 key must not verify PS256);
+      // names the core does not know (e.g. WebCrypto's "Ed25519") are left for it to derive.
+      const { alg, ext, key_ops: ops, ...rest } = jwk;
+      if (typeof alg === 'string' && JWS_ALG.test(alg)) rest.alg = alg;
+      return localState(rest);
+    });
+    cryptoKeys.set(key, state);
+  }
+  return state;
+}
+
+/**
+ * jose's key function: `keys(protectedHeader, { protected, payload, signature })` returns (or
+ * resolves to) any key input. The header it sees is decoded but not yet verified: use it only
+ * to pick a key; the core then parses and checks everything.
+ */
+async function verifyResolved(resolve, input, options) {
+  const [protectedSegment, payload, signature] = input.text.split('.');
+  let header;
+  try {
+    header = protectedHeader(input.text);
+  } catch {
+    throw new JWSInvalid('the protected header is not valid JSON in base64url');
+  }
+  const keys = await resolve(header, { protected: protectedSegment, payload, signature });
+  if (typeof keys === 'function' || keys instanceof RemoteJWKSet) {
+    throw new ConfigError('the key function must return a key, a JWK, a JWK Set or a local key set', 'ERR_JWKS_INVALID');
+  }
+  const state = isCryptoKey(keys) ? await cryptoKeyState(keys) : localState(keys);
+  return verifyAsync(state, input, options);
 }
 
 export { LocalJWKSet, RemoteJWKSet };

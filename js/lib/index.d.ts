@@ -144,8 +144,33 @@ export interface RemoteJWKSet {
   jwks(): JSONWebKeySet | undefined;
 }
 
-/** A shared secret, one JWK, a JWK Set, or a key set object. */
-export type KeyInput = LocalJWKSet | RemoteJWKSet | Uint8Array | JWK | JSONWebKeySet;
+/** A Node `KeyObject` (public or secret), typed structurally so browsers need no Node types. */
+export interface KeyObjectLike {
+  readonly type: 'public' | 'secret' | 'private';
+  export(options: { format: 'jwk' }): JWK;
+}
+
+/**
+ * A shared secret, one JWK, a Node `KeyObject`, a JWK Set, or a key set object. A key given
+ * directly (not in a set) is used whatever the token's `kid`, as in jose.
+ */
+export type KeyInput = LocalJWKSet | RemoteJWKSet | Uint8Array | JWK | JSONWebKeySet | KeyObjectLike;
+
+/** The token's parts as jose's key functions receive them (nothing verified yet). */
+export interface FlattenedTokenParts {
+  protected: string;
+  payload: string;
+  signature: string;
+}
+
+/**
+ * jose's key function: picks a key from the (not yet verified) protected header. Use the
+ * header only to choose; every check runs after it.
+ */
+export type KeyFunction = (
+  protectedHeader: JWTHeaderParameters,
+  token: FlattenedTokenParts,
+) => Exclude<KeyInput, RemoteJWKSet> | CryptoKey | Promise<Exclude<KeyInput, RemoteJWKSet> | CryptoKey>;
 
 /** The core's denylist document. */
 export interface DenylistDocument {
@@ -171,7 +196,7 @@ export declare function verify<P = JWTPayload>(
 /** Verifies a JWT with any key source; public-key signatures may use WebCrypto. */
 export declare function jwtVerify<P = JWTPayload>(
   token: string | Uint8Array,
-  keys: KeyInput,
+  keys: KeyInput | CryptoKey | KeyFunction,
   options?: JWTVerifyOptions,
 ): Promise<JWTVerifyResult<P>>;
 

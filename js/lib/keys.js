@@ -7,9 +7,10 @@ import { ConfigError, JWKSInvalid, JWKSTimeout, JWKSUnavailable, fromCore } from
 
 /** One parsed key set and what the verify paths need from it. */
 export class KeyState {
-  constructor(json) {
+  /** `json` is a JWK Set, or with `single` one JWK given directly (its `kid` not matched). */
+  constructor(json, single = false) {
     try {
-      this.wasm = new WasmKeySet(json);
+      this.wasm = single ? WasmKeySet.single(json) : new WasmKeySet(json);
     } catch (e) {
       throw fromCore(e);
     }
@@ -60,13 +61,17 @@ function base64url(bytes) {
 const shorthand = new Map();
 const SHORTHAND_MAX = 64;
 
-/** The key state of a shorthand input, parsed once per distinct key. */
-function shorthandState(json) {
-  let state = shorthand.get(json);
+/**
+ * The key state of a shorthand input, parsed once per distinct key. `single` marks one key
+ * given directly (a secret, a JWK, a KeyObject, a CryptoKey) rather than a JWK Set.
+ */
+export function shorthandState(json, single) {
+  const cacheKey = (single ? 'k' : 's') + json;
+  let state = shorthand.get(cacheKey);
   if (state === undefined) {
-    state = new KeyState(json);
+    state = new KeyState(json, single);
     if (shorthand.size >= SHORTHAND_MAX) shorthand.clear();
-    shorthand.set(json, state);
+    shorthand.set(cacheKey, state);
   }
   return state;
 }
@@ -78,16 +83,23 @@ function shorthandState(json) {
 export function localState(keys) {
   if (keys instanceof LocalJWKSet) return keys[LOCAL];
   if (keys instanceof Uint8Array) {
-    return shorthandState(JSON.stringify({ keys: [{ kty: 'oct', k: base64url(keys) }] }));
+    return shorthandState(JSON.stringify({ kty: 'oct', k: base64url(keys) }), true);
   }
   if (keys !== null && typeof keys === 'object' && Array.isArray(keys.keys)) {
-    return shorthandState(JSON.stringify(keys));
+    return shorthandState(JSON.stringify(keys), false);
   }
   if (keys !== null && typeof keys === 'object' && typeof keys.kty === 'string') {
-    return shorthandState(JSON.stringify({ keys: [keys] }));
+    return shorthandState(JSON.stringify(keys), true);
+  }
+  // A Node KeyObject, as jose users pass one.
+  if (keys !== null && typeof keys === 'object' && typeof keys.export === 'function' && typeof keys.type === 'string') {
+    if (keys.type === 'private') {
+      throw new ConfigError('a private key was given: pass the public key', 'ERR_JWK_INVALID');
+    }
+    return shorthandState(JSON.stringify(keys.export({ format: 'jwk' })), true);
   }
   throw new ConfigError(
-    'keys must be a key set from createLocalJWKSet/createRemoteJWKSet, a JWK, a JWK Set, or a secret Uint8Array',
+    'keys must be a key set from createLocalJWKSet/createRemoteJWKSet, a JWK, a JWK Set, a KeyObject, a CryptoKey (jwtVerify), a key function (jwtVerify), or a secret Uint8Array',
     'ERR_JWKS_INVALID',
   );
 }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use tokengate::{Denylist, JwkSet, KeyMaterial, Policy};
+use tokengate::{Denylist, Jwk, JwkSet, KeyMaterial, Policy};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::config_error;
@@ -23,6 +23,17 @@ impl WasmKeySet {
         JwkSet::from_json(json)
             .map(|set| WasmKeySet {
                 inner: Rc::new(set),
+            })
+            .map_err(|e| config_error(&e))
+    }
+
+    /// One JWK given directly (a secret, a public JWK, a `KeyObject` or `CryptoKey` exported
+    /// to JWK): as in jose, a token's `kid` is not matched against it. Throws a coded
+    /// configuration error.
+    pub fn single(json: &str) -> Result<WasmKeySet, JsValue> {
+        Jwk::from_json(json)
+            .map(|key| WasmKeySet {
+                inner: Rc::new(JwkSet::single(key)),
             })
             .map_err(|e| config_error(&e))
     }

@@ -184,3 +184,39 @@ test('a reused options object is re-read whenever it changes', async () => {
   options.audiences = ['typo'];
   assert.equal(outcome(), 'ERR_POLICY_INVALID', 'an unknown option added later');
 });
+
+test('jose-style key inputs: KeyObject, CryptoKey and a key function', async () => {
+  const { createPublicKey, createSecretKey } = await import('node:crypto');
+  const token = await sign(claims(), pairs.ES256.privateKey, { alg: 'ES256', kid: 'k-ES256' });
+  const keyObject = createPublicKey({ key: pairs.ES256.jwk, format: 'jwk' });
+  assert.equal(tg.verify(token, keyObject, expect).payload.sub, 'alice');
+  const cryptoKey = await jose.importJWK(pairs.ES256.jwk, 'ES256');
+  assert.ok(cryptoKey instanceof CryptoKey);
+  assert.equal((await tg.jwtVerify(token, cryptoKey, expect)).payload.sub, 'alice');
+  const seen = [];
+  const getKey = async (header, parts) => {
+    seen.push(header.kid, typeof parts.signature);
+    return pairs[header.alg].jwk;
+  };
+  assert.equal((await tg.jwtVerify(token, getKey, expect)).payload.sub, 'alice');
+  assert.deepEqual(seen, ['k-ES256', 'string']);
+  const hs = await sign(claims(), secret, { alg: 'HS256' });
+  assert.equal(tg.verify(hs, createSecretKey(secret), expect).payload.sub, 'alice');
+  // Private keys are refused, whatever their form.
+  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  await assert.rejects(tg.jwtVerify(token, privateKey, expect), { code: 'ERR_JWK_INVALID' });
+  const { generateKeyPairSync } = await import('node:crypto');
+  assert.throws(() => tg.verify(token, generateKeyPairSync('ed25519').privateKey, expect), { code: 'ERR_JWK_INVALID' });
+  // A CryptoKey keeps its algorithm: one imported for RS256 does not verify PS256.
+  const ps = await sign(claims(), pairs.PS256.privateKey, { alg: 'PS256' });
+  const asRs256 = await jose.importJWK(pairs.PS256.jwk, 'RS256');
+  await assert.rejects(tg.jwtVerify(ps, asRs256, expect), { code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+  const asPs256 = await jose.importJWK(pairs.PS256.jwk, 'PS256');
+  assert.equal((await tg.jwtVerify(ps, asPs256, expect)).payload.sub, 'alice');
+  // A key function's answer still goes through every check.
+  await assert.rejects(tg.jwtVerify(token, () => pairs.RS256.jwk, expect), { code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+  await assert.rejects(tg.jwtVerify(token, () => pairs.RS256.jwk, { ...expect, algorithms: ['ES256'] }), {
+    code: 'ERR_JWKS_NO_MATCHING_KEY',
+  });
+  await assert.rejects(tg.jwtVerify('bm90IGpzb24.e30.AA', () => secret, expect), { code: 'ERR_JWS_INVALID' });
+});

@@ -25,6 +25,14 @@ export async function usage(token: string): Promise<string> {
   } catch (e) {
     if (e instanceof errors.JWTClaimValidationFailed) return `${e.code} ${e.claim} ${e.reason}`;
   }
+  // jose-style key functions and CryptoKeys are accepted by jwtVerify, not by verify.
+  await jwtVerify(token, async (header) => (header.kid === 'a' ? local : new Uint8Array(32)));
+  const cryptoKey = {} as CryptoKey;
+  await jwtVerify(token, cryptoKey);
+  // @ts-expect-error: verify is synchronous and takes no CryptoKey
+  verify(token, cryptoKey);
+  // @ts-expect-error: a key function cannot answer with a remote set
+  await jwtVerify(token, () => jwks);
   // @ts-expect-error: "none" is not an algorithm
   verify(token, local, { algorithms: ['none'] });
   // @ts-expect-error: options are checked
