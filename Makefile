@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
 
-.PHONY: js js-test bench-js test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
+.PHONY: js js-test bench-js bench-verify-wasm diff-long test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
 test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check js-test bench-build fuzz-smoke
 	@scripts/summary.sh
@@ -37,6 +37,8 @@ clippy: setup
 	$(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy -p tokengate-envoy --target wasm32-wasip1 -- -D warnings
 	$(CARGO) clippy -p tokengate-js --target wasm32-unknown-unknown -- -D warnings
+	# The SIMD arithmetic (src/bignum_simd.rs) exists only with simd128: lint it as shipped.
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" $(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown --target-dir target/simd128 -- -D warnings
 
 # The core must build without std for a browser/proxy-wasm target and for a bare target.
 nostd: setup
@@ -83,3 +85,14 @@ bench-js: js
 
 clean:
 	$(CARGO) clean
+
+# Public-key verify inside V8: FastVerify against RustCrypto and the same run's openssl speed.
+bench-verify-wasm: js
+	node bench/verify-wasm.mjs --rounds 7 --ms 300 --markdown
+
+# The long differential run (benchmark-style, not in `make test`): FastVerify's arithmetic
+# against RustCrypto's on 2,000 random moduli per limb layout, and its verdicts against
+# RustCrypto's and OpenSSL's on 24 random keys (up to 8192 bits) in V8.
+diff-long: js
+	TOKENGATE_DIFF_CASES=2000 $(CARGO) test -p tokengate --release --lib bignum
+	TOKENGATE_DIFF_KEYS=24 node --test js/test/fast-verify.test.mjs

@@ -89,6 +89,8 @@ pub(crate) enum Prepared {
     Hmac(alloc::boxed::Box<HmacKeys>),
     Rsa {
         key: rsa::PublicKey,
+        /// The same key for [`crate::FastVerify`], its Montgomery constants computed once.
+        fast: crate::rsa_verify::RsaVerifyKey,
         n: Vec<u8>,
         e: Vec<u8>,
     },
@@ -350,7 +352,11 @@ fn rsa_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
     let e_big = rsa::BoxedUint::from_be_slice_vartime(&e);
     let key = rsa::PublicKey::new_with_size_limits(n_big, e_big, RSA_MIN_BITS..=RSA_MAX_BITS)
         .map_err(|_| ConfigError::jwk("e", "invalid RSA public key (exponent or modulus)"))?;
-    Ok(Prepared::Rsa { key, n, e })
+    let fast = crate::rsa_verify::RsaVerifyKey::new(&n, &e).ok_or(ConfigError::jwk(
+        "n",
+        "invalid RSA public key (exponent or modulus)",
+    ))?;
+    Ok(Prepared::Rsa { key, fast, n, e })
 }
 
 fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {

@@ -9,7 +9,8 @@
 //!       ─► header::parse    strict base64url, strict JSON (no duplicate names), alg, kid, typ, crit
 //!       ─► Policy::allows   the allowlist decides; `none` can never be listed
 //!       ─► JwkSet::select   by kid, then by key type/curve/length and the JWK's own alg
-//!       ─► SignatureBackend RustCrypto by default; WebCrypto or a faster path can plug in
+//!       ─► SignatureBackend FastVerify by default (own RSA arithmetic, RustCrypto for the rest);
+//!                           RustCrypto itself or WebCrypto can plug in
 //!       ─► claims::parse    only now: registered claims typed, the rest kept as JSON text
 //!       ─► Policy::check_claims, Denylist::check   then, per route, authz::Requirement
 //! ```
@@ -38,6 +39,9 @@ mod alg;
 mod authz;
 mod b64;
 mod backend;
+mod bignum;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod bignum_simd;
 mod binding;
 mod cache;
 mod claims;
@@ -51,12 +55,13 @@ mod jwks;
 mod limits;
 mod policy;
 mod roca;
+mod rsa_verify;
 mod verify;
 
 pub use alg::{Algorithm, Curve, KeyFamily};
 pub use authz::{ClaimCondition, Condition, Requirement};
 pub use b64::encode as base64url_encode;
-pub use backend::{AsyncSignatureBackend, BadSignature, RustCrypto, SignatureBackend};
+pub use backend::{AsyncSignatureBackend, BadSignature, FastVerify, RustCrypto, SignatureBackend};
 pub use binding::{certificate_thumbprint, check_certificate_binding};
 pub use cache::TokenCache;
 pub use claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};

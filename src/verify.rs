@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::b64;
-use crate::backend::{AsyncSignatureBackend, RustCrypto, SignatureBackend};
+use crate::backend::{AsyncSignatureBackend, FastVerify, SignatureBackend};
 use crate::cache::TokenCache;
 use crate::claims::{self, Claims};
 use crate::compact;
@@ -69,18 +69,18 @@ impl Verified {
 /// assert_eq!(expired.code(), "ERR_JWT_EXPIRED");
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct Verifier<'a, B = RustCrypto> {
+pub struct Verifier<'a, B = FastVerify> {
     policy: &'a Policy,
     backend: B,
     denylist: Option<&'a Denylist>,
 }
 
-impl<'a> Verifier<'a, RustCrypto> {
-    /// A verifier with the RustCrypto backend and no denylist.
+impl<'a> Verifier<'a, FastVerify> {
+    /// A verifier with the default [`FastVerify`] backend and no denylist.
     pub fn new(policy: &'a Policy) -> Self {
         Verifier {
             policy,
-            backend: RustCrypto,
+            backend: FastVerify,
             denylist: None,
         }
     }

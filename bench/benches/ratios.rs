@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tokengate::{TokenCache, Verifier};
+use tokengate::{RustCrypto, TokenCache, Verifier};
 use tokengate_bench::{cases, now, Claims};
 
 fn per_op(batch: u32, f: &mut dyn FnMut()) -> f64 {
@@ -110,5 +110,35 @@ fn main() {
                 hit / theirs
             );
         }
+    }
+    // The default backend (FastVerify) against the RustCrypto reference it replaces for RSA.
+    println!();
+    println!("| alg | FastVerify us | RustCrypto us | ratio FastVerify/RustCrypto |");
+    println!("|---|---:|---:|---:|");
+    for case in cases() {
+        let (policy, _) = case.checks();
+        let fast = Verifier::new(&policy);
+        let reference = Verifier::new(&policy).with_backend(RustCrypto);
+        fast.verify(&case.token, &case.ours, at).unwrap();
+        reference.verify(&case.token, &case.ours, at).unwrap();
+        let (f, r) = compare(
+            &mut || {
+                black_box(fast.verify(black_box(&case.token), &case.ours, at).unwrap());
+            },
+            &mut || {
+                black_box(
+                    reference
+                        .verify(black_box(&case.token), &case.ours, at)
+                        .unwrap(),
+                );
+            },
+        );
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2} |",
+            case.name,
+            f / 1000.0,
+            r / 1000.0,
+            f / r
+        );
     }
 }

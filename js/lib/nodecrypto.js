@@ -1,7 +1,7 @@
 // Node's synchronous `crypto.verify` (OpenSSL) as the signature check for public-key
 // algorithms: the core selects the key and decides everything else, then calls
 // `check(alg, keyIndex, message, signature)`, which returns true/false, or null when this
-// Node cannot import the key (the core then checks with its RustCrypto backend instead).
+// Node cannot import the key (the core then checks with its own backend instead).
 import { constants, createPublicKey, verify } from 'node:crypto';
 
 const pss = (saltLength) => ({ padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });

@@ -1,7 +1,7 @@
 // The async path's signature check: the core selects the key and decides everything else,
 // then calls `check(alg, keyIndex, message, signature)` for the algorithms delegated here.
 // Resolves true/false, or null when this runtime's WebCrypto cannot import the key or does not
-// know the algorithm (the core then checks with its RustCrypto backend instead).
+// know the algorithm (the core then checks with its own backend instead).
 
 const RSA_PKCS1 = 'RSASSA-PKCS1-v1_5';
 const PARAMS = {

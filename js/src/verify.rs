@@ -3,7 +3,10 @@
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
-use tokengate::{Algorithm, AsyncSignatureBackend, Error, Part, SignatureBackend, Verifier};
+use tokengate::{
+    Algorithm, AsyncSignatureBackend, Error, FastVerify, Part, RustCrypto, SignatureBackend,
+    Verifier,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -27,8 +30,8 @@ fn token_text(token: &[u8]) -> Result<&str, JsValue> {
     })
 }
 
-/// Verifies `token` with the RustCrypto backend: the claims set's JSON text, or a thrown
-/// coded error.
+/// Verifies `token` with the module's own backend (the core's default, `FastVerify`): the
+/// claims set's JSON text, or a thrown coded error.
 #[wasm_bindgen(js_name = verifySync)]
 pub fn verify_sync(
     policy: &WasmPolicy,
@@ -168,6 +171,31 @@ pub fn verify_signature_for_testing_sync(
     match (Algorithm::from_name(alg), keys.inner.keys().get(index)) {
         (Some(alg), Some(key)) if key.supports(alg) => {
             SignatureBackend::verify(&backend, alg, key, message, signature).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// For the conformance tests and `bench/verify-wasm.mjs` only (not part of the package's API):
+/// checks one raw signature with key `index` of `keys` in the module, through the default
+/// `FastVerify` backend, or the RustCrypto reference when `reference` is set.
+#[wasm_bindgen(js_name = verifySignatureInModule)]
+pub fn verify_signature_in_module(
+    keys: &WasmKeySet,
+    index: usize,
+    alg: &str,
+    message: &[u8],
+    signature: &[u8],
+    reference: bool,
+) -> bool {
+    match (Algorithm::from_name(alg), keys.inner.keys().get(index)) {
+        (Some(alg), Some(key)) if key.supports(alg) => {
+            let verdict = if reference {
+                RustCrypto.verify(alg, key, message, signature)
+            } else {
+                FastVerify.verify(alg, key, message, signature)
+            };
+            verdict.is_ok()
         }
         _ => false,
     }

@@ -1,15 +1,15 @@
 //! The async path's signature backend: hands chosen algorithms to a JavaScript function that
 //! calls `crypto.subtle.verify` (see `js/lib/webcrypto.js`), and checks the rest with the
-//! core's RustCrypto backend. Parsing, key selection and every policy rule stay in the core;
+//! core's own backend (FastVerify). Parsing, key selection and every policy rule stay in the core;
 //! only the signature arithmetic moves.
 //!
 //! The JavaScript function is called as `check(alg, keyIndex, message, signature)` and must
 //! return a promise of `true` (valid), `false` (invalid), or `null` (this runtime's WebCrypto
-//! cannot check this key or algorithm: the RustCrypto backend decides instead).
+//! cannot check this key or algorithm: the core's own backend decides instead).
 
 use js_sys::{Array, Function, Promise, Uint8Array};
 use tokengate::{
-    Algorithm, AsyncSignatureBackend, BadSignature, Jwk, JwkSet, RustCrypto, SignatureBackend,
+    Algorithm, AsyncSignatureBackend, BadSignature, FastVerify, Jwk, JwkSet, SignatureBackend,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -74,13 +74,13 @@ impl AsyncSignatureBackend for WebCrypto<'_> {
                 Verdict::Unsupported => {}
             }
         }
-        RustCrypto.verify(alg, key, message, signature)
+        FastVerify.verify(alg, key, message, signature)
     }
 }
 
 /// The synchronous counterpart of [`WebCrypto`], for hosts whose crypto is synchronous
 /// (`node:crypto`'s `verify`): `check(alg, keyIndex, message, signature)` returns `true`,
-/// `false`, or `null` (cannot check this one: RustCrypto decides).
+/// `false`, or `null` (cannot check this one: the core's own backend decides).
 pub(crate) struct HostSync<'a> {
     /// As in [`WebCrypto`].
     pub keys: &'a JwkSet,
@@ -112,6 +112,6 @@ impl SignatureBackend for HostSync<'_> {
                 _ => return Err(BadSignature),
             }
         }
-        RustCrypto.verify(alg, key, message, signature)
+        FastVerify.verify(alg, key, message, signature)
     }
 }

@@ -1,8 +1,10 @@
 //! Wycheproof primitive files, run through the signature backend with keys parsed from JWK
-//! form: RSA PKCS#1 v1.5 and PSS, ECDSA (P1363 raw and DER), Ed25519, HMAC.
+//! form: RSA PKCS#1 v1.5 and PSS, ECDSA (P1363 raw and DER), Ed25519, HMAC. Each file runs
+//! through the default `FastVerify` backend and through the `RustCrypto` reference, each with
+//! its own tally.
 
 use serde_json::{json, Map, Value};
-use tokengate::{base64url_encode, Algorithm, Jwk, RustCrypto, SignatureBackend};
+use tokengate::{base64url_encode, Algorithm, FastVerify, Jwk, RustCrypto, SignatureBackend};
 
 use crate::common::{hex, load, Tally};
 
@@ -22,15 +24,20 @@ fn obj(v: Value) -> Map<String, Value> {
     }
 }
 
+/// The backends every primitive file runs through, with the name their tallies carry.
+const BACKENDS: [(&str, &dyn SignatureBackend); 2] =
+    [("FastVerify", &FastVerify), ("RustCrypto", &RustCrypto)];
+
 /// Verifies one case; a key that does not parse counts as a rejection.
 fn verdict(
+    backend: &dyn SignatureBackend,
     key: &Result<Jwk, tokengate::ConfigError>,
     alg: Algorithm,
     msg: &[u8],
     sig: &[u8],
 ) -> bool {
     match key {
-        Ok(k) => k.supports(alg) && RustCrypto.verify(alg, k, msg, sig).is_ok(),
+        Ok(k) => k.supports(alg) && backend.verify(alg, k, msg, sig).is_ok(),
         Err(_) => false,
     }
 }
@@ -55,11 +62,37 @@ fn rsa_jwk_from_components(public_key: &Value) -> Value {
     json!({"kty": "RSA", "n": base64url_encode(&n), "e": base64url_encode(&e)})
 }
 
-/// The per-case loop shared by every primitive file. `expect` maps a case to
-/// `(our expected verdict, policy reason if the expectation departs from the label)`.
+/// The per-case loop shared by every primitive file, once per backend. `group_key` maps a
+/// group to its key, algorithm, and the policy reason when our expectation departs from the
+/// label.
 fn run_file(
     file: &str,
-    mut group_key: impl FnMut(
+    group_key: impl FnMut(
+        &Value,
+    ) -> (
+        Result<Jwk, tokengate::ConfigError>,
+        Algorithm,
+        Option<&'static str>,
+    ),
+    sig_field: &str,
+) {
+    let mut group_key = group_key;
+    for (name, backend) in BACKENDS {
+        run_file_with(
+            backend,
+            &format!("{file} [{name}]"),
+            file,
+            &mut group_key,
+            sig_field,
+        );
+    }
+}
+
+fn run_file_with(
+    backend: &dyn SignatureBackend,
+    label: &str,
+    file: &str,
+    group_key: &mut impl FnMut(
         &Value,
     ) -> (
         Result<Jwk, tokengate::ConfigError>,
@@ -69,14 +102,14 @@ fn run_file(
     sig_field: &str,
 ) {
     let doc = load(&format!("wycheproof/{file}.json"));
-    let mut tally = Tally::new(file);
+    let mut tally = Tally::new(label);
     for group in doc["testGroups"].as_array().expect("groups") {
         let (key, alg, group_policy) = group_key(group);
         for t in group["tests"].as_array().expect("tests") {
             let id = t["tcId"].as_u64().expect("tcId");
             let msg = hex(t["msg"].as_str().expect("msg"));
             let sig = hex(t[sig_field].as_str().expect("sig"));
-            let accepted = verdict(&key, alg, &msg, &sig);
+            let accepted = verdict(backend, &key, alg, &msg, &sig);
             let label = t["result"].as_str().expect("result");
             match (label, group_policy) {
                 ("valid", Some(reason)) => tally.policy(id, !accepted, reason),
@@ -244,6 +277,7 @@ fn wycheproof_hmac() {
                 let jwk =
                     Jwk::from_object(&obj(json!({"kty": "oct", "k": base64url_encode(&key)})));
                 let accepted = verdict(
+                    &RustCrypto,
                     &jwk,
                     alg,
                     &hex(t["msg"].as_str().expect("msg")),

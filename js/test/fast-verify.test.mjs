@@ -1,0 +1,102 @@
+// Differential test of the module's default RSA path (FastVerify: tokengate's own
+// variable-time arithmetic, SIMD rows in V8) against the RustCrypto reference in the same
+// module: random keys (node:crypto), random messages, and signatures that are valid, bit-flipped,
+// truncated, extended, zero, one, n - 1, n, above n, all ones, or random. Both must give the same
+// verdict, and that verdict must be what node:crypto (OpenSSL) says.
+//
+// TOKENGATE_DIFF_KEYS sets the number of keys (default 5, up to 4096 bits; `make diff-long` runs 24, with 8192-bit keys).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { constants, generateKeyPairSync, sign, verify } from 'node:crypto';
+import '../lib/node.js';
+import { WasmKeySet, verifySignatureInModule } from '../pkg/tokengate_js.js';
+
+function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const KEYS = Number(process.env.TOKENGATE_DIFF_KEYS ?? 5);
+const SIZES = [2048, 3072, 2056, 4096, 2048, 8192];
+const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+
+function bigToBytes(v, len) {
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+test(`FastVerify and RustCrypto agree with OpenSSL on ${KEYS} random RSA keys`, () => {
+  const next = rng(0xfa57);
+  let cases = 0;
+  let valid = 0;
+  for (let k = 0; k < KEYS; k++) {
+    const bits = SIZES[k % SIZES.length];
+    // Exponents: 65537 mostly, 3 and a larger odd one for the general exponent path.
+    const publicExponent = [65537, 65537, 3, 65537, 0x1_0003][k % 5];
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const set = new WasmKeySet(JSON.stringify({ keys: [jwk] }));
+    const n = BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`);
+    const byteLen = Buffer.from(jwk.n, 'base64url').length;
+    for (const alg of ALGS) {
+      const hash = `sha${alg.slice(2)}`;
+      const pss = alg.startsWith('PS');
+      const options = pss
+        ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 }
+        : { key: privateKey, padding: constants.RSA_PKCS1_PADDING };
+      const message = Buffer.from(Array.from({ length: 1 + (next() % 700) }, () => next() & 0xff));
+      const good = new Uint8Array(sign(hash, message, options));
+      const flip = (sig) => {
+        const out = Uint8Array.from(sig);
+        out[next() % out.length] ^= 1 << (next() % 8);
+        return out;
+      };
+      const signatures = [
+        good,
+        flip(good),
+        flip(good),
+        good.subarray(1),
+        Uint8Array.from([...good, 0]),
+        Uint8Array.from([0, ...good]),
+        new Uint8Array(0),
+        new Uint8Array(byteLen),
+        bigToBytes(1n, byteLen),
+        bigToBytes(n - 1n, byteLen),
+        bigToBytes(n, byteLen),
+        bigToBytes(n + 1n, byteLen),
+        new Uint8Array(byteLen).fill(0xff),
+        Uint8Array.from({ length: byteLen }, () => next() & 0xff),
+      ];
+      const otherMessage = Buffer.concat([message, Buffer.from([1])]);
+      for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
+        for (const sig of sigs) {
+          const fast = verifySignatureInModule(set, 0, alg, msg, sig, false);
+          const reference = verifySignatureInModule(set, 0, alg, msg, sig, true);
+          let openssl = false;
+          try {
+            openssl = sig.length === byteLen && verify(hash, msg, { ...options, key: publicKey }, sig);
+          } catch {
+            openssl = false;
+          }
+          assert.equal(fast, reference, `${alg} RSA-${bits} e=${publicExponent}: FastVerify ${fast}, RustCrypto ${reference}`);
+          assert.equal(fast, openssl, `${alg} RSA-${bits} e=${publicExponent}: FastVerify ${fast}, OpenSSL ${openssl}`);
+          cases++;
+          if (fast) valid++;
+        }
+      }
+    }
+  }
+  assert.ok(cases > 0 && valid >= KEYS * ALGS.length, `${cases} cases, ${valid} valid`);
+  console.log(`fast-verify differential: ${KEYS} keys, ${cases} cases, ${valid} valid`);
+});
