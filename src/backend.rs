@@ -126,11 +126,12 @@ impl SignatureBackend for RustCrypto {
 }
 
 /// The default backend: RSA (PKCS#1 v1.5 and PSS) through tokengate's own variable-time
-/// Montgomery arithmetic, several times faster than [`RustCrypto`] in wasm32, where the
-/// generic constant-time bignum code has no 64x64->128 multiply to lean on. Verification
-/// handles only public values, so variable time leaks nothing. Every other algorithm goes to
-/// [`RustCrypto`], which stays the reference: the two agree on every Wycheproof case and on
-/// random differential inputs (see `tests/fast_verify.rs`).
+/// Montgomery arithmetic, and ECDSA P-256/P-384 (ES256, ES384) through unsaturated 29-bit field
+/// arithmetic with per-key comb tables built when the key is parsed. Both are several times
+/// faster than [`RustCrypto`] in wasm32, where the generic constant-time code has no 64x64->128
+/// multiply to lean on. Verification handles only public values, so variable time leaks
+/// nothing. HMAC, ES512 and EdDSA go to [`RustCrypto`], which stays the reference: the two
+/// agree on every Wycheproof case and on random differential inputs (`tests/fast_verify.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FastVerify;
 
@@ -142,17 +143,38 @@ impl SignatureBackend for FastVerify {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
-        let Prepared::Rsa { fast, .. } = &key.prepared else {
-            return RustCrypto.verify(alg, key, message, signature);
-        };
-        let ok = match alg {
-            Algorithm::RS256 => fast.verify_pkcs1v15::<Sha256>(message, signature),
-            Algorithm::RS384 => fast.verify_pkcs1v15::<Sha384>(message, signature),
-            Algorithm::RS512 => fast.verify_pkcs1v15::<Sha512>(message, signature),
-            Algorithm::PS256 => fast.verify_pss::<Sha256>(message, signature),
-            Algorithm::PS384 => fast.verify_pss::<Sha384>(message, signature),
-            Algorithm::PS512 => fast.verify_pss::<Sha512>(message, signature),
-            _ => false,
+        let ok = match (&key.prepared, alg) {
+            (Prepared::Rsa { fast, .. }, Algorithm::RS256) => {
+                fast.verify_pkcs1v15::<Sha256>(message, signature)
+            }
+            (Prepared::Rsa { fast, .. }, Algorithm::RS384) => {
+                fast.verify_pkcs1v15::<Sha384>(message, signature)
+            }
+            (Prepared::Rsa { fast, .. }, Algorithm::RS512) => {
+                fast.verify_pkcs1v15::<Sha512>(message, signature)
+            }
+            (Prepared::Rsa { fast, .. }, Algorithm::PS256) => {
+                fast.verify_pss::<Sha256>(message, signature)
+            }
+            (Prepared::Rsa { fast, .. }, Algorithm::PS384) => {
+                fast.verify_pss::<Sha384>(message, signature)
+            }
+            (Prepared::Rsa { fast, .. }, Algorithm::PS512) => {
+                fast.verify_pss::<Sha512>(message, signature)
+            }
+            (
+                Prepared::P256 {
+                    fast: Some(fast), ..
+                },
+                Algorithm::ES256,
+            ) => fast.verify::<Sha256>(message, signature),
+            (
+                Prepared::P384 {
+                    fast: Some(fast), ..
+                },
+                Algorithm::ES384,
+            ) => fast.verify::<Sha384>(message, signature),
+            _ => return RustCrypto.verify(alg, key, message, signature),
         };
         if ok {
             Ok(())

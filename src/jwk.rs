@@ -96,11 +96,16 @@ pub(crate) enum Prepared {
     },
     P256 {
         key: p256::ecdsa::VerifyingKey,
+        /// The same key for [`crate::FastVerify`], with its comb table (`None` only if the
+        /// table could not be built; RustCrypto then decides).
+        fast: Option<crate::ec_verify::EcVerifyKey>,
         x: Vec<u8>,
         y: Vec<u8>,
     },
     P384 {
         key: p384::ecdsa::VerifyingKey,
+        /// As for P-256.
+        fast: Option<crate::ec_verify::EcVerifyKey>,
         x: Vec<u8>,
         y: Vec<u8>,
     },
@@ -386,11 +391,13 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
     Ok(match curve {
         Curve::P256 => Prepared::P256 {
             key: p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            fast: crate::ec_verify::EcVerifyKey::p256(&x, &y),
             x,
             y,
         },
         Curve::P384 => Prepared::P384 {
             key: p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            fast: crate::ec_verify::EcVerifyKey::p384(&x, &y),
             x,
             y,
         },

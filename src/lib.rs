@@ -47,6 +47,8 @@ mod cache;
 mod claims;
 mod compact;
 mod denylist;
+mod ec_field;
+mod ec_verify;
 mod error;
 mod header;
 mod json;

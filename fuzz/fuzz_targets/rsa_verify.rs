@@ -53,6 +53,9 @@ fuzz_target!(|data: &[u8]| {
     for alg in RSA {
         let fast = FastVerify.verify(alg, &key, message, signature).is_ok();
         let reference = RustCrypto.verify(alg, &key, message, signature).is_ok();
-        assert_eq!(fast, reference, "{alg:?}: FastVerify {fast}, RustCrypto {reference}");
+        assert_eq!(
+            fast, reference,
+            "{alg:?}: FastVerify {fast}, RustCrypto {reference}"
+        );
     }
 });

@@ -21,7 +21,9 @@ fn setup() -> Option<&'static (JwkSet, Policy)> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(u) = decode_unverified(text, &Limits::DEFAULT) {
         let _ = u.claims.to_object();
         let _ = u.claims.scopes().count();

@@ -1,4 +1,4 @@
-// Differential test of the module's default RSA path (FastVerify: tokengate's own
+// Differential tests of the module's default RSA and ECDSA paths (FastVerify: tokengate's own
 // variable-time arithmetic, SIMD rows in V8) against the RustCrypto reference in the same
 // module: random keys (node:crypto), random messages, and signatures that are valid, bit-flipped,
 // truncated, extended, zero, one, n - 1, n, above n, all ones, or random. Both must give the same
@@ -99,4 +99,69 @@ test(`FastVerify and RustCrypto agree with OpenSSL on ${KEYS} random RSA keys`, 
   }
   assert.ok(cases > 0 && valid >= KEYS * ALGS.length, `${cases} cases, ${valid} valid`);
   console.log(`fast-verify differential: ${KEYS} keys, ${cases} cases, ${valid} valid`);
+});
+
+const CURVES = [
+  { alg: 'ES256', curve: 'prime256v1', len: 32, hash: 'sha256',
+    n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+    p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn },
+  { alg: 'ES384', curve: 'secp384r1', len: 48, hash: 'sha384',
+    n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+    p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn },
+];
+
+test(`FastVerify and RustCrypto agree with OpenSSL on ECDSA with ${KEYS * 4} random keys per curve`, () => {
+  const next = rng(0xec);
+  let cases = 0;
+  let valid = 0;
+  for (const c of CURVES) {
+    for (let k = 0; k < KEYS * 4; k++) {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: c.curve });
+      const set = new WasmKeySet(JSON.stringify({ keys: [publicKey.export({ format: 'jwk' })] }));
+      const message = Buffer.from(Array.from({ length: 1 + (next() % 700) }, () => next() & 0xff));
+      const good = new Uint8Array(sign(c.hash, message, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      const r = good.subarray(0, c.len);
+      const s = good.subarray(c.len);
+      const sBig = BigInt(`0x${Buffer.from(s).toString('hex')}`);
+      const rs = (rr, ss) => Uint8Array.from([...rr, ...ss]);
+      const int = (v) => bigToBytes(v, c.len);
+      const flip = Uint8Array.from(good);
+      flip[next() % flip.length] ^= 1 << (next() % 8);
+      const signatures = [
+        good,
+        rs(r, int(c.n - sBig)), // high s: ECDSA accepts both s and n - s
+        flip,
+        good.subarray(1),
+        Uint8Array.from([...good, 0]),
+        new Uint8Array(0),
+        rs(int(0n), s), rs(r, int(0n)),
+        rs(int(1n), s), rs(r, int(1n)),
+        rs(int(c.n - 1n), s), rs(r, int(c.n - 1n)),
+        rs(int(c.n), s), rs(r, int(c.n)),
+        rs(int(c.n + 1n), s), rs(r, int(c.n + 1n)),
+        rs(int(c.p), s),
+        new Uint8Array(2 * c.len).fill(0xff),
+        Uint8Array.from({ length: 2 * c.len }, () => next() & 0xff),
+      ];
+      const otherMessage = Buffer.concat([message, Buffer.from([1])]);
+      for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
+        for (const sig of sigs) {
+          const fast = verifySignatureInModule(set, 0, c.alg, msg, sig, false);
+          const reference = verifySignatureInModule(set, 0, c.alg, msg, sig, true);
+          let openssl = false;
+          try {
+            openssl = sig.length === 2 * c.len && verify(c.hash, msg, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+          } catch {
+            openssl = false;
+          }
+          assert.equal(fast, reference, `${c.alg}: FastVerify ${fast}, RustCrypto ${reference}`);
+          assert.equal(fast, openssl, `${c.alg}: FastVerify ${fast}, OpenSSL ${openssl}`);
+          cases++;
+          if (fast) valid++;
+        }
+      }
+    }
+  }
+  assert.ok(cases > 0 && valid >= 2 * KEYS * 4 * CURVES.length, `${cases} cases, ${valid} valid`);
+  console.log(`fast-verify ECDSA differential: ${KEYS * 4} keys per curve, ${cases} cases, ${valid} valid`);
 });
