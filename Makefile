@@ -78,10 +78,12 @@ bench:
 bench-envoy:
 	@scripts/bench-envoy.sh
 
-# The npm package against jose, fast-jwt and jsonwebtoken (Node), and per backend in Chromium.
+# The npm package against jose, fast-jwt and jsonwebtoken (Node), and per backend in Chromium
+# and workerd.
 bench-js: js
 	node bench/node.mjs --markdown
 	node bench/browser.mjs
+	node bench/workerd.mjs
 
 clean:
 	$(CARGO) clean

@@ -2,7 +2,7 @@
 // signature backend per algorithm, against jose on the same tokens in the same page, rounds
 // interleaved, median kept. This is what chose the browser/workerd 'auto' defaults.
 //
-//   node bench/browser.mjs [--rounds 5] [--ms 300]
+//   node bench/browser.mjs [--rounds 5] [--ms 300] [--algs HS256,RS256,PS256,ES256,ES384,EdDSA]
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,7 +25,9 @@ const claims = {
   realm_access: { roles: ['user', 'orders-admin'] },
 };
 const fixtures = { rounds: arg('rounds', 5), ms: arg('ms', 300), cases: {} };
-for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
+const algsAt = process.argv.indexOf('--algs');
+const algs = algsAt === -1 ? ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] : process.argv[algsAt + 1].split(',');
+for (const alg of algs) {
   let sign;
   let jwk;
   if (alg === 'HS256') {

@@ -13,12 +13,11 @@ let subtle;
 let host;
 let masks;
 
-/** Algorithms the module verifies faster than WebCrypto (bench/browser.mjs, Chromium). */
-const MODULE_FASTER = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
-
 /**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
- * WebCrypto, and where the runtime has synchronous crypto (Node), its `check` factory.
+ * WebCrypto, the algorithms whose signatures the module checks faster than that WebCrypto
+ * (`moduleFaster`, measured per runtime), and where the runtime has synchronous crypto (Node),
+ * its `check` factory.
  */
 export function configure(runtime) {
   subtle = runtime.subtle;
@@ -28,10 +27,11 @@ export function configure(runtime) {
   const webcrypto = subtle === undefined ? 0 : mask(WEBCRYPTO_ALGORITHMS);
   const hostMask = host === undefined ? 0 : mask(host.algorithms);
   // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, bench/browser.mjs,
-  // BENCHMARKS.md): synchronous host crypto where there is one (Node); else, on the async path,
-  // WebCrypto for ECDSA and EdDSA, and the module's own code (FastVerify) for RSA, which beats
-  // WebCrypto's promise round trip in V8; the module's own code on the sync path.
-  const webcryptoAuto = mask(WEBCRYPTO_ALGORITHMS.filter((a) => !MODULE_FASTER.has(a))) & webcrypto;
+  // bench/workerd.mjs, BENCHMARKS.md): synchronous host crypto where there is one (Node); else,
+  // on the async path, the module's own code (FastVerify) for `moduleFaster` and WebCrypto for
+  // the rest; the module's own code on the sync path.
+  const moduleFaster = new Set(runtime.moduleFaster ?? []);
+  const webcryptoAuto = mask(WEBCRYPTO_ALGORITHMS.filter((a) => !moduleFaster.has(a))) & webcrypto;
   masks = {
     auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcryptoAuto },
     node: { host: hostMask, webcrypto: 0 },
@@ -211,7 +211,7 @@ function verifyWith(state, input, options, choice) {
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   try {
-    const claims = choice.host !== 0 && state.asymmetric
+    const claims = (choice.host & state.algorithmMask) !== 0
       ? wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, choice.host, state.check('host', host.check))
       : wasm.verifySync(policy, state.wasm, bytesOf(input), now);
     return result(input.text, claims);
@@ -242,7 +242,9 @@ export function verify(token, keys, options = {}) {
 /** The async path as a promise chain: as few microtask hops as the work needs. */
 function verifyAsync(state, input, options) {
   const choice = backend(options);
-  if (choice.webcrypto === 0 || !state.asymmetric) return verifyWith(state, input, options, choice);
+  // No promise round trip when no key in the set could go to WebCrypto (e.g. RSA keys under
+  // 'auto' in browsers, where the module is faster).
+  if ((choice.webcrypto & state.algorithmMask) === 0) return verifyWith(state, input, options, choice);
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));

@@ -2,7 +2,7 @@
 // inputs jose users pass (a shared secret as bytes, one JWK). Each document is parsed and
 // validated once by the core into a `KeyState`.
 
-import { WasmKeySet } from '../pkg/tokengate_js.js';
+import { WasmKeySet, algorithmOrder } from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSInvalid, JWKSTimeout, JWKSUnavailable, fromCore } from './errors.js';
 
 /** One parsed key set and what the verify paths need from it. */
@@ -16,8 +16,12 @@ export class KeyState {
     }
     /** The algorithms some key can verify: the default allowlist. */
     this.algorithms = this.wasm.algorithms.split(' ').filter(Boolean);
-    /** Whether any algorithm could go to WebCrypto (no key set mixes secrets and public keys). */
-    this.asymmetric = this.algorithms.some((a) => !a.startsWith('HS'));
+    /**
+     * The same as a mask in the module's algorithm order: a verify path only takes a detour
+     * through host crypto (a promise, for WebCrypto) when some key could use it.
+     */
+    const order = algorithmOrder().split(' ');
+    this.algorithmMask = this.algorithms.reduce((m, a) => m | (1 << order.indexOf(a)), 0);
     this.checks = new Map();
   }
 

@@ -1,5 +1,6 @@
 // examples/browser.html in headless Chromium (Debian's `chromium`, driven by playwright-core),
-// served from loopback: the package's browser entry, WebCrypto, and a remote JWKS.
+// served from loopback: the package's browser entry, WebCrypto and the module's own arithmetic,
+// and a remote JWKS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -91,5 +92,30 @@ test('chromium: the browser entry verifies good tokens and rejects bad ones with
   assert.equal(results.malformed.code, 'ERR_JWS_INVALID');
   // One fetch, plus at most one refetch for the unknown kid.
   assert.ok(jwksRequests >= 1 && jwksRequests <= 2, `${jwksRequests} JWKS requests`);
+
+  // Every signature backend in this browser, ES256 (the module's own P-256 under 'auto') and
+  // EdDSA (WebCrypto under 'auto'): the same verdicts, whichever does the arithmetic.
+  const verdicts = await page.evaluate(async () => {
+    const tg = await import('tokengate');
+    const f = await (await fetch('/fixtures.json')).json();
+    const set = tg.createLocalJWKSet(await (await fetch('/jwks.json')).json());
+    const out = {};
+    for (const backend of ['auto', 'wasm', 'webcrypto']) {
+      for (const name of ['good', 'eddsa', 'badSignature']) {
+        try {
+          const { payload } = await tg.jwtVerify(f.tokens[name], set, { ...f.options, signatureBackend: backend });
+          out[`${backend} ${name}`] = payload.sub;
+        } catch (error) {
+          out[`${backend} ${name}`] = error.code;
+        }
+      }
+    }
+    return out;
+  });
+  for (const backend of ['auto', 'wasm', 'webcrypto']) {
+    assert.equal(verdicts[`${backend} good`], 'alice', backend);
+    assert.equal(verdicts[`${backend} eddsa`], 'bob', backend);
+    assert.equal(verdicts[`${backend} badSignature`], 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', backend);
+  }
   await page.close();
 });

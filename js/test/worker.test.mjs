@@ -2,89 +2,32 @@
 // loopback JWKS server: 200 with claims, 401 with the error code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
 import { startJwksServer } from './jwks-server.mjs';
-
-const js = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const WORKERD = js('node_modules/.bin/workerd');
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-// Modules are named like the package's files, so the package's relative imports resolve; the
-// worker's bare `tokengate` import resolves to the workerd entry, as the `workerd` export
-// condition does in a bundler.
-function config(dir, port, jwksUrl) {
-  // Embedded paths are relative to the config file.
-  const esm = (name, path) => `(name = "${name}", esModule = embed "${relative(dir, path)}")`;
-  const modules = [
-    esm('worker.js', js('examples/worker.js')),
-    `(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`,
-    ...['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'].map((m) => esm(`lib/${m}.js`, js(`lib/${m}.js`))),
-    esm('pkg/tokengate_js.js', js('pkg/tokengate_js.js')),
-    `(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${relative(dir, js('pkg/tokengate_js_bg.wasm'))}")`,
-  ];
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [${modules.join(',\n    ')}],
-  compatibilityDate = "2025-01-01",
-  bindings = [
-    (name = "JWKS_URL", text = "${jwksUrl}"),
-    (name = "ISSUER", text = "https://idp.example"),
-    (name = "AUDIENCE", text = "api"),
-  ],
-);
-`;
-}
+import { startWorkerd } from './workerd.mjs';
 
 let jwks;
 let workerd;
 let base;
 let privateKey;
-let stderr = '';
+const stderr = () => workerd?.stderr() ?? '';
 
 before(async () => {
   jwks = await startJwksServer();
   const pair = await jose.generateKeyPair('RS256');
   privateKey = pair.privateKey;
   jwks.state.jwks = { keys: [{ ...(await jose.exportJWK(pair.publicKey)), kid: 'w1', alg: 'RS256' }] };
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'tokengate-workerd-'));
-  writeFileSync(join(dir, 'config.capnp'), config(dir, port, jwks.url));
-  workerd = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  workerd.stderr.on('data', (d) => { stderr += d; });
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      await fetch(base);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`workerd did not start:\n${stderr}`);
+  workerd = await startWorkerd(fileURLToPath(new URL('../examples/worker.js', import.meta.url)), {
+    JWKS_URL: jwks.url,
+    ISSUER: 'https://idp.example',
+    AUDIENCE: 'api',
+  });
+  base = workerd.base;
 });
 
 after(async () => {
-  workerd?.kill();
+  workerd?.stop();
   await jwks?.close();
 });
 
@@ -107,7 +50,7 @@ async function call(token) {
 test('workerd: a valid token gets 200 with its claims, fetching the JWKS once', async () => {
   for (let i = 0; i < 3; i++) {
     const r = await call(await sign({}));
-    assert.equal(r.status, 200, `${JSON.stringify(r.body)}\n${stderr}`);
+    assert.equal(r.status, 200, `${JSON.stringify(r.body)}\n${stderr()}`);
     assert.deepEqual(r.body, { sub: 'alice', scope: 'read', kid: 'w1' });
   }
   assert.equal(jwks.state.requests, 1);
