@@ -407,19 +407,7 @@ macro_rules! montgomery_tests {
             }
         }
 
-        /// A small xorshift generator: the tests are reproducible from the seed.
-        struct Rng(u64);
-        impl Rng {
-            fn next(&mut self) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0
-            }
-            fn bytes(&mut self, len: usize) -> Vec<u8> {
-                (0..len).map(|_| self.next() as u8).collect()
-            }
-        }
+        use crate::test_rng::Rng;
 
         /// How many random moduli the differential test draws: a few in the unit test run,
         /// `TOKENGATE_DIFF_CASES` in the long benchmark-style job (`make diff-long`).
@@ -499,7 +487,6 @@ macro_rules! montgomery_tests {
 mod tests32 {
     use super::limb32::Modulus;
     use alloc::vec;
-    use alloc::vec::Vec;
     montgomery_tests!();
 }
 
@@ -507,7 +494,6 @@ mod tests32 {
 mod tests64 {
     use super::limb64::Modulus;
     use alloc::vec;
-    use alloc::vec::Vec;
     montgomery_tests!();
 }
 
@@ -515,6 +501,5 @@ mod tests64 {
 mod tests_simd_layout {
     use crate::bignum_simd::Modulus;
     use alloc::vec;
-    use alloc::vec::Vec;
     montgomery_tests!();
 }

@@ -328,6 +328,7 @@ pub(crate) fn limbs_to_be<const N: usize>(a: &[u32; N], len: usize) -> alloc::ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Rng;
 
     const P256: &str = "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff";
 
@@ -336,17 +337,6 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
             .collect()
-    }
-
-    /// A tiny deterministic generator, so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     #[test]

@@ -193,26 +193,8 @@ impl<const N: usize> Jacobian<N> {
         let z1z1 = f.sqr(&self.z);
         let u2 = f.mul(&a.x, &z1z1);
         let s2 = f.mul(&a.y, &f.mul(&self.z, &z1z1));
-        let h = f.sub(&u2, &self.x);
-        let r = f.sub(&s2, &self.y);
-        if is_zero(&h) {
-            return if is_zero(&r) {
-                self.double(f)
-            } else {
-                Self::INFINITY
-            };
-        }
-        let hh = f.sqr(&h);
-        let hhh = f.mul(&h, &hh);
-        let v = f.mul(&self.x, &hh);
-        let x3 = f.sub(&f.sub(&f.sqr(&r), &hhh), &f.add(&v, &v));
-        let y3 = f.sub(&f.mul(&r, &f.sub(&v, &x3)), &f.mul(&self.y, &hhh));
-        let z3 = f.mul(&self.z, &h);
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
+        // A's Z is 1: U1 = X1, S1 = Y1, Z1·Z2 = Z1.
+        self.add_tail(f, &self.x, &self.y, &u2, &s2, self.z)
     }
 
     /// `P + Q` for two Jacobian points (add-1998-cmo-2: 12M + 4S), for building tables.
@@ -229,8 +211,24 @@ impl<const N: usize> Jacobian<N> {
         let u2 = f.mul(&q.x, &z1z1);
         let s1 = f.mul(&self.y, &f.mul(&q.z, &z2z2));
         let s2 = f.mul(&q.y, &f.mul(&self.z, &z1z1));
-        let h = f.sub(&u2, &u1);
-        let r = f.sub(&s2, &s1);
+        self.add_tail(f, &u1, &s1, &u2, &s2, f.mul(&self.z, &q.z))
+    }
+
+    /// The part both additions share, from `U1 = X1·Z2²`, `S1 = Y1·Z2³`, `U2`, `S2` and
+    /// `Z1·Z2`: the sum, or the doubling of `self` when the points are equal, or infinity when
+    /// they are inverses.
+    #[inline(always)]
+    fn add_tail(
+        &self,
+        f: &MontField<N>,
+        u1: &[u32; N],
+        s1: &[u32; N],
+        u2: &[u32; N],
+        s2: &[u32; N],
+        z1z2: [u32; N],
+    ) -> Self {
+        let h = f.sub(u2, u1);
+        let r = f.sub(s2, s1);
         if is_zero(&h) {
             return if is_zero(&r) {
                 self.double(f)
@@ -240,10 +238,10 @@ impl<const N: usize> Jacobian<N> {
         }
         let hh = f.sqr(&h);
         let hhh = f.mul(&h, &hh);
-        let v = f.mul(&u1, &hh);
+        let v = f.mul(u1, &hh);
         let x3 = f.sub(&f.sub(&f.sqr(&r), &hhh), &f.add(&v, &v));
-        let y3 = f.sub(&f.mul(&r, &f.sub(&v, &x3)), &f.mul(&s1, &hhh));
-        let z3 = f.mul(&f.mul(&self.z, &q.z), &h);
+        let y3 = f.sub(&f.mul(&r, &f.sub(&v, &x3)), &f.mul(s1, &hhh));
+        let z3 = f.mul(&z1z2, &h);
         Jacobian {
             x: x3,
             y: y3,

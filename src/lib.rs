@@ -58,6 +58,8 @@ mod limits;
 mod policy;
 mod roca;
 mod rsa_verify;
+#[cfg(test)]
+mod test_rng;
 mod verify;
 
 pub use alg::{Algorithm, Curve, KeyFamily};

@@ -14,23 +14,12 @@ use serde_json::{json, Map, Value};
 use signature::Signer;
 use tokengate::{base64url_encode, Algorithm, FastVerify, Jwk, RustCrypto, SignatureBackend};
 
-/// A tiny deterministic generator, so a failing case reproduces.
-struct Rng(u64);
+extern crate alloc;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+/// The crate's own test generator (xorshift64), so a failing case reproduces.
+#[path = "../src/test_rng.rs"]
+mod test_rng;
+use test_rng::Rng;
 
 fn cases() -> usize {
     std::env::var("TOKENGATE_DIFF_CASES")
