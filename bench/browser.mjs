@@ -8,39 +8,16 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_ALGS, accessClaims, option, tokenCases } from './runtime-tokens.mjs';
 
 const JS = fileURLToPath(new URL('../js/', import.meta.url));
 const require = createRequire(join(JS, 'package.json'));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
 const { chromium } = require('playwright-core');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
 
-const now = Math.floor(Date.now() / 1000);
-const claims = {
-  iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789', aud: 'orders-api',
-  iat: now, exp: now + 3600, scope: 'openid profile orders:read orders:write', email: 'alice@example.com',
-  realm_access: { roles: ['user', 'orders-admin'] },
-};
-const fixtures = { rounds: arg('rounds', 5), ms: arg('ms', 300), cases: {} };
-const algsAt = process.argv.indexOf('--algs');
-const algs = algsAt === -1 ? ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] : process.argv[algsAt + 1].split(',');
-for (const alg of algs) {
-  let sign;
-  let jwk;
-  if (alg === 'HS256') {
-    sign = crypto.getRandomValues(new Uint8Array(32));
-    jwk = { kty: 'oct', k: Buffer.from(sign).toString('base64url'), kid: 'k1' };
-  } else {
-    const pair = await jose.generateKeyPair(alg, { extractable: true });
-    sign = pair.privateKey;
-    jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1' };
-  }
-  const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).sign(sign);
-  fixtures.cases[alg] = { token, jwk };
-}
+const claims = accessClaims();
+const algs = option('algs', DEFAULT_ALGS.join(',')).split(',');
+const fixtures = { rounds: Number(option('rounds', 5)), ms: Number(option('ms', 300)), cases: await tokenCases(jose, algs, claims) };
 
 const page = `<!doctype html><script type="importmap">{"imports":{"tokengate":"/lib/browser.js","jose":"/node_modules/jose/dist/webapi/index.js"}}</script>
 <script type="module">

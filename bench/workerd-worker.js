@@ -1,6 +1,6 @@
 // The worker bench/workerd.mjs runs in workerd: each POST verifies one token `n` times in a row
-// with one contender (`sync` is tokengate's synchronous `verify`) and answers the last `sub`. Timing happens outside (workerd's clock only
-// moves on I/O).
+// with one contender (`sync` is tokengate's synchronous `verify`) and answers the last `sub`.
+// Timing happens outside (workerd's clock only moves on I/O).
 import { createLocalJWKSet, jwtVerify, verify } from 'tokengate';
 import * as jose from 'jose';
 

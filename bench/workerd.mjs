@@ -9,16 +9,15 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_ALGS, accessClaims, option, tokenCases } from './runtime-tokens.mjs';
 
 const JS = fileURLToPath(new URL('../js/', import.meta.url));
 const require = createRequire(join(JS, 'package.json'));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
 const { startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
-const argAt = (name) => process.argv.indexOf(`--${name}`);
-const arg = (name, fallback) => (argAt(name) === -1 ? fallback : process.argv[argAt(name) + 1]);
-const rounds = Number(arg('rounds', 7));
-const n = Number(arg('n', 200));
-const algs = arg('algs', 'HS256,RS256,PS256,ES256,ES384,EdDSA').split(',');
+const rounds = Number(option('rounds', 7));
+const n = Number(option('n', 200));
+const algs = option('algs', DEFAULT_ALGS.join(',')).split(',');
 
 // jose's WebCrypto build, module by module, under the names its relative imports expect.
 const joseDir = join(JS, 'node_modules/jose/dist/webapi');
@@ -31,12 +30,8 @@ joseModules.push(['jose', joseEntry]);
 
 const workerd = await startWorkerd(fileURLToPath(new URL('workerd-worker.js', import.meta.url)), {}, joseModules);
 try {
-  const now = Math.floor(Date.now() / 1000);
-  const claims = {
-    iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789', aud: 'orders-api',
-    iat: now, exp: now + 3600, scope: 'openid profile orders:read orders:write', email: 'alice@example.com',
-    realm_access: { roles: ['user', 'orders-admin'] },
-  };
+  const claims = accessClaims();
+  const cases = await tokenCases(jose, algs, claims);
   const options = { issuer: claims.iss, audience: claims.aud };
   const time = async (body) => {
     const start = process.hrtime.bigint();
@@ -49,17 +44,7 @@ try {
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const rows = [];
   for (const alg of algs) {
-    let sign;
-    let jwk;
-    if (alg === 'HS256') {
-      sign = crypto.getRandomValues(new Uint8Array(32));
-      jwk = { kty: 'oct', k: Buffer.from(sign).toString('base64url'), kid: 'k1', alg };
-    } else {
-      const pair = await jose.generateKeyPair(alg, { extractable: true });
-      sign = pair.privateKey;
-      jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1', alg };
-    }
-    const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).sign(sign);
+    const { token, jwk } = cases[alg];
     const contenders = ['sync', 'auto', 'wasm', ...(alg === 'HS256' ? [] : ['webcrypto']), 'jose'];
     const samples = Object.fromEntries(['overhead', ...contenders].map((c) => [c, []]));
     for (const c of contenders) await time({ token, jwk, alg, contender: c, n: 20, options }); // warm-up

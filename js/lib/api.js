@@ -3,7 +3,7 @@
 
 import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
-import { LocalJWKSet, RemoteJWKSet, localState } from './keys.js';
+import { LocalJWKSet, RemoteJWKSet, algorithmMask, localState } from './keys.js';
 import { nowSeconds, policyJson } from './options.js';
 import { WEBCRYPTO_ALGORITHMS, webCryptoCheck } from './webcrypto.js';
 
@@ -22,16 +22,14 @@ let masks;
 export function configure(runtime) {
   subtle = runtime.subtle;
   host = runtime.host;
-  const order = wasm.algorithmOrder().split(' ');
-  const mask = (names) => names.reduce((m, n) => (order.includes(n) ? m | (1 << order.indexOf(n)) : m), 0);
-  const webcrypto = subtle === undefined ? 0 : mask(WEBCRYPTO_ALGORITHMS);
-  const hostMask = host === undefined ? 0 : mask(host.algorithms);
+  const webcrypto = subtle === undefined ? 0 : algorithmMask(WEBCRYPTO_ALGORITHMS);
+  const hostMask = host === undefined ? 0 : algorithmMask(host.algorithms);
   // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, bench/browser.mjs,
   // bench/workerd.mjs, BENCHMARKS.md): synchronous host crypto where there is one (Node); else,
   // on the async path, the module's own code (FastVerify) for `moduleFaster` and WebCrypto for
   // the rest; the module's own code on the sync path.
   const moduleFaster = new Set(runtime.moduleFaster ?? []);
-  const webcryptoAuto = mask(WEBCRYPTO_ALGORITHMS.filter((a) => !moduleFaster.has(a))) & webcrypto;
+  const webcryptoAuto = algorithmMask(WEBCRYPTO_ALGORITHMS.filter((a) => !moduleFaster.has(a))) & webcrypto;
   masks = {
     auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcryptoAuto },
     node: { host: hostMask, webcrypto: 0 },

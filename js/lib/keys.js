@@ -5,6 +5,17 @@
 import { WasmKeySet, algorithmOrder } from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSInvalid, JWKSTimeout, JWKSUnavailable, fromCore } from './errors.js';
 
+let order;
+
+/**
+ * Algorithm names as a mask in the module's order, the form its verify entry points take
+ * (names the module does not know are left out). Call after the module is instantiated.
+ */
+export function algorithmMask(names) {
+  order ??= algorithmOrder().split(' ');
+  return names.reduce((m, n) => (order.includes(n) ? m | (1 << order.indexOf(n)) : m), 0);
+}
+
 /** One parsed key set and what the verify paths need from it. */
 export class KeyState {
   /** `json` is a JWK Set, or with `single` one JWK given directly (its `kid` not matched). */
@@ -17,11 +28,10 @@ export class KeyState {
     /** The algorithms some key can verify: the default allowlist. */
     this.algorithms = this.wasm.algorithms.split(' ').filter(Boolean);
     /**
-     * The same as a mask in the module's algorithm order: a verify path only takes a detour
-     * through host crypto (a promise, for WebCrypto) when some key could use it.
+     * The same as a mask: a verify path only takes a detour through host crypto (a promise,
+     * for WebCrypto) when some key could use it.
      */
-    const order = algorithmOrder().split(' ');
-    this.algorithmMask = this.algorithms.reduce((m, a) => m | (1 << order.indexOf(a)), 0);
+    this.algorithmMask = algorithmMask(this.algorithms);
     this.checks = new Map();
   }
 

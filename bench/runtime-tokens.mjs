@@ -1,0 +1,40 @@
+// What the runtime benchmarks (bench/browser.mjs, bench/workerd.mjs) verify: a realistic
+// access token per algorithm, signed by jose with a fresh key, and their command-line options.
+
+/** The algorithms measured when `--algs` is not given. */
+export const DEFAULT_ALGS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+
+/** `--name value` from the command line, or `fallback`. */
+export function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+
+/** The access token's claims, valid for an hour from now. */
+export function accessClaims() {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789', aud: 'orders-api',
+    iat: now, exp: now + 3600, scope: 'openid profile orders:read orders:write', email: 'alice@example.com',
+    realm_access: { roles: ['user', 'orders-admin'] },
+  };
+}
+
+/** For each algorithm, `claims` signed with a new key (kid `k1`) and that key's public JWK. */
+export async function tokenCases(jose, algs, claims) {
+  const cases = {};
+  for (const alg of algs) {
+    let sign;
+    let jwk;
+    if (alg === 'HS256') {
+      sign = crypto.getRandomValues(new Uint8Array(32));
+      jwk = { kty: 'oct', k: Buffer.from(sign).toString('base64url'), kid: 'k1' };
+    } else {
+      const pair = await jose.generateKeyPair(alg, { extractable: true });
+      sign = pair.privateKey;
+      jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1' };
+    }
+    cases[alg] = { token: await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).sign(sign), jwk };
+  }
+  return cases;
+}
