@@ -1,19 +1,52 @@
 //! A bounded cache of verified tokens, so a token presented again (the common case: one
 //! client, many requests) skips signature verification and parsing.
 //!
-//! Keyed on the whole token bytes; each entry remembers the key-set version it was verified
-//! under and the token's `exp`. An entry is never returned at or after `exp` nor under another
-//! key-set version, tokens without `exp` are never cached, and when the cache is full the
-//! entry closest to expiry is evicted (it had the least life left to save).
+//! Keyed on a [`CacheScope`] (the policy's fingerprint, the key set's version and how keys are
+//! selected) and the whole token bytes: a token verified under one policy or key set is never
+//! served under another, so one cache can serve many providers. An entry is never returned at
+//! or after `exp`, tokens without `exp` are never cached, and when the cache is full the entry
+//! closest to expiry is evicted (it had the least life left to save).
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
+use crate::jwks::JwkSet;
+use crate::policy::Policy;
 use crate::verify::Verified;
+
+/// Everything a cached verdict depends on besides the token and the time: the policy (its
+/// allowlist, limits and claim rules, by [`Policy::fingerprint`]), the key set (by
+/// [`JwkSet::version`]) and whether a token's `kid` selects the key ([`JwkSet::single`] keys
+/// ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheScope {
+    policy: u64,
+    keys: u64,
+    direct: bool,
+}
+
+impl CacheScope {
+    /// The scope of verifying under `policy` with `keys`.
+    pub fn new(policy: &Policy, keys: &JwkSet) -> Self {
+        CacheScope {
+            policy: policy.fingerprint(),
+            keys: keys.version(),
+            direct: keys.is_direct(),
+        }
+    }
+
+    const LEN: usize = 17;
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.policy.to_be_bytes());
+        out.extend_from_slice(&self.keys.to_be_bytes());
+        out.push(u8::from(self.direct));
+    }
+}
 
 struct Entry {
     verified: Arc<Verified>,
-    key_version: u64,
     exp: i64,
     seq: u64,
 }
@@ -26,6 +59,8 @@ pub struct TokenCache {
     seq: u64,
     hits: u64,
     misses: u64,
+    /// The lookup key being built (scope + token), reused between calls.
+    scratch: Vec<u8>,
 }
 
 impl core::fmt::Debug for TokenCache {
@@ -49,7 +84,15 @@ impl TokenCache {
             seq: 0,
             hits: 0,
             misses: 0,
+            scratch: Vec::new(),
         }
+    }
+
+    fn key(&mut self, scope: CacheScope, token: &[u8]) {
+        self.scratch.clear();
+        self.scratch.reserve(CacheScope::LEN + token.len());
+        scope.write(&mut self.scratch);
+        self.scratch.extend_from_slice(token);
     }
 
     /// Number of cached tokens.
@@ -78,37 +121,39 @@ impl TokenCache {
         self.by_expiry.clear();
     }
 
-    /// The entry for `token` if it was verified under `key_version` and has not expired at
-    /// `now`. Stale entries found on the way are removed.
-    pub fn get(&mut self, token: &[u8], key_version: u64, now: i64) -> Option<Arc<Verified>> {
-        match self.entries.get(token) {
+    /// The entry for `token` if it was verified in this `scope` and has not expired at `now`.
+    /// A stale entry found on the way is removed.
+    pub fn get(&mut self, scope: CacheScope, token: &[u8], now: i64) -> Option<Arc<Verified>> {
+        self.key(scope, token);
+        match self.entries.get(self.scratch.as_slice()) {
             None => {
                 self.misses += 1;
                 return None;
             }
-            Some(e) if e.key_version == key_version && now < e.exp => {
+            Some(e) if now < e.exp => {
                 self.hits += 1;
                 return Some(Arc::clone(&e.verified));
             }
             Some(_) => {}
         }
         self.misses += 1;
-        if let Some(e) = self.entries.remove(token) {
+        if let Some(e) = self.entries.remove(self.scratch.as_slice()) {
             self.by_expiry.remove(&(e.exp, e.seq));
         }
         None
     }
 
-    /// Caches a verified token. Tokens without `exp`, or already expired at `now`, are not
-    /// cached.
-    pub fn insert(&mut self, token: &[u8], verified: Arc<Verified>, key_version: u64, now: i64) {
+    /// Caches a token verified in `scope`. Tokens without `exp`, or already expired at `now`,
+    /// are not cached.
+    pub fn insert(&mut self, scope: CacheScope, token: &[u8], verified: Arc<Verified>, now: i64) {
         let Some(exp) = verified.claims().expiration() else {
             return;
         };
         if self.capacity == 0 || now >= exp {
             return;
         }
-        if let Some(old) = self.entries.remove(token) {
+        self.key(scope, token);
+        if let Some(old) = self.entries.remove(self.scratch.as_slice()) {
             self.by_expiry.remove(&(old.exp, old.seq));
         }
         // Expired entries go first, then the soonest to expire.
@@ -121,13 +166,12 @@ impl TokenCache {
             }
         }
         self.seq += 1;
-        let key: Arc<[u8]> = Arc::from(token);
+        let key: Arc<[u8]> = Arc::from(self.scratch.as_slice());
         self.by_expiry.insert((exp, self.seq), Arc::clone(&key));
         self.entries.insert(
             key,
             Entry {
                 verified,
-                key_version,
                 exp,
                 seq: self.seq,
             },

@@ -179,7 +179,9 @@ pub enum Error {
     SignatureInvalid,
     /// `exp` is in the past beyond the allowed skew. Code `ERR_JWT_EXPIRED`.
     Expired,
-    /// A claim failed validation. Code `ERR_JWT_CLAIM_VALIDATION_FAILED`.
+    /// A claim failed validation. Code `ERR_JWT_CLAIM_VALIDATION_FAILED`, except for
+    /// [`ClaimReason::TooOld`] (`iat` older than the policy's maximum age), which is
+    /// `ERR_JWT_EXPIRED` with reason `check_failed`, as in jose.
     ClaimInvalid {
         /// Which claim.
         claim: Claim,
@@ -205,6 +207,23 @@ pub enum Error {
     /// The token is bound to a client certificate (RFC 8705 `cnf.x5t#S256`) that the
     /// connection did not present. Code `ERR_JWT_CERTIFICATE_MISMATCH`.
     CertificateMismatch,
+    /// The token is bound to a proof-of-possession key by a confirmation method this gate
+    /// cannot check (RFC 9449 DPoP `cnf.jkt`, RFC 7800 `cnf.jwk`/`jku`/`kid`/`jwe`). A bound
+    /// token presented as a plain bearer token is refused. Code `ERR_JWT_CONFIRMATION_UNSUPPORTED`.
+    ConfirmationUnsupported,
+    /// The request carries more than one credential where one is expected: a token header
+    /// repeated, a bearer token in a multi-valued header, or a token in two of a provider's
+    /// locations (RFC 6750 section 2: one method per request). Code `ERR_JWT_AMBIGUOUS`.
+    Ambiguous,
+    /// A credential with the configured scheme in another spelling or separator, or with
+    /// bytes no token can hold (`Bearer\t..`, non-UTF-8, a space inside the token).
+    /// Code `ERR_JWT_MALFORMED_CREDENTIAL`.
+    MalformedCredential,
+    /// The request path is not in normal form (a `.`/`..` segment, `//`, a backslash, a `;`
+    /// path parameter, a percent-encoded `/`, `\`, `.`, `%` or unreserved character, broken
+    /// percent-encoding), so route rules could be bypassed. HTTP 400.
+    /// Code `ERR_PATH_NOT_NORMALIZED`.
+    PathNotNormalized,
 }
 
 impl Error {
@@ -223,11 +242,20 @@ impl Error {
             Error::DenylistUnavailable => "ERR_DENYLIST_UNAVAILABLE",
             Error::SignatureInvalid => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
             Error::Expired => "ERR_JWT_EXPIRED",
+            // jose: a token older than `maxTokenAge` is `JWTExpired` (claim `iat`).
+            Error::ClaimInvalid {
+                reason: ClaimReason::TooOld,
+                ..
+            } => "ERR_JWT_EXPIRED",
             Error::ClaimInvalid { .. } => "ERR_JWT_CLAIM_VALIDATION_FAILED",
             Error::Revoked { .. } => "ERR_JWT_REVOKED",
             Error::InsufficientScope { .. } => "ERR_JWT_INSUFFICIENT_SCOPE",
             Error::ClaimForbidden { .. } => "ERR_JWT_CLAIM_FORBIDDEN",
             Error::CertificateMismatch => "ERR_JWT_CERTIFICATE_MISMATCH",
+            Error::ConfirmationUnsupported => "ERR_JWT_CONFIRMATION_UNSUPPORTED",
+            Error::Ambiguous => "ERR_JWT_AMBIGUOUS",
+            Error::MalformedCredential => "ERR_JWT_MALFORMED_CREDENTIAL",
+            Error::PathNotNormalized => "ERR_PATH_NOT_NORMALIZED",
         }
     }
 
@@ -250,7 +278,17 @@ impl Error {
         "ERR_JWT_INSUFFICIENT_SCOPE",
         "ERR_JWT_CLAIM_FORBIDDEN",
         "ERR_JWT_CERTIFICATE_MISMATCH",
+        "ERR_JWT_CONFIRMATION_UNSUPPORTED",
+        "ERR_JWT_AMBIGUOUS",
+        "ERR_JWT_MALFORMED_CREDENTIAL",
+        "ERR_PATH_NOT_NORMALIZED",
     ];
+
+    /// Whether this refuses the request itself rather than its credential (HTTP 400, RFC 6750
+    /// `invalid_request`): only [`Error::PathNotNormalized`].
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, Error::PathNotNormalized)
+    }
 
     /// Whether this is an authorization failure (HTTP 403: the token is authentic but not
     /// enough) rather than an authentication failure (HTTP 401).
@@ -273,9 +311,13 @@ impl Error {
     }
 
     /// The reason string for [`Error::ClaimInvalid`] and [`Error::Expired`]; mirrors jose's
-    /// `error.reason`.
+    /// `error.reason` (so a token past `max_age_seconds` is `check_failed`, as in jose).
     pub fn reason(&self) -> Option<&'static str> {
         match self {
+            Error::ClaimInvalid {
+                reason: ClaimReason::TooOld,
+                ..
+            } => Some("check_failed"),
             Error::ClaimInvalid { reason, .. } => Some(reason.as_str()),
             Error::Expired => Some("check_failed"),
             _ => None,
@@ -341,6 +383,14 @@ impl fmt::Display for Error {
             Error::CertificateMismatch => {
                 f.write_str("token is bound to a different client certificate")
             }
+            Error::ConfirmationUnsupported => f.write_str(
+                "token is bound to a proof-of-possession key (cnf) this gate cannot check",
+            ),
+            Error::Ambiguous => f.write_str("more than one token was presented"),
+            Error::MalformedCredential => {
+                f.write_str("the credential does not follow the configured scheme")
+            }
+            Error::PathNotNormalized => f.write_str("the request path is not in normal form"),
         }
     }
 }

@@ -44,10 +44,11 @@ fn malformed(reason: &'static str) -> Error {
 
 /// Decodes and parses the base64url header segment.
 pub(crate) fn parse(segment: &[u8], limits: &Limits) -> Result<Header, Error> {
-    // Headers are small: decode onto the stack when the segment fits (the default limit
-    // does), on the heap otherwise.
-    let mut stack = [0u8; Limits::DEFAULT.max_header_bytes / 4 * 3 + 3];
-    if segment.len() <= Limits::DEFAULT.max_header_bytes {
+    // Headers are small: decode onto the stack when the segment fits (typical headers do),
+    // on the heap otherwise (an `x5c` chain).
+    const STACK_SEGMENT_BYTES: usize = 2 * 1024;
+    let mut stack = [0u8; STACK_SEGMENT_BYTES / 4 * 3 + 3];
+    if segment.len() <= STACK_SEGMENT_BYTES {
         let n =
             b64::decode_to_slice(segment, &mut stack).ok_or(malformed("not strict base64url"))?;
         return parse_json(&stack[..n], limits);

@@ -165,6 +165,12 @@ impl JwkSet {
         })
     }
 
+    /// Whether this is one key given directly ([`JwkSet::single`]): a token's `kid` does not
+    /// select it.
+    pub fn is_direct(&self) -> bool {
+        self.direct
+    }
+
     /// The usable keys.
     pub fn keys(&self) -> &[Jwk] {
         &self.keys

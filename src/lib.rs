@@ -46,6 +46,8 @@ mod binding;
 mod cache;
 mod claims;
 mod compact;
+mod credential;
+mod decision;
 mod denylist;
 mod ec_field;
 mod ec_verify;
@@ -56,6 +58,7 @@ mod jwk;
 mod jwks;
 mod limits;
 mod policy;
+mod request_path;
 mod roca;
 mod rsa_verify;
 #[cfg(test)]
@@ -67,8 +70,12 @@ pub use authz::{ClaimCondition, Condition, Requirement};
 pub use b64::encode as base64url_encode;
 pub use backend::{AsyncSignatureBackend, BadSignature, FastVerify, RustCrypto, SignatureBackend};
 pub use binding::{certificate_thumbprint, check_certificate_binding};
-pub use cache::TokenCache;
+pub use cache::{CacheScope, TokenCache};
 pub use claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
+pub use credential::{
+    from_cookies, from_header_value, from_query, without_cookie, without_query_param, Presented,
+};
+pub use decision::{decide, Attempt, Requires, Verdict};
 pub use denylist::Denylist;
 pub use error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
 pub use header::Header;
@@ -78,4 +85,5 @@ pub use limits::Limits;
 pub use policy::{
     Policy, PolicyBuilder, PolicyConfig, DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS,
 };
+pub use request_path::{check_normal_form, path_of};
 pub use verify::{decode_unverified, Unverified, Verified, VerifiedJws, Verifier};

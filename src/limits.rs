@@ -6,7 +6,9 @@
 pub struct Limits {
     /// Maximum length of the whole compact token, in bytes. Default 16 KiB.
     pub max_token_bytes: usize,
-    /// Maximum length of the base64url header segment, in bytes. Default 2 KiB.
+    /// Maximum length of the base64url header segment, in bytes. Default 8 KiB: room for an
+    /// `x5c` certificate chain of three certificates (App Store Server API notifications),
+    /// which tokengate ignores but must still read past.
     pub max_header_bytes: usize,
     /// Maximum nesting depth of header and payload JSON (the top-level object is depth 1).
     /// Default 16.
@@ -19,7 +21,7 @@ impl Limits {
     /// The default limits.
     pub const DEFAULT: Limits = Limits {
         max_token_bytes: 16 * 1024,
-        max_header_bytes: 2 * 1024,
+        max_header_bytes: 8 * 1024,
         max_json_depth: 16,
         max_members: 256,
     };

@@ -6,16 +6,20 @@
 //! | field | type | default | meaning |
 //! |---|---|---|---|
 //! | `algorithms` | array of `alg` names | required, non-empty | the only algorithms accepted; `none` is refused |
-//! | `issuers` | array of strings | any | `iss` must equal one of them (and is then required) |
-//! | `audiences` | array of strings | any | `aud` (string or array) must contain one of them (and is then required) |
-//! | `subjects` | array of strings | any | `sub` must equal one of them |
+//! | `issuers` | non-empty array of strings | not checked when absent | `iss` must equal one of them (and is then required) |
+//! | `audiences` | non-empty array of strings | not checked when absent | `aud` (string or array) must contain one of them (and is then required) |
+//! | `subjects` | non-empty array of strings | not checked when absent | `sub` must equal one of them |
 //! | `typ` | string | any | the header `typ` must match (RFC 7515 4.1.9: case-insensitive, `application/` optional), e.g. `at+jwt` |
 //! | `clock_skew_seconds` | integer 0..=600 | 60 | leeway for `exp`, `nbf`, `iat` |
 //! | `require_expiration` | bool | true | `exp` must be present |
 //! | `max_lifetime_seconds` | integer | none | `exp - iat` at most this; makes `exp` and `iat` required |
-//! | `max_age_seconds` | integer | none | `now - iat` at most this (jose `maxTokenAge`); makes `iat` required |
+//! | `max_age_seconds` | integer (0 allowed) | none | `now - iat` at most this (jose `maxTokenAge`); makes `iat` required; failing it is `ERR_JWT_EXPIRED` |
 //! | `required_claims` | array of strings | none | these top-level claims must be present |
 //! | `max_token_bytes` | integer 64..=1048576 | 16384 | size limit checked before decoding |
+//! | `max_header_bytes` | integer 64..=`max_token_bytes` | 8192 | size limit of the base64url header segment (an `x5c` chain needs ~6 KB) |
+//!
+//! An empty `issuers`, `audiences` or `subjects` list is refused: no spelling of "any" exists
+//! but leaving the field out, so a list emptied by mistake can never turn a check off.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -47,6 +51,8 @@ pub struct Policy {
     max_age: Option<i64>,
     required_claims: Vec<String>,
     limits: Limits,
+    /// A digest of everything above: equal policies have equal fingerprints.
+    fingerprint: u64,
 }
 
 /// The JSON form of a policy (see the module docs for the fields).
@@ -55,15 +61,15 @@ pub struct Policy {
 pub struct PolicyConfig {
     /// `algorithms`
     pub algorithms: Vec<String>,
-    /// `issuers`
+    /// `issuers` (`None`: not checked; `Some` of an empty list is refused)
     #[serde(default)]
-    pub issuers: Vec<String>,
-    /// `audiences`
+    pub issuers: Option<Vec<String>>,
+    /// `audiences` (`None`: not checked; `Some` of an empty list is refused)
     #[serde(default)]
-    pub audiences: Vec<String>,
-    /// `subjects`
+    pub audiences: Option<Vec<String>>,
+    /// `subjects` (`None`: not checked; `Some` of an empty list is refused)
     #[serde(default)]
-    pub subjects: Vec<String>,
+    pub subjects: Option<Vec<String>>,
     /// `typ`
     #[serde(default)]
     pub typ: Option<String>,
@@ -85,6 +91,9 @@ pub struct PolicyConfig {
     /// `max_token_bytes`
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
+    /// `max_header_bytes`
+    #[serde(default)]
+    pub max_header_bytes: Option<usize>,
 }
 
 /// Builds a [`Policy`]; [`PolicyBuilder::build`] validates.
@@ -113,6 +122,18 @@ fn non_empty_strings(field: &'static str, v: Vec<String>) -> Result<Vec<String>,
     Ok(v)
 }
 
+/// An allowlist: absent means the claim is not checked; present must name at least one value.
+fn allowlist(field: &'static str, v: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(v) if v.is_empty() => Err(invalid(
+            field,
+            "is empty: an empty list never means \"any\"; leave the field out to skip the check",
+        )),
+        Some(v) => non_empty_strings(field, v),
+    }
+}
+
 impl PolicyConfig {
     /// Validates into a [`Policy`].
     pub fn validate(self) -> Result<Policy, ConfigError> {
@@ -130,7 +151,7 @@ impl PolicyConfig {
                 algorithms.push(alg);
             }
         }
-        let audiences = non_empty_strings("audiences", self.audiences)?;
+        let audiences = allowlist("audiences", self.audiences)?;
         if audiences.iter().any(|a| a == "*") {
             return Err(invalid(
                 "audiences",
@@ -154,19 +175,37 @@ impl PolicyConfig {
             }
             limits.max_token_bytes = max;
         }
-        Ok(Policy {
+        if let Some(max) = self.max_header_bytes {
+            if !(64..=limits.max_token_bytes).contains(&max) {
+                return Err(invalid(
+                    "max_header_bytes",
+                    "must be between 64 and max_token_bytes",
+                ));
+            }
+            limits.max_header_bytes = max;
+        }
+        // A token's header can never be larger than the token.
+        limits.max_header_bytes = limits.max_header_bytes.min(limits.max_token_bytes);
+        let mut policy = Policy {
             algorithms,
-            issuers: non_empty_strings("issuers", self.issuers)?,
+            issuers: allowlist("issuers", self.issuers)?,
             audiences,
-            subjects: non_empty_strings("subjects", self.subjects)?,
+            subjects: allowlist("subjects", self.subjects)?,
             typ,
             clock_skew: clock_skew as i64,
             require_expiration: self.require_expiration.unwrap_or(true),
             max_lifetime: seconds("max_lifetime_seconds", self.max_lifetime_seconds)?,
-            max_age: seconds("max_age_seconds", self.max_age_seconds)?,
+            // 0 is allowed, as in jose: the token must be issued now (within the skew).
+            max_age: match self.max_age_seconds {
+                Some(0) => Some(0),
+                other => seconds("max_age_seconds", other)?,
+            },
             required_claims: non_empty_strings("required_claims", self.required_claims)?,
             limits,
-        })
+            fingerprint: 0,
+        };
+        policy.fingerprint = policy.digest();
+        Ok(policy)
     }
 }
 
@@ -178,17 +217,36 @@ impl PolicyBuilder {
     }
     /// Adds an accepted issuer.
     pub fn issuer(mut self, iss: impl Into<String>) -> Self {
-        self.config.issuers.push(iss.into());
+        self.config
+            .issuers
+            .get_or_insert_with(Vec::new)
+            .push(iss.into());
+        self
+    }
+    /// Sets the accepted issuers; an empty list fails [`PolicyBuilder::build`].
+    pub fn issuers<S: Into<String>>(mut self, iss: impl IntoIterator<Item = S>) -> Self {
+        self.config.issuers = Some(iss.into_iter().map(Into::into).collect());
         self
     }
     /// Adds an accepted audience.
     pub fn audience(mut self, aud: impl Into<String>) -> Self {
-        self.config.audiences.push(aud.into());
+        self.config
+            .audiences
+            .get_or_insert_with(Vec::new)
+            .push(aud.into());
+        self
+    }
+    /// Sets the accepted audiences; an empty list fails [`PolicyBuilder::build`].
+    pub fn audiences<S: Into<String>>(mut self, aud: impl IntoIterator<Item = S>) -> Self {
+        self.config.audiences = Some(aud.into_iter().map(Into::into).collect());
         self
     }
     /// Adds an accepted subject.
     pub fn subject(mut self, sub: impl Into<String>) -> Self {
-        self.config.subjects.push(sub.into());
+        self.config
+            .subjects
+            .get_or_insert_with(Vec::new)
+            .push(sub.into());
         self
     }
     /// Requires this header `typ`.
@@ -224,6 +282,11 @@ impl PolicyBuilder {
     /// Sets the token size limit in bytes.
     pub fn max_token_bytes(mut self, n: usize) -> Self {
         self.config.max_token_bytes = Some(n);
+        self
+    }
+    /// Sets the header segment size limit in bytes.
+    pub fn max_header_bytes(mut self, n: usize) -> Self {
+        self.config.max_header_bytes = Some(n);
         self
     }
     /// Validates and builds.
@@ -278,11 +341,59 @@ impl Policy {
     pub fn algorithms(&self) -> &[Algorithm] {
         &self.algorithms
     }
-    /// Accepted issuers (empty: any).
+    /// Accepted issuers (empty: `iss` is not checked, which only an absent `issuers` gives).
     pub fn issuers(&self) -> &[String] {
         &self.issuers
     }
-    /// Accepted audiences (empty: any).
+    /// A digest of the whole policy: equal policies have equal fingerprints. The verified-token
+    /// cache is keyed by it, so a token accepted under one policy is never served from the
+    /// cache under another.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    fn digest(&self) -> u64 {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut field = |tag: u8, bytes: &[u8]| {
+            h.update([tag]);
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        for a in &self.algorithms {
+            field(b'a', a.name().as_bytes());
+        }
+        for (tag, list) in [
+            (b'i', &self.issuers),
+            (b'u', &self.audiences),
+            (b's', &self.subjects),
+            (b'r', &self.required_claims),
+        ] {
+            for v in list {
+                field(tag, v.as_bytes());
+            }
+        }
+        field(b't', self.typ.as_deref().unwrap_or("").as_bytes());
+        field(b'T', &[u8::from(self.typ.is_some())]);
+        field(b'k', &self.clock_skew.to_be_bytes());
+        field(b'e', &[u8::from(self.require_expiration)]);
+        field(b'l', &self.max_lifetime.unwrap_or(-1).to_be_bytes());
+        field(b'g', &self.max_age.unwrap_or(-1).to_be_bytes());
+        let l = &self.limits;
+        for (tag, n) in [
+            (b'1', l.max_token_bytes),
+            (b'2', l.max_header_bytes),
+            (b'3', l.max_json_depth),
+            (b'4', l.max_members),
+        ] {
+            field(tag, &(n as u64).to_be_bytes());
+        }
+        let d = h.finalize();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&d[..8]);
+        u64::from_be_bytes(out)
+    }
+    /// Accepted audiences (empty: `aud` is not checked, which only an absent `audiences` gives).
     pub fn audiences(&self) -> &[String] {
         &self.audiences
     }
@@ -421,6 +532,59 @@ mod tests {
         assert!(Policy::from_json(r#"{"algorithms":["RS256"],"max_lifetime_seconds":0}"#).is_err());
         assert!(Policy::from_json(r#"{"algorithms":["RS256"],"max_token_bytes":10}"#).is_err());
         assert!(Policy::from_json(r#"{"algorithms":["RS256"],"typ":""}"#).is_err());
+    }
+
+    #[test]
+    fn an_empty_list_is_never_any() {
+        for field in ["issuers", "audiences", "subjects"] {
+            let json = alloc::format!(r#"{{"algorithms":["RS256"],"{field}":[]}}"#);
+            let e = Policy::from_json(&json).unwrap_err();
+            assert_eq!(e.code(), "ERR_POLICY_INVALID", "{field}");
+            assert!(alloc::format!("{e}").contains(field), "{e}");
+        }
+        let none: [&str; 0] = [];
+        let b = || Policy::builder().algorithms([Algorithm::RS256]);
+        assert!(b().issuers(none).build().is_err());
+        assert!(b().audiences(none).build().is_err());
+        assert!(b().issuers(["a"]).audiences(["b"]).build().is_ok());
+        // Absent: not checked.
+        assert!(b().build().unwrap().issuers().is_empty());
+    }
+
+    #[test]
+    fn header_limit_is_a_policy_limit() {
+        let p = Policy::from_json(r#"{"algorithms":["ES256"],"max_header_bytes":4096}"#).unwrap();
+        assert_eq!(p.limits().max_header_bytes, 4096);
+        assert_eq!(
+            Policy::from_json(r#"{"algorithms":["ES256"]}"#)
+                .unwrap()
+                .limits()
+                .max_header_bytes,
+            8192
+        );
+        assert!(Policy::from_json(r#"{"algorithms":["ES256"],"max_header_bytes":10}"#).is_err());
+        assert!(Policy::from_json(
+            r#"{"algorithms":["ES256"],"max_token_bytes":1000,"max_header_bytes":2000}"#
+        )
+        .is_err());
+        let small =
+            Policy::from_json(r#"{"algorithms":["ES256"],"max_token_bytes":1000}"#).unwrap();
+        assert_eq!(small.limits().max_header_bytes, 1000);
+    }
+
+    #[test]
+    fn fingerprints_follow_content() {
+        let a = Policy::from_json(r#"{"algorithms":["HS256"],"issuers":["x"]}"#).unwrap();
+        let a2 = Policy::from_json(r#"{"algorithms":["HS256"],"issuers":["x"]}"#).unwrap();
+        let b = Policy::from_json(r#"{"algorithms":["HS384"],"issuers":["x"]}"#).unwrap();
+        let c =
+            Policy::from_json(r#"{"algorithms":["HS256"],"issuers":["x"],"max_token_bytes":900}"#)
+                .unwrap();
+        let d = Policy::from_json(r#"{"algorithms":["HS256"],"audiences":["x"]}"#).unwrap();
+        assert_eq!(a.fingerprint(), a2.fingerprint());
+        for other in [&b, &c, &d] {
+            assert_ne!(a.fingerprint(), other.fingerprint());
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use crate::b64;
 use crate::backend::{AsyncSignatureBackend, FastVerify, SignatureBackend};
-use crate::cache::TokenCache;
+use crate::cache::{CacheScope, TokenCache};
 use crate::claims::{self, Claims};
 use crate::compact;
 use crate::denylist::Denylist;
@@ -128,7 +128,9 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
 
     /// [`Verifier::verify`] through a cache of verified tokens. A hit skips the signature
     /// and parsing, never the time claims, the policy or the denylist; failures are not
-    /// cached; entries are dropped when the key set's version changes or the token expires.
+    /// cached. Entries are keyed by [`CacheScope`]: a token verified under another policy
+    /// (allowlist, size limits, claim rules), another key set or another key selection is a
+    /// miss, so one cache can serve many providers.
     pub fn verify_cached(
         &self,
         token: &str,
@@ -136,12 +138,13 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         now: i64,
         cache: &mut TokenCache,
     ) -> Result<Arc<Verified>, Error> {
-        if let Some(hit) = cache.get(token.as_bytes(), keys.version(), now) {
+        let scope = CacheScope::new(self.policy, keys);
+        if let Some(hit) = cache.get(scope, token.as_bytes(), now) {
             self.check_verified(&hit, now)?;
             return Ok(hit);
         }
         let verified = Arc::new(self.verify(token, keys, now)?);
-        cache.insert(token.as_bytes(), Arc::clone(&verified), keys.version(), now);
+        cache.insert(scope, token.as_bytes(), Arc::clone(&verified), now);
         Ok(verified)
     }
 

@@ -8,9 +8,9 @@ use std::cell::Cell;
 use serde_json::json;
 use support::*;
 use tokengate::{
-    check_certificate_binding, Algorithm, BadSignature, Claim, ClaimReason, Denylist, Error, Jwk,
-    JwkSet, Policy, Requirement, RevocationReason, RustCrypto, SignatureBackend, TokenCache,
-    Verifier,
+    check_certificate_binding, Algorithm, BadSignature, CacheScope, Claim, ClaimReason, Denylist,
+    Error, Jwk, JwkSet, Policy, Requirement, RevocationReason, RustCrypto, SignatureBackend,
+    TokenCache, Verifier,
 };
 
 fn verify(token: &str) -> Result<tokengate::Verified, Error> {
@@ -182,10 +182,20 @@ fn enforces_typ_required_claims_lifetime_and_age() {
         .clock_skew_seconds(0)
         .build()
         .unwrap();
+    let e = Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err();
+    assert_eq!(e, claim_err(Claim::Iat, ClaimReason::TooOld));
+    // jose: too old is JWTExpired on `iat`, reason check_failed.
     assert_eq!(
-        Verifier::new(&p).verify(&token, &keys, NOW).unwrap_err(),
-        claim_err(Claim::Iat, ClaimReason::TooOld)
+        (e.code(), e.claim(), e.reason()),
+        ("ERR_JWT_EXPIRED", Some("iat"), Some("check_failed"))
     );
+    // maxTokenAge 0 is a policy (issued now, within the skew), as in jose.
+    let zero = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_age_seconds(0)
+        .build()
+        .unwrap();
+    assert!(Verifier::new(&zero).verify(&token, &keys, NOW).is_ok());
 }
 
 #[test]
@@ -384,7 +394,7 @@ fn cache_entries_die_with_the_key_set_or_the_token() {
     assert_eq!(calls.get(), 2);
     // At exp the entry is gone, even within the skew window where the token still verifies.
     assert!(cache
-        .get(token.as_bytes(), rotated.version(), NOW + 300)
+        .get(CacheScope::new(&p, &rotated), token.as_bytes(), NOW + 300)
         .is_none());
 }
 
@@ -411,12 +421,20 @@ fn cache_stores_no_failures_and_stays_bounded() {
     let mut c = claims();
     c["exp"] = json!(NOW + 109);
     assert!(cache
-        .get(mint(Algorithm::HS256, c).as_bytes(), keys.version(), NOW)
+        .get(
+            CacheScope::new(&p, &keys),
+            mint(Algorithm::HS256, c).as_bytes(),
+            NOW
+        )
         .is_some());
     let mut c = claims();
     c["exp"] = json!(NOW + 100);
     assert!(cache
-        .get(mint(Algorithm::HS256, c).as_bytes(), keys.version(), NOW)
+        .get(
+            CacheScope::new(&p, &keys),
+            mint(Algorithm::HS256, c).as_bytes(),
+            NOW
+        )
         .is_none());
 }
 
@@ -484,6 +502,97 @@ fn certificate_bound_tokens_need_the_matching_certificate() {
     );
     let unbound = verify(&mint(Algorithm::HS256, claims())).unwrap();
     assert!(check_certificate_binding(unbound.claims(), None).is_ok());
+}
+
+#[test]
+fn a_dpop_or_key_bound_token_is_not_a_bearer_token() {
+    // RFC 9449 section 7.2: `cnf.jkt` binds the token to a DPoP key this gate cannot check.
+    let der = b"client certificate";
+    let thumb = tokengate::certificate_thumbprint(der);
+    for cnf in [
+        json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+        json!({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}),
+        json!({"kid": "k1"}),
+        // Both a certificate and a DPoP key: the DPoP half cannot be checked, so no.
+        json!({"x5t#S256": tokengate::base64url_encode(&thumb), "jkt": "abc"}),
+    ] {
+        let mut c = claims();
+        c["cnf"] = cnf.clone();
+        let v = verify(&mint(Algorithm::HS256, c)).unwrap();
+        let e = check_certificate_binding(v.claims(), Some(&thumb)).unwrap_err();
+        assert_eq!(e, Error::ConfirmationUnsupported, "{cnf}");
+        assert_eq!(e.code(), "ERR_JWT_CONFIRMATION_UNSUPPORTED");
+    }
+}
+
+/// Issue 12, item 7: one cache serves every provider, so a verdict must never cross policies
+/// (allowlist, size limits) or key selection modes.
+#[test]
+fn the_cache_never_serves_a_token_across_policies_or_key_selection() {
+    let keys = hs_jwks();
+    let token = mint(Algorithm::HS256, claims());
+    let mut cache = TokenCache::new(8);
+    let lenient = Policy::builder()
+        .algorithms([Algorithm::HS256, Algorithm::HS384])
+        .issuer("https://idp.example")
+        .build()
+        .unwrap();
+    Verifier::new(&lenient)
+        .verify_cached(&token, &keys, NOW, &mut cache)
+        .unwrap();
+    // Another provider with the same keys allows HS384 only.
+    let hs384 = Policy::builder()
+        .algorithms([Algorithm::HS384])
+        .issuer("https://idp.example")
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&hs384)
+            .verify_cached(&token, &keys, NOW, &mut cache)
+            .unwrap_err(),
+        Error::AlgorithmNotAllowed
+    );
+    // A smaller size limit than the token.
+    let small = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .max_token_bytes(64)
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&small)
+            .verify_cached(&token, &keys, NOW, &mut cache)
+            .unwrap_err()
+            .code(),
+        "ERR_JWT_TOO_LARGE"
+    );
+    // The same key given directly (kid ignored) then published with another kid: a kid that
+    // would not match is not served from the cache.
+    let direct = JwkSet::single(
+        Jwk::from_json(
+            &json!({"kty": "oct", "kid": "other", "k": tokengate::base64url_encode(&HS_SECRET)})
+                .to_string(),
+        )
+        .unwrap(),
+    );
+    Verifier::new(&lenient)
+        .verify_cached(&token, &direct, NOW, &mut cache)
+        .unwrap();
+    let published = JwkSet::from_value(
+        &json!({"keys": [{"kty": "oct", "kid": "other", "k": tokengate::base64url_encode(&HS_SECRET)}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        Verifier::new(&lenient)
+            .verify_cached(&token, &published, NOW, &mut cache)
+            .unwrap_err(),
+        Error::NoMatchingKey
+    );
+    // The accepting scope still hits.
+    let hits = cache.hits();
+    Verifier::new(&lenient)
+        .verify_cached(&token, &keys, NOW, &mut cache)
+        .unwrap();
+    assert_eq!(cache.hits(), hits + 1);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! ```text
 //! tokengate verify --jwks FILE [--alg A]... [--iss I]... [--aud A]... [--sub S] [--typ T]
 //!                  [--clock-skew SECS] [--max-lifetime SECS] [--no-require-exp]
+//!                  [--max-token-bytes N] [--max-header-bytes N]
 //!                  [--require-claim C]... [--now UNIX] [--denylist FILE] TOKEN|-
 //! tokengate verify --batch            JSON Lines on stdin, one verdict line per input line
 //! tokengate inspect TOKEN|-           header and claims, UNVERIFIED
@@ -28,6 +29,7 @@ use tokengate::{decode_unverified, Denylist, JwkSet, Limits, PolicyConfig};
 const USAGE: &str = "usage:
   tokengate verify --jwks FILE [--alg A]... [--iss I]... [--aud A]... [--sub S] [--typ T]
                    [--clock-skew SECS] [--max-lifetime SECS] [--no-require-exp]
+                   [--max-token-bytes N] [--max-header-bytes N]
                    [--require-claim C]... [--now UNIX] [--denylist FILE] TOKEN|-
   tokengate verify --batch    (JSON Lines on standard input)
   tokengate inspect TOKEN|-   (decode without verifying: output is UNVERIFIED)
@@ -89,13 +91,16 @@ fn verify(args: &[String]) -> ExitCode {
     };
     let config = PolicyConfig {
         algorithms: a.algs.clone(),
-        issuers: a.issuers.clone(),
-        audiences: a.audiences.clone(),
-        subjects: a.subjects.clone(),
+        // Repeated flags build the lists; no flag leaves the check out (never an empty list).
+        issuers: (!a.issuers.is_empty()).then(|| a.issuers.clone()),
+        audiences: (!a.audiences.is_empty()).then(|| a.audiences.clone()),
+        subjects: (!a.subjects.is_empty()).then(|| a.subjects.clone()),
         typ: a.typ.clone(),
         clock_skew_seconds: a.clock_skew,
         require_expiration: a.no_require_exp.then_some(false),
         max_lifetime_seconds: a.max_lifetime,
+        max_token_bytes: a.max_token_bytes,
+        max_header_bytes: a.max_header_bytes,
         required_claims: a.required_claims.clone(),
         ..PolicyConfig::default()
     };
@@ -160,8 +165,19 @@ fn inspect(args: &[String]) -> ExitCode {
     }
 }
 
+/// The arguments as UTF-8, or the position of the first one that is not (a token, a path or
+/// a name given as raw bytes is a usage error, never a panic).
+fn utf8_args(raw: impl Iterator<Item = std::ffi::OsString>) -> Result<Vec<String>, usize> {
+    raw.enumerate()
+        .map(|(i, a)| a.into_string().map_err(|_| i + 1))
+        .collect()
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match utf8_args(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(at) => return usage_error(&format!("argument {at} is not valid UTF-8")),
+    };
     match args.first().map(String::as_str) {
         Some("verify") => verify(&args[1..]),
         Some("inspect") => inspect(&args[1..]),

@@ -266,3 +266,96 @@ fn inspect_labels_its_output_unverified() {
         (1, json!("ERR_JWS_INVALID"))
     );
 }
+
+#[test]
+fn a_non_utf8_argument_is_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let keys = tmp("jwks-utf8.json", &jwks().to_string());
+    for bad in [&b"\xff"[..], b"verify", b"eyJ\x80.x.y"] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![std::ffi::OsStr::new("verify")];
+        let keys_arg = keys.as_os_str();
+        args.extend([std::ffi::OsStr::new("--jwks"), keys_arg]);
+        args.push(std::ffi::OsStr::from_bytes(bad));
+        if bad == b"verify" {
+            args = vec![std::ffi::OsStr::from_bytes(b"\xfeverify")];
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_tokengate"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("not valid UTF-8"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_issuer_or_audience_list_is_refused_and_limits_are_flags() {
+    let good = mint(claims());
+    for field in ["issuers", "audiences", "subjects"] {
+        let line = json!({"id": field, "token": good, "jwks": jwks(), "now": NOW,
+                          "policy": {"algorithms": ["HS256"], field: []}})
+        .to_string();
+        let (code, out, _) = run(&["verify", "--batch"], &line);
+        assert_eq!(code, 0);
+        let v = json_out(&out);
+        assert_eq!(
+            (v["valid"].clone(), v["code"].clone()),
+            (json!(false), json!("ERR_POLICY_INVALID")),
+            "{field}: {out}"
+        );
+    }
+    let keys = tmp("jwks-limits.json", &jwks().to_string());
+    let now = NOW.to_string();
+    let k = keys.to_str().unwrap();
+    let (code, out, _) = run(
+        &[
+            "verify",
+            "--jwks",
+            k,
+            "--now",
+            &now,
+            "--max-token-bytes",
+            "64",
+            "-",
+        ],
+        &good,
+    );
+    assert_eq!(
+        (code, json_out(&out)["code"].clone()),
+        (1, json!("ERR_JWT_TOO_LARGE"))
+    );
+    let (code, _, _) = run(
+        &[
+            "verify",
+            "--jwks",
+            k,
+            "--now",
+            &now,
+            "--max-header-bytes",
+            "64",
+            "-",
+        ],
+        &good,
+    );
+    assert_eq!(code, 0);
+    let (code, out, _) = run(
+        &[
+            "verify",
+            "--jwks",
+            k,
+            "--now",
+            &now,
+            "--max-header-bytes",
+            "8",
+            "-",
+        ],
+        &good,
+    );
+    assert_eq!(
+        (code, json_out(&out)["code"].clone()),
+        (2, json!("ERR_POLICY_INVALID"))
+    );
+}

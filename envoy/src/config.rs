@@ -23,6 +23,11 @@ pub struct PluginConfig {
     pub cache_capacity: Option<usize>,
     #[serde(default)]
     pub realm: Option<String>,
+    /// FAIL-OPEN: match rules against paths that are not in normal form (`..`, `//`, `%2F`,
+    /// `;`, ...) instead of refusing them with 400. Only for an Envoy that normalizes paths
+    /// itself and an upstream that reads them the same way.
+    #[serde(default)]
+    pub allow_unnormalized_paths: bool,
 }
 
 /// `enforce` denies; `report` only logs and counts what it would deny (fail-open by name).
@@ -40,9 +45,9 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub issuer: Option<String>,
     #[serde(default)]
-    pub issuers: Vec<String>,
+    pub issuers: Option<Vec<String>>,
     #[serde(default)]
-    pub audiences: Vec<String>,
+    pub audiences: Option<Vec<String>>,
     #[serde(default)]
     pub algorithms: Vec<String>,
     #[serde(default)]
@@ -53,6 +58,10 @@ pub struct ProviderConfig {
     pub max_lifetime_seconds: Option<u64>,
     #[serde(default)]
     pub require_expiration: Option<bool>,
+    #[serde(default)]
+    pub max_token_bytes: Option<usize>,
+    #[serde(default)]
+    pub max_header_bytes: Option<usize>,
     #[serde(default)]
     pub from_headers: Vec<HeaderSource>,
     #[serde(default)]
@@ -170,6 +179,12 @@ pub struct MatchConfig {
     pub regex: Option<String>,
     #[serde(default)]
     pub methods: Vec<String>,
+    /// Whether path and method compare case-sensitively. Default: `false` for a rule that
+    /// requires a token (so `/Admin` cannot slip past `/admin`), `true` for one that does not
+    /// (so `/PUBLIC` is not waved through as `/public`). Either way a miss falls to a later
+    /// rule, never to less protection than the author wrote.
+    #[serde(default)]
+    pub case_sensitive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +234,7 @@ pub enum PathMatch {
 pub struct Rule {
     pub path: PathMatch,
     pub methods: Vec<String>,
+    pub case_sensitive: bool,
     /// Indexes into `Config::providers`; empty: no token required.
     pub providers: Vec<usize>,
     /// All of `providers` must verify (else any one).
@@ -236,6 +252,20 @@ pub struct Config {
     pub bypass_cors_preflight: bool,
     pub cache_capacity: usize,
     pub realm: String,
+    pub allow_unnormalized_paths: bool,
+    /// Every request header the filter sets (claim headers, payload headers), lowercase with
+    /// `_` folded to `-`: a client's header whose name folds to one of these is removed.
+    pub owned_headers: Vec<String>,
+}
+
+/// A header name as upstreams that fold `_` and `-` (CGI, many frameworks) read it.
+pub fn folded_header_name(name: &[u8]) -> Vec<u8> {
+    name.iter()
+        .map(|&b| match b {
+            b'_' => b'-',
+            b => b.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// A configuration error, naming the field.
@@ -266,6 +296,21 @@ impl Config {
         if realm.contains('"') || realm.contains('\\') {
             return Err(err("realm", "must not contain quotes or backslashes"));
         }
+        let mut owned_headers = Vec::new();
+        for p in &providers {
+            let set = p
+                .claim_to_headers
+                .iter()
+                .map(|c| &c.header_name)
+                .chain(&p.forward_payload_header);
+            for name in set {
+                let folded =
+                    String::from_utf8_lossy(&folded_header_name(name.as_bytes())).into_owned();
+                if !owned_headers.contains(&folded) {
+                    owned_headers.push(folded);
+                }
+            }
+        }
         Ok(Config {
             providers,
             rules,
@@ -273,16 +318,25 @@ impl Config {
             bypass_cors_preflight: raw.bypass_cors_preflight,
             cache_capacity: raw.cache_capacity.unwrap_or(1024),
             realm,
+            allow_unnormalized_paths: raw.allow_unnormalized_paths,
+            owned_headers,
         })
     }
 }
 
 fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
     let field = |f: &str| format!("providers.{name}.{f}");
-    let mut issuers = p.issuers;
-    if let Some(i) = p.issuer {
-        issuers.push(i);
+    // `issuer` adds to `issuers`; an empty `issuers` is refused even next to an `issuer`.
+    if p.issuers.as_ref().is_some_and(Vec::is_empty) {
+        return Err(err(
+            &field("issuers"),
+            "is empty: an empty list never means \"any\"; leave the field out to skip the check",
+        ));
     }
+    let issuers = match (p.issuers, p.issuer) {
+        (None, None) => None,
+        (list, one) => Some(list.unwrap_or_default().into_iter().chain(one).collect()),
+    };
     let policy = PolicyConfig {
         algorithms: p.algorithms,
         issuers,
@@ -291,6 +345,8 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         clock_skew_seconds: p.clock_skew_seconds,
         require_expiration: p.require_expiration,
         max_lifetime_seconds: p.max_lifetime_seconds,
+        max_token_bytes: p.max_token_bytes,
+        max_header_bytes: p.max_header_bytes,
         ..PolicyConfig::default()
     }
     .validate()
@@ -355,6 +411,20 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
     }
     for h in &mut from_headers {
         h.name = h.name.to_ascii_lowercase();
+        if h.name.is_empty() || h.name.starts_with(':') {
+            return Err(err(
+                &field("from_headers"),
+                "a header name is required (pseudo-headers cannot carry tokens)",
+            ));
+        }
+    }
+    for c in p.from_cookies.iter().chain(&p.from_params) {
+        if c.is_empty() {
+            return Err(err(
+                &field("from_cookies/from_params"),
+                "names must not be empty",
+            ));
+        }
     }
     let mut claim_to_headers = p.claim_to_headers;
     for c in &mut claim_to_headers {
@@ -365,6 +435,12 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
             ));
         }
         c.header_name = c.header_name.to_ascii_lowercase();
+        if c.header_name.starts_with(':') || c.header_name == "authorization" {
+            return Err(err(
+                &field("claim_to_headers"),
+                "cannot set a pseudo-header or authorization",
+            ));
+        }
     }
     Ok(Provider {
         name: name.to_string(),
@@ -385,12 +461,24 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
 
 fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigError> {
     let field = |f: &str| format!("rules[{i}].{f}");
+    let protects = r.requires.is_some();
+    let case_sensitive = r.matcher.case_sensitive.unwrap_or(!protects);
+    let fold = |p: String| {
+        if case_sensitive {
+            p
+        } else {
+            p.to_ascii_lowercase()
+        }
+    };
     let path = match (r.matcher.prefix, r.matcher.path, r.matcher.regex) {
-        (Some(p), None, None) => PathMatch::Prefix(p),
-        (None, Some(p), None) => PathMatch::Exact(p),
+        (Some(p), None, None) => PathMatch::Prefix(fold(p)),
+        (None, Some(p), None) => PathMatch::Exact(fold(p)),
         (None, None, Some(re)) => PathMatch::Regex(
-            regex_lite::Regex::new(&format!("^(?:{re})$"))
-                .map_err(|e| err(&field("match.regex"), e))?,
+            regex_lite::Regex::new(&format!(
+                "{}^(?:{re})$",
+                if case_sensitive { "" } else { "(?i)" }
+            ))
+            .map_err(|e| err(&field("match.regex"), e))?,
         ),
         _ => return Err(err(&field("match"), "exactly one of prefix, path or regex")),
     };
@@ -437,6 +525,7 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
     }
     Ok(Rule {
         path,
+        case_sensitive,
         methods: r
             .matcher
             .methods
@@ -452,15 +541,27 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
 }
 
 impl Rule {
-    /// Whether the rule applies to this request (the query string is not part of the path).
+    /// Whether the rule applies to this request. `path` is the path alone (no query string),
+    /// as `tokengate::path_of` gives it.
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        let path = path.split('?').next().unwrap_or("");
         let path_ok = match &self.path {
-            PathMatch::Prefix(p) => path.starts_with(p.as_str()),
-            PathMatch::Exact(p) => path == p,
+            PathMatch::Prefix(p) if self.case_sensitive => path.starts_with(p.as_str()),
+            PathMatch::Prefix(p) => path
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p)),
+            PathMatch::Exact(p) if self.case_sensitive => path == p,
+            PathMatch::Exact(p) => path.eq_ignore_ascii_case(p),
             PathMatch::Regex(re) => re.is_match(path),
         };
-        path_ok && (self.methods.is_empty() || self.methods.iter().any(|m| m == method))
+        let method_ok = self.methods.is_empty()
+            || self.methods.iter().any(|m| {
+                if self.case_sensitive {
+                    m == method
+                } else {
+                    m.eq_ignore_ascii_case(method)
+                }
+            });
+        path_ok && method_ok
     }
 }
 
@@ -477,9 +578,62 @@ mod tests {
     fn accepts_a_minimal_configuration_with_jwt_authn_defaults() {
         let c = Config::from_json(MINIMAL.as_bytes()).unwrap();
         assert_eq!(c.providers[0].from_headers[0].name, "authorization");
-        assert!(c.rules[0].matches("GET", "/a/12?x=1"));
+        assert!(c.rules[0].matches("GET", "/a/12"));
         assert!(!c.rules[0].matches("GET", "/a/12/b"));
         assert_eq!(c.realm, "tokengate");
+    }
+
+    #[test]
+    fn protecting_rules_ignore_case_and_exemptions_do_not() {
+        let json = MINIMAL.replace(
+            r#""rules":[{"match":{"regex":"/a/[0-9]+"},"requires":{"provider_name":"p"}}]"#,
+            r#""rules":[{"match":{"prefix":"/public"}},
+                {"match":{"prefix":"/admin","methods":["post"]},"requires":{"provider_name":"p"}},
+                {"match":{"regex":"/r/[a-z]+"},"requires":{"provider_name":"p"}},
+                {"match":{"path":"/Exact","case_sensitive":true},"requires":{"provider_name":"p"}}]"#,
+        );
+        let c = Config::from_json(json.as_bytes()).unwrap();
+        assert!(c.rules[0].matches("GET", "/public/x"));
+        assert!(!c.rules[0].matches("GET", "/PUBLIC/x"));
+        assert!(c.rules[1].matches("POST", "/Admin/users"));
+        assert!(c.rules[1].matches("post", "/ADMIN"));
+        assert!(c.rules[2].matches("GET", "/R/Abc"));
+        assert!(!c.rules[3].matches("GET", "/exact"));
+        assert!(c.rules[3].matches("GET", "/Exact"));
+        assert!(!c.rules[1].matches("POST", "/adm"));
+    }
+
+    #[test]
+    fn empty_lists_and_owned_headers() {
+        for (from, to) in [
+            (
+                r#""algorithms":["ES256"]"#,
+                r#""algorithms":["ES256"],"issuers":[]"#,
+            ),
+            (
+                r#""algorithms":["ES256"]"#,
+                r#""algorithms":["ES256"],"audiences":[]"#,
+            ),
+            (
+                r#""algorithms":["ES256"]"#,
+                r#""algorithms":["ES256"],"from_headers":[{"name":":path"}]"#,
+            ),
+        ] {
+            let e = Config::from_json(MINIMAL.replace(from, to).as_bytes())
+                .err()
+                .unwrap();
+            assert!(e.0.starts_with("providers.p."), "{}", e.0);
+        }
+        let with_headers = MINIMAL.replace(
+            r#""algorithms":["ES256"]"#,
+            r#""algorithms":["ES256"],"issuer":"i","claim_to_headers":[{"header_name":"X_User","claim_name":"sub"}],
+               "forward_payload_header":"x-payload","max_header_bytes":4096"#,
+        );
+        let c = Config::from_json(with_headers.as_bytes()).unwrap();
+        assert_eq!(c.owned_headers, ["x-user", "x-payload"]);
+        assert_eq!(c.providers[0].policy.issuers(), ["i"]);
+        assert_eq!(c.providers[0].policy.limits().max_header_bytes, 4096);
+        assert_eq!(folded_header_name(b"X_uSeR"), b"x-user");
     }
 
     #[test]

@@ -1,23 +1,28 @@
-//! The HTTP context: one request's decision. Strips headers a client could spoof, picks the
-//! first matching rule, finds the token, asks the core, then sets claim headers or sends the
-//! denial. Requests that match no rule pass through, as with jwt_authn.
+//! The HTTP context: one request's decision. Strips headers a client could spoof, refuses a
+//! path that is not in normal form, picks the first matching rule, finds each provider's token,
+//! asks the core, then sets claim headers or sends the denial. Requests that match no rule
+//! pass through, as with jwt_authn.
+//!
+//! Every header is read as bytes through `host` (never the SDK's panicking UTF-8 getters).
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use log::info;
+use log::{error, info};
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::Action;
+use proxy_wasm::types::{Action, MapType};
 use serde_json::Value;
-use std::sync::Arc;
 
 use tokengate::{
-    base64url_encode, check_certificate_binding, lookup_path, Error, JwkSet, Verified, Verifier,
+    base64url_encode, check_certificate_binding, check_normal_form, decide, from_cookies,
+    from_header_value, from_query, lookup_path, path_of, without_cookie, without_query_param,
+    Attempt, Error, Presented, Requires, Verdict, Verified, Verifier,
 };
 
-use crate::config::{ArrayEncoding, Mode, Provider};
-use crate::extract;
+use crate::config::{folded_header_name, ArrayEncoding, Mode, Provider};
+use crate::host;
 use crate::respond;
 use crate::state::Shared;
 
@@ -25,11 +30,56 @@ pub struct Filter {
     shared: Rc<RefCell<Shared>>,
 }
 
-/// Where the token was found, so `forward: false` can remove it.
-enum Location {
+/// Where a provider's credential was found, so `forward: false` can remove it.
+#[derive(Debug, Clone)]
+pub enum Location {
     Header(String),
     Cookie(String),
     Param(String),
+}
+
+/// The request headers as the client sent them (names lowercase, as Envoy keeps them).
+struct Request {
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Request {
+    fn read() -> Request {
+        Request {
+            headers: host::header_pairs(MapType::HttpRequestHeaders),
+        }
+    }
+
+    fn values<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        self.values(name).next()
+    }
+
+    /// A header we only compare against text: absent unless present and UTF-8.
+    fn text(&self, name: &str) -> Option<&str> {
+        self.first(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every `Cookie` header joined (HTTP/2 may split them, RFC 9113 8.2.3).
+    fn cookies(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for v in self.values("cookie") {
+            if !all.is_empty() {
+                all.extend_from_slice(b"; ");
+            }
+            all.extend_from_slice(v);
+        }
+        all
+    }
 }
 
 impl Filter {
@@ -38,62 +88,78 @@ impl Filter {
     }
 
     fn now(&self) -> i64 {
-        self.get_current_time()
-            .duration_since(UNIX_EPOCH)
+        proxy_wasm::hostcalls::get_current_time()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0)
     }
 
-    fn find_token(&self, p: &Provider, path: &str) -> Option<(String, Location)> {
+    /// Everything provider `p` finds in the request: one token, nothing, or a credential that
+    /// is present but unusable (malformed, repeated, or in two places). Also every location
+    /// where something was presented, for removal.
+    fn find_token<'r>(
+        p: &Provider,
+        req: &'r Request,
+        cookies: &'r [u8],
+        target: &'r [u8],
+    ) -> (Presented<'r>, Vec<Location>) {
+        let mut found = Presented::Absent;
+        let mut at = Vec::new();
         for h in &p.from_headers {
-            if let Some(v) = self.get_http_request_header(&h.name) {
-                if let Some(t) = extract::from_header(&v, h.value_prefix.as_deref()) {
-                    return Some((t.to_string(), Location::Header(h.name.clone())));
-                }
+            let mut values = req.values(&h.name);
+            let Some(first) = values.next() else {
+                continue;
+            };
+            let here = if values.next().is_some() {
+                // The header twice: which one would the upstream read?
+                Presented::Invalid(Error::Ambiguous)
+            } else {
+                from_header_value(first, h.value_prefix.as_deref())
+            };
+            if here != Presented::Absent {
+                at.push(Location::Header(h.name.clone()));
             }
+            found = found.combine(here);
         }
-        if !p.from_cookies.is_empty() {
-            if let Some(cookies) = self.get_http_request_header("cookie") {
-                for name in &p.from_cookies {
-                    if let Some(t) = extract::from_cookie(&cookies, name) {
-                        return Some((t.to_string(), Location::Cookie(name.clone())));
-                    }
-                }
+        for name in &p.from_cookies {
+            let here = from_cookies(cookies, name);
+            if here != Presented::Absent {
+                at.push(Location::Cookie(name.clone()));
             }
+            found = found.combine(here);
         }
         for name in &p.from_params {
-            if let Some(t) = extract::from_param(path, name) {
-                return Some((t.to_string(), Location::Param(name.clone())));
+            let here = from_query(target, name);
+            if here != Presented::Absent {
+                at.push(Location::Param(name.clone()));
             }
+            found = found.combine(here);
         }
-        None
+        (found, at)
     }
 
-    /// One provider's attempt at this request: `None` when the request carries no token for it.
-    fn attempt(
+    /// Verifies provider `pi`'s token.
+    fn verify(
         &self,
         s: &mut Shared,
         pi: usize,
-        path: &str,
+        token: &str,
         now: i64,
         presented_cert: &mut Option<Option<[u8; 32]>>,
-    ) -> Option<Result<(Arc<Verified>, Location), Error>> {
+    ) -> Result<Arc<Verified>, Error> {
+        let unix = u64::try_from(now).unwrap_or(0);
         let p = &s.config.providers[pi];
-        let (token, at) = self.find_token(p, path)?;
         let hits = s.cache.hits();
-        let denylist = s.denylists[pi].clone();
-        let result = match (keys_for(s, pi, now), &denylist) {
+        let result = match (s.keys(pi, unix), s.denylist(pi, unix)) {
             (None, _) => Err(Error::KeysUnavailable),
-            // Fail closed until the configured denylist has loaded, unless opted out.
-            (Some(_), None) if p.denylist.is_some() && !p.denylist_fail_open_until_loaded => {
-                Err(Error::DenylistUnavailable)
-            }
-            (Some(keys), _) => {
+            (Some(_), Err(e)) => Err(e),
+            (Some(keys), Ok(denylist)) => {
                 let mut v = Verifier::new(&p.policy);
                 if let Some(d) = &denylist {
                     v = v.with_denylist(d);
                 }
-                v.verify_cached(&token, &keys, now, &mut s.cache)
+                v.verify_cached(token, &keys, now, &mut s.cache)
             }
         };
         if result == Err(Error::NoMatchingKey) {
@@ -104,51 +170,39 @@ impl Filter {
         } else {
             "cache_miss"
         });
-        // RFC 8705: a certificate-bound token needs the connection's client certificate. The
-        // property is read only for tokens that carry `cnf`.
-        let result = result.and_then(|v| {
+        // RFC 8705: a certificate-bound token needs the connection's client certificate; a
+        // DPoP-bound one (cnf.jkt) is refused. The property is read only for tokens with `cnf`.
+        result.and_then(|v| {
             if !v.claims().contains("cnf") {
                 return Ok(v);
             }
-            let cert = *presented_cert.get_or_insert_with(|| self.client_cert_sha256());
+            let cert = *presented_cert.get_or_insert_with(client_cert_sha256);
             check_certificate_binding(v.claims(), cert.as_ref()).map(|()| v)
-        });
-        Some(result.map(|v| (v, at)))
+        })
     }
 
-    /// SHA-256 of the downstream client certificate (mutual TLS), from Envoy's connection
-    /// attributes; `None` without one.
-    fn client_cert_sha256(&self) -> Option<[u8; 32]> {
-        let hex = self.get_property(vec!["connection", "sha256_peer_certificate_digest"])?;
-        let hex = std::str::from_utf8(&hex).ok()?;
-        let mut out = [0u8; 32];
-        if hex.len() != 64 {
-            return None;
-        }
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(out)
-    }
-
-    fn remove_token(&self, at: &Location, path: &str) {
+    fn remove_token(&self, at: &Location, req: &Request, target: &[u8]) {
         match at {
-            Location::Header(h) => self.set_http_request_header(h, None),
-            Location::Cookie(name) => {
-                let rest = self
-                    .get_http_request_header("cookie")
-                    .and_then(|c| extract::without_cookie(&c, name));
-                self.set_http_request_header("cookie", rest.as_deref());
+            Location::Header(h) => {
+                host::remove_request_header(h.as_bytes());
             }
+            Location::Cookie(name) => match without_cookie(&req.cookies(), name) {
+                Some(rest) => {
+                    host::set_request_header("cookie", &rest);
+                }
+                None => {
+                    host::remove_request_header(b"cookie");
+                }
+            },
             Location::Param(name) => {
-                self.set_http_request_header(":path", Some(&extract::without_param(path, name)))
+                host::set_request_header(":path", &without_query_param(target, name));
             }
         }
     }
 
     fn forward_claims(&self, p: &Provider, v: &Verified) {
         if let Some(h) = &p.forward_payload_header {
-            self.set_http_request_header(h, Some(&base64url_encode(v.claims().json().as_bytes())));
+            host::set_request_header(h, base64url_encode(v.claims().json().as_bytes()).as_bytes());
         }
         if p.claim_to_headers.is_empty() {
             return;
@@ -176,13 +230,78 @@ impl Filter {
                 );
                 continue;
             }
-            self.set_http_request_header(&c.header_name, Some(&value));
+            host::set_request_header(&c.header_name, value.as_bytes());
         }
+    }
+
+    /// Removes every client header the filter owns, in any spelling an upstream might fold
+    /// to it (`x_user`, `X-User`).
+    fn strip_owned_headers(&self, s: &Shared, req: &Request) {
+        if s.config.owned_headers.is_empty() {
+            return;
+        }
+        let mut removed: Vec<&[u8]> = Vec::new();
+        for (name, _) in &req.headers {
+            let folded = folded_header_name(name);
+            if s.config
+                .owned_headers
+                .iter()
+                .any(|o| o.as_bytes() == folded.as_slice())
+                && !removed.contains(&name.as_slice())
+            {
+                host::remove_request_header(name);
+                removed.push(name);
+            }
+        }
+    }
+
+    fn deny(
+        &self,
+        s: &mut Shared,
+        route: Option<usize>,
+        tried: &str,
+        e: &Error,
+        first: Option<&Verified>,
+    ) -> Action {
+        let code = e.code();
+        if s.config.mode == Mode::Report {
+            s.metrics.inc(&format!("would_deny.{code}"));
+            audit(route, tried, "would_deny", code, first);
+            return Action::Continue;
+        }
+        s.metrics.inc(&format!("denied.{code}"));
+        audit(route, tried, "deny", code, first);
+        let d = respond::denial(&s.config.realm, e);
+        let headers = [
+            ("www-authenticate", d.www_authenticate.as_str()),
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+        ];
+        if !host::send_response(d.status, &headers, d.body.as_bytes()) {
+            error!("tokengate: the host refused the local response; the request stays paused");
+        }
+        Action::Pause
     }
 }
 
-fn audit(route: usize, provider: &str, verdict: &str, code: &str, v: Option<&Verified>) {
+/// SHA-256 of the downstream client certificate (mutual TLS), from Envoy's connection
+/// attributes; `None` without one.
+fn client_cert_sha256() -> Option<[u8; 32]> {
+    let hex = host::property(&["connection", "sha256_peer_certificate_digest"])?;
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        *byte = (digit(hex[2 * i])? * 16 + digit(hex[2 * i + 1])?) as u8;
+    }
+    Some(out)
+}
+
+fn audit(route: Option<usize>, provider: &str, verdict: &str, code: &str, v: Option<&Verified>) {
     let c = v.map(|v| v.claims());
+    let route = route.map_or_else(|| "-".to_string(), |r| r.to_string());
     // Debug formatting quotes and escapes the values: a claim cannot forge a log line.
     info!(
         "tokengate decision route={route} provider={provider:?} verdict={verdict} code={code} iss={:?} sub={:?} jti={:?}",
@@ -192,136 +311,141 @@ fn audit(route: usize, provider: &str, verdict: &str, code: &str, v: Option<&Ver
     );
 }
 
-fn keys_for(shared: &Shared, i: usize, now: i64) -> Option<Rc<JwkSet>> {
-    shared.keys(i, u64::try_from(now).unwrap_or(0))
-}
-
 impl Context for Filter {}
 
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let now = self.now();
-        let method = self.get_http_request_header(":method").unwrap_or_default();
-        let path = self.get_http_request_header(":path").unwrap_or_default();
+        let req = Request::read();
         let shared = Rc::clone(&self.shared);
         let mut guard = shared.borrow_mut();
         let s = &mut *guard;
 
-        // Headers this filter sets are never taken from the client.
-        for p in &s.config.providers {
-            for c in &p.claim_to_headers {
-                self.set_http_request_header(&c.header_name, None);
-            }
-            if let Some(h) = &p.forward_payload_header {
-                self.set_http_request_header(h, None);
+        // Headers this filter sets are never taken from the client, in any spelling.
+        self.strip_owned_headers(s, &req);
+
+        let target = req.first(":path").unwrap_or(b"/").to_vec();
+        if !s.config.allow_unnormalized_paths {
+            if let Err(e) = check_normal_form(&target) {
+                return self.deny(s, None, "-", &e, None);
             }
         }
+        let method = req.text(":method").unwrap_or("");
         if s.config.bypass_cors_preflight
             && method == "OPTIONS"
-            && self.get_http_request_header("origin").is_some()
-            && self
-                .get_http_request_header("access-control-request-method")
-                .is_some()
+            && req.text("origin").is_some()
+            && req.text("access-control-request-method").is_some()
         {
             return Action::Continue;
         }
-        let Some(route) = s
-            .config
-            .rules
-            .iter()
-            .position(|r| r.matches(&method, &path))
-        else {
+        let path = String::from_utf8_lossy(path_of(&target)).into_owned();
+        let Some(route) = s.config.rules.iter().position(|r| r.matches(method, &path)) else {
             return Action::Continue;
         };
         let rule = &s.config.rules[route];
         if rule.providers.is_empty() {
             return Action::Continue;
         }
-
-        // requires_any: the first provider whose token verifies wins; otherwise the most
-        // useful error (a token that failed beats no token at all). requires_all: every
-        // provider must find and verify its own token.
         let providers = rule.providers.clone();
         let require_all = rule.require_all;
-        let mut failure = Error::Missing;
-        let mut verified = Vec::new();
-        let mut tried = String::from("-");
+
+        // Every provider of the rule looks at the request before anything is decided.
+        let cookies = req.cookies();
+        let mut attempts: Vec<(usize, Attempt, Vec<Location>)> = Vec::new();
         let mut presented_cert = None;
-        for pi in providers.iter().copied() {
-            tried = s.config.providers[pi].name.clone();
-            match self.attempt(s, pi, &path, now, &mut presented_cert) {
-                None if require_all => {
-                    failure = Error::Missing;
-                    break;
-                }
-                None => {}
-                Some(Ok(ok)) => {
-                    verified.push((pi, ok));
-                    if !require_all {
-                        break;
+        let found: Vec<(usize, Presented, Vec<Location>)> = providers
+            .iter()
+            .map(|&pi| {
+                let (p, at) = Self::find_token(&s.config.providers[pi], &req, &cookies, &target);
+                (pi, p, at)
+            })
+            .collect();
+        for (pi, presented, at) in found {
+            let attempt = match presented {
+                Presented::Absent => Attempt::Absent,
+                Presented::Invalid(e) => Attempt::Unusable(e),
+                Presented::Token(t) => {
+                    // requires_any: once one provider verified, the rest need not.
+                    let done = !require_all
+                        && attempts
+                            .iter()
+                            .any(|(_, a, _)| matches!(a, Attempt::Verified(_)));
+                    if done {
+                        Attempt::Skipped
+                    } else {
+                        match self.verify(s, pi, t, now, &mut presented_cert) {
+                            Ok(v) => Attempt::Verified(v),
+                            Err(e) => Attempt::Failed(e),
+                        }
                     }
                 }
-                Some(Err(e)) => {
-                    failure = e;
-                    if require_all {
-                        break;
-                    }
-                }
-            }
+            };
+            attempts.push((pi, attempt, at));
         }
-        let authenticated = if require_all {
-            verified.len() == providers.len()
-        } else {
-            !verified.is_empty()
-        };
+        let tried = attempts
+            .iter()
+            .find(|(_, a, _)| !matches!(a, Attempt::Absent | Attempt::Skipped))
+            .or(attempts.first())
+            .map_or("-".to_string(), |(pi, _, _)| {
+                s.config.providers[*pi].name.clone()
+            });
         let rule = &s.config.rules[route];
-        let outcome = if authenticated {
-            verified
-                .iter()
-                .try_for_each(|(_, (v, _))| rule.requirement.check(v.claims()))
-        } else {
-            Err(failure)
+        let requires = Requires {
+            all: rule.require_all,
+            allow_missing: rule.allow_missing,
+            allow_missing_or_failed: rule.allow_missing_or_failed,
+            requirement: &rule.requirement,
         };
-        let first = verified.first().map(|(_, (v, _))| v.as_ref());
-        match outcome {
-            Ok(()) => {
-                for (pi, (v, at)) in &verified {
+        let verdict = decide(
+            &requires,
+            attempts
+                .iter()
+                .map(|(_, a, _)| a)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        match verdict {
+            Verdict::Allow(verified) => {
+                for &i in &verified {
+                    let (pi, Attempt::Verified(v), at) = &attempts[i] else {
+                        continue;
+                    };
                     let p = &s.config.providers[*pi];
                     self.forward_claims(p, v);
                     if !p.forward {
-                        self.remove_token(at, &path);
+                        for l in at {
+                            self.remove_token(l, &req, &target);
+                        }
+                    }
+                }
+                let first = verified.first().and_then(|&i| match &attempts[i].1 {
+                    Attempt::Verified(v) => Some(v.as_ref()),
+                    _ => None,
+                });
+                s.metrics.inc("allowed");
+                audit(Some(route), &tried, "allow", "-", first);
+                Action::Continue
+            }
+            Verdict::AllowUnauthenticated(e) => {
+                // Nothing verified: a credential the client sent along is not passed on as if
+                // it had been checked (for providers that strip theirs).
+                for (pi, _, at) in &attempts {
+                    if !s.config.providers[*pi].forward {
+                        for l in at {
+                            self.remove_token(l, &req, &target);
+                        }
                     }
                 }
                 s.metrics.inc("allowed");
-                audit(route, &tried, "allow", "-", first);
+                audit(Some(route), &tried, "allow_unauthenticated", e.code(), None);
                 Action::Continue
             }
-            Err(e) => {
-                let code = e.code();
-                let tolerated =
-                    rule.allow_missing_or_failed || (e == Error::Missing && rule.allow_missing);
-                if tolerated {
-                    s.metrics.inc("allowed");
-                    audit(route, &tried, "allow_unauthenticated", code, None);
-                    return Action::Continue;
-                }
-                if s.config.mode == Mode::Report {
-                    s.metrics.inc(&format!("would_deny.{code}"));
-                    audit(route, &tried, "would_deny", code, first);
-                    return Action::Continue;
-                }
-                s.metrics.inc(&format!("denied.{code}"));
-                audit(route, &tried, "deny", code, first);
-                let d = respond::denial(&s.config.realm, &e);
-                self.send_http_response(
-                    d.status,
-                    vec![
-                        ("www-authenticate", d.www_authenticate.as_str()),
-                        ("content-type", "application/json"),
-                    ],
-                    Some(d.body.as_bytes()),
-                );
-                Action::Pause
+            Verdict::Deny(e) => {
+                let first = attempts.iter().find_map(|(_, a, _)| match a {
+                    Attempt::Verified(v) => Some(Arc::clone(v)),
+                    _ => None,
+                });
+                self.deny(s, Some(route), &tried, &e, first.as_deref())
             }
         }
     }

@@ -8,8 +8,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod config;
-mod extract;
 mod filter;
+mod host;
 mod metrics;
 mod remote_sync;
 mod respond;

@@ -14,6 +14,16 @@ pub struct Denial {
 /// token; `insufficient_scope` (403, with `scope`) when it is genuine but not enough.
 pub fn denial(realm: &str, e: &Error) -> Denial {
     let code = e.code();
+    if e.is_bad_request() {
+        // RFC 6750 3.1: a malformed request is `invalid_request`, HTTP 400.
+        return Denial {
+            status: 400,
+            www_authenticate: format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{code}\""
+            ),
+            body: format!("{{\"error\":\"invalid_request\",\"code\":\"{code}\"}}"),
+        };
+    }
     if *e == Error::Missing {
         return Denial {
             status: 401,
@@ -70,5 +80,17 @@ mod tests {
         assert_eq!(d.status, 403);
         assert!(d.www_authenticate.ends_with("scope=\"a b\""));
         assert!(d.body.contains("ERR_JWT_INSUFFICIENT_SCOPE"));
+        let d = denial("api", &Error::PathNotNormalized);
+        assert_eq!(d.status, 400);
+        assert!(d.www_authenticate.contains("error=\"invalid_request\""));
+        for e in [
+            Error::Ambiguous,
+            Error::MalformedCredential,
+            Error::ConfirmationUnsupported,
+        ] {
+            let d = denial("api", &e);
+            assert_eq!(d.status, 401);
+            assert!(d.www_authenticate.contains("error=\"invalid_token\""));
+        }
     }
 }

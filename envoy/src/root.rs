@@ -9,12 +9,13 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::ContextType;
+use proxy_wasm::types::{BufferType, ContextType, MapType};
 use serde_json::Value;
 use tokengate::{Denylist, JwkSet};
 
 use crate::config::{Config, Remote};
 use crate::filter::Filter;
+use crate::host;
 use crate::remote_sync;
 use crate::state::{Kind, Shared};
 
@@ -81,10 +82,19 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
     };
     let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
     if s.sources[si].seen.as_ref() == Some(text) {
-        if kind == Kind::Jwks {
-            if let Some((keys, _)) = s.keys[i].take() {
-                s.keys[i] = Some((keys, ok_at));
+        // The same text fetched again: it is as fresh as the fetch.
+        match kind {
+            Kind::Jwks => {
+                if let Some((_, at)) = &mut s.keys[i] {
+                    *at = ok_at;
+                }
             }
+            Kind::Denylist => {
+                if let Some((_, at)) = &mut s.denylists[i] {
+                    *at = ok_at;
+                }
+            }
+            Kind::Discovery => {}
         }
         return;
     }
@@ -103,7 +113,7 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
                 "tokengate: provider {name:?} denylist updated: {} entries",
                 list.len()
             );
-            s.denylists[i] = Some(Rc::new(list));
+            s.denylists[i] = Some((Rc::new(list), ok_at));
         }
         Ok(Parsed::Discovery(jwks)) => {
             info!(
@@ -212,24 +222,42 @@ impl Context for Root {
             return;
         };
         let now = self.now();
-        let status = self.get_http_call_response_header(":status");
-        let body = self.get_http_call_response_body(0, body_size);
         let mut s = shared.borrow_mut();
         let Some(si) = s.sources.iter().position(|x| x.in_flight == Some(token)) else {
             return;
         };
         s.sources[si].in_flight = None;
         let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
+        // Raw bytes, and the body only when its announced size is within the document's
+        // limit: a hostile or broken server cannot make the VM buffer or parse more.
+        let status = host::header_pairs(MapType::HttpCallResponseHeaders)
+            .into_iter()
+            .find(|(k, _)| k == b":status")
+            .map(|(_, v)| v);
+        let body = if body_size > kind.max_bytes() {
+            Err(format!(
+                "body of {body_size} bytes is over the {}-byte limit",
+                kind.max_bytes()
+            ))
+        } else {
+            host::buffer(BufferType::HttpCallResponseBody, body_size)
+                .filter(|b| b.len() <= kind.max_bytes())
+                .ok_or_else(|| "body unreadable".to_string())
+        };
         let Some(remote) = s.sources[si].remote.clone() else {
             return;
         };
         let name = s.config.providers[i].name.clone();
         // Only a document that parses and checks out is published.
         let fetched = match (status.as_deref(), body) {
-            (Some("200"), Some(body)) => String::from_utf8(body)
+            (Some(b"200"), Ok(body)) => String::from_utf8(body)
                 .map_err(|_| "not UTF-8".to_string())
                 .and_then(|text| parse(&s, i, kind, &text).map(|_| text)),
-            (status, _) => Err(format!("status {}", status.unwrap_or("none"))),
+            (Some(b"200"), Err(e)) => Err(e),
+            (status, _) => Err(format!(
+                "status {}",
+                status.map_or("none".into(), |s| String::from_utf8_lossy(s).into_owned())
+            )),
         };
         match &fetched {
             Ok(_) => s.metrics.inc(&format!("{}_fetch_ok", kind.name())),
@@ -287,6 +315,9 @@ impl RootContext for Root {
             if p.denylist_fail_open_until_loaded {
                 warn!("tokengate: provider {:?} skips revocation until its denylist loads (FAIL-OPEN)", p.name);
             }
+        }
+        if config.allow_unnormalized_paths {
+            warn!("tokengate: allow_unnormalized_paths (FAIL-OPEN): rules match paths that are not in normal form");
         }
         if config.mode == crate::config::Mode::Report {
             warn!("tokengate: mode \"report\" (FAIL-OPEN): denials are logged and counted, not enforced");

@@ -25,6 +25,17 @@ impl Kind {
             Kind::Denylist => "denylist",
         }
     }
+
+    /// The largest response body read for this document; a larger one is refused unread.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            // `tokengate::MAX_KEYS` RSA-8192 keys fit in well under this.
+            Kind::Jwks => 1 << 20,
+            Kind::Discovery => 256 << 10,
+            // Up to `tokengate::denylist::MAX_ENTRIES` short ids.
+            Kind::Denylist => 32 << 20,
+        }
+    }
 }
 
 /// One remote document of one provider, as this root sees it (the shared record is the truth).
@@ -46,8 +57,8 @@ pub struct Shared {
     pub sources: Vec<Source>,
     /// Per provider: the fetched key set and when it was fetched.
     pub keys: Vec<Option<(Rc<JwkSet>, u64)>>,
-    /// Per provider: the fetched denylist.
-    pub denylists: Vec<Option<Rc<Denylist>>>,
+    /// Per provider: the fetched denylist and when it was fetched.
+    pub denylists: Vec<Option<(Rc<Denylist>, u64)>>,
     pub cache: TokenCache,
     pub metrics: Metrics,
 }
@@ -88,26 +99,51 @@ impl Shared {
         }
     }
 
-    /// The keys provider `i` verifies with at `now`: fetched keys while fresh enough
-    /// (`refresh_seconds + max_stale_seconds` since the last good fetch), else the inline keys
-    /// as bootstrap, else none (requests then fail closed with `ERR_JWKS_UNAVAILABLE`).
+    /// The keys provider `i` verifies with at `now`:
+    /// - fetched keys while fresh enough (`refresh_seconds + max_stale_seconds` since the last
+    ///   good fetch);
+    /// - before any remote document was adopted, the inline `local_jwks` as bootstrap;
+    /// - once remote keys were adopted and went stale, none: the bootstrap keys never come back
+    ///   (a key the IdP removed must stay removed), so requests fail closed with
+    ///   `ERR_JWKS_UNAVAILABLE` until a fetch succeeds.
     pub fn keys(&self, i: usize, now: u64) -> Option<Rc<JwkSet>> {
         let remote = self
             .sources
             .iter()
             .find(|s| s.provider == i && s.kind == Kind::Jwks)
             .and_then(|s| s.remote.as_ref());
-        if let (Some(r), Some((keys, at))) = (remote, &self.keys[i]) {
-            if now
-                <= at
-                    .saturating_add(r.refresh_seconds)
-                    .saturating_add(r.max_stale_seconds)
-            {
-                return Some(Rc::clone(keys));
-            }
+        match (&self.keys[i], remote) {
+            (Some((keys, at)), Some(r)) => fresh(*at, r, now).then(|| Rc::clone(keys)),
+            // Adopted keys whose source disappeared (discovery moved it): fail closed.
+            (Some(_), None) => None,
+            (None, _) => self.config.providers[i].local_jwks.clone(),
         }
-        self.config.providers[i].local_jwks.clone()
     }
+
+    /// Provider `i`'s denylist at `now`: `Ok(None)` when it has none; the list while fresh
+    /// (`refresh_seconds + max_stale_seconds` since the last good fetch);
+    /// `Err(DenylistUnavailable)` before the first load and once stale, so a day of failed
+    /// fetches never keeps serving a day-old list. `denylist_fail_open_until_loaded` lets
+    /// requests pass unchecked only before the first load, never once a list went stale.
+    pub fn denylist(&self, i: usize, now: u64) -> Result<Option<Rc<Denylist>>, tokengate::Error> {
+        let p = &self.config.providers[i];
+        let Some(remote) = &p.denylist else {
+            return Ok(None);
+        };
+        match &self.denylists[i] {
+            Some((list, at)) if fresh(*at, remote, now) => Ok(Some(Rc::clone(list))),
+            Some(_) => Err(tokengate::Error::DenylistUnavailable),
+            None if p.denylist_fail_open_until_loaded => Ok(None),
+            None => Err(tokengate::Error::DenylistUnavailable),
+        }
+    }
+}
+
+/// Whether a document fetched at `at` may still serve at `now`.
+fn fresh(at: u64, r: &Remote, now: u64) -> bool {
+    now <= at
+        .saturating_add(r.refresh_seconds)
+        .saturating_add(r.max_stale_seconds)
 }
 
 /// Asks for an early JWKS fetch for provider `i` (a token named an unknown `kid`). A free

@@ -27,6 +27,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile  # noqa: E402
+
 ISS = "https://idp.e2e.local"
 OIDC_ISS = "https://oidc.e2e.local"
 HS_SECRET = b"local-bootstrap-secret-32-bytes!"
@@ -69,7 +72,7 @@ class JwksServer:
     """Serves documents by path (JWKS, denylist, OIDC metadata); `status` overrides the JWKS
     path's status to simulate an outage. Counts JWKS requests."""
 
-    def __init__(self, keys):
+    def __init__(self, keys, tls=None):
         self.docs = {
             "/jwks.json": json.dumps(keys.jwks()).encode(),
             "/denylist.json": json.dumps({"jti": ["revoked-1"]}).encode(),
@@ -77,6 +80,13 @@ class JwksServer:
                 {"issuer": OIDC_ISS, "jwks_uri": "http://keys.oidc.e2e.local/oidc/jwks.json"}).encode(),
             "/oidc/jwks.json": json.dumps({"keys": [Keys.jwk(keys.oidc, "oidc-1", "ES256")]}).encode(),
             "/stale/jwks.json": json.dumps(keys.jwks()).encode(),
+            # Only the rotated key: the bootstrap (inline) keys of provider "staleboot" hold
+            # rsa-1, which this remote set has removed.
+            "/stale2/jwks.json": json.dumps({"keys": [Keys.jwk(keys.rotated, "rsa-2", "RS256")]}).encode(),
+            "/stale/denylist.json": json.dumps({"jti": ["revoked-1"]}).encode(),
+            # A valid key set padded past the filter's 1 MiB JWKS limit, and one just under it.
+            "/huge/jwks.json": json.dumps({"keys": keys.jwks()["keys"], "pad": "x" * (2 << 20)}).encode(),
+            "/big/jwks.json": json.dumps({"keys": keys.jwks()["keys"], "pad": "x" * (900 << 10)}).encode(),
         }
         self.status = 200
         self.path_status = {}
@@ -103,6 +113,11 @@ class JwksServer:
 
         self.port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls[0], tls[1])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -179,6 +194,16 @@ def plugin_config(mode):
             {"match": {"regex": "/v[0-9]+/reports/[a-z]+"}, "requires": {"provider_name": "local"}},
             {"match": {"prefix": "/both"}, "requires": {"requires_all": ["idp", "local"]}},
             {"match": {"prefix": "/stale"}, "requires": {"provider_name": "stale"}},
+            {"match": {"prefix": "/fwd"}, "requires": {"provider_name": "fwd"}},
+            {"match": {"prefix": "/optboth"}, "requires": {"requires_all": ["idp", "local"], "allow_missing": True}},
+            {"match": {"prefix": "/hs384"}, "requires": {"provider_name": "hs384only"}},
+            {"match": {"prefix": "/small"}, "requires": {"provider_name": "smallhs"}},
+            {"match": {"prefix": "/bootstale"}, "requires": {"provider_name": "staleboot"}},
+            {"match": {"prefix": "/denystale"}, "requires": {"provider_name": "denystale"}},
+            {"match": {"prefix": "/tlsbad"}, "requires": {"provider_name": "tlsbad"}},
+            {"match": {"prefix": "/tls"}, "requires": {"provider_name": "tls"}},
+            {"match": {"prefix": "/huge"}, "requires": {"provider_name": "huge"}},
+            {"match": {"prefix": "/big"}, "requires": {"provider_name": "big"}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
         ],
     }
@@ -211,10 +236,51 @@ def plugin_config(mode):
         "from_headers": [{"name": "x-service-token"}],
         "local_jwks": {"keys": [{"kty": "oct", "kid": "hs-1", "k": base64.urlsafe_b64encode(HS_SECRET).rstrip(b"=").decode()}]},
     }
+    local = config["providers"]["local"]
+    # The same keys as "local" under stricter policies: a token "local" accepted (and cached)
+    # must not be served from the cache here (issue 12, item 7).
+    config["providers"]["hs384only"] = {**local, "algorithms": ["HS384"]}
+    config["providers"]["smallhs"] = {**local, "max_token_bytes": 128}
+    # Inline keys (rsa-1) as bootstrap, remote keys (rsa-2 only) that then go stale: the
+    # bootstrap keys must never come back (item 5).
+    config["providers"]["staleboot"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "local_jwks": {"keys": [Keys.jwk(KEYS.rsa, "rsa-1", "RS256")]},
+        "remote_jwks": {"cluster": "jwks", "authority": "jwks.e2e.local", "path": "/stale2/jwks.json",
+                        "refresh_seconds": 1, "timeout_ms": 500, "max_stale_seconds": 2},
+    }
+    # A denylist that goes stale (item 6).
+    config["providers"]["denystale"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "remote_jwks": dict(idp["remote_jwks"]),
+        "denylist": {"cluster": "jwks", "authority": "jwks.e2e.local", "path": "/stale/denylist.json",
+                     "refresh_seconds": 1, "timeout_ms": 500, "max_stale_seconds": 2},
+    }
+    # Keys over TLS, verified against the test CA: from the right server, and from a server
+    # whose certificate another CA signed (item 3).
+    for name, cluster in [("tls", "jwks_tls"), ("tlsbad", "jwks_rogue")]:
+        config["providers"][name] = {
+            "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+            "remote_jwks": {"cluster": cluster, "authority": "jwks.e2e.local", "path": "/jwks.json",
+                            "refresh_seconds": 2, "timeout_ms": 1000},
+        }
+    # The token goes upstream (forward: true): a second Authorization header must never ride
+    # along unverified (item 8).
+    config["providers"]["fwd"] = {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256", "ES256"], "forward": True,
+        "remote_jwks": dict(idp["remote_jwks"]),
+    }
+    # Response bodies over and under the 1 MiB JWKS limit (item 1).
+    for name, path in [("huge", "/huge/jwks.json"), ("big", "/big/jwks.json")]:
+        config["providers"][name] = {
+            "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+            "remote_jwks": {"cluster": "jwks", "authority": "jwks.e2e.local", "path": path,
+                            "refresh_seconds": 30, "timeout_ms": 2000},
+        }
     return config
 
 
-def listener(name, port, config, tls=None):
+def listener(name, port, config, tls=None, failure_policy="FAIL_CLOSED", vm_id="tokengate"):
     chain = {"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": {
@@ -229,9 +295,9 @@ def listener(name, port, config, tls=None):
                             "name": "tokengate",
                             "root_id": "tokengate",
                             # FAIL_CLOSED: if the VM ever failed, requests must not pass unchecked.
-                            "failure_policy": "FAIL_CLOSED",
+                            "failure_policy": failure_policy,
                             # One vm_id for both listeners: their root contexts share one JWKS record.
-                            "vm_config": {"vm_id": "tokengate", "runtime": "envoy.wasm.runtime.v8",
+                            "vm_config": {"vm_id": vm_id, "runtime": "envoy.wasm.runtime.v8",
                                           "code": {"local": {"filename": WASM}}},
                             "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
                                               "value": json.dumps(config)},
@@ -282,16 +348,32 @@ def cluster(name, port):
                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}]}]}}
 
 
-def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls):
+def tls_cluster(name, port, ca):
+    c = cluster(name, port)
+    c["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "sni": "jwks.e2e.local",
+        "common_tls_context": {"validation_context": {
+            "trusted_ca": {"filename": ca},
+            "match_typed_subject_alt_names": [{"san_type": "DNS", "matcher": {"exact": "jwks.e2e.local"}}]}}}}
+    return c
+
+
+def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls, tls_jwks=None, rogue_jwks=None):
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["admin"]}}},
         "static_resources": {
             "listeners": [listener("enforce", ports["enforce"], enforce_config),
                           listener("report", ports["report"], report_config),
                           listener("mtls", ports["mtls"], enforce_config, tls),
+                          # The same configuration under FAIL_OPEN, in a VM of its own.
+                          listener("failopen", ports["failopen"], enforce_config,
+                                   failure_policy="FAIL_OPEN", vm_id="tokengate-failopen"),
                           native_listener(ports["native"])],
             "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port),
-                         cluster("dead", free_port())],
+                         cluster("dead", free_port()),
+                         tls_cluster("jwks_tls", tls_jwks.port if tls_jwks else free_port(), tls["ca"]),
+                         tls_cluster("jwks_rogue", rogue_jwks.port if rogue_jwks else free_port(), tls["ca"])],
         },
     }
 
@@ -303,7 +385,7 @@ def make_certs(work):
     run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
         "-subj", "/CN=tokengate-e2e-ca", "-keyout", "ca.key", "-out", "ca.pem")
     with open(os.path.join(work, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
+        f.write("subjectAltName=IP:127.0.0.1,DNS:jwks.e2e.local\n")
     for name in ["server", "client-a", "client-b"]:
         run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={name}",
             "-keyout", f"{name}.key", "-out", f"{name}.csr")
@@ -311,8 +393,17 @@ def make_certs(work):
         run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-days", "2", "-out", f"{name}.pem", *extra)
         run("x509", "-in", f"{name}.pem", "-outform", "der", "-out", f"{name}.der")
+    # Another CA, and a certificate for the JWKS host's own name that it signed: a server on
+    # the path with a real-looking but untrusted certificate.
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", "/CN=rogue-ca", "-keyout", "rogue-ca.key", "-out", "rogue-ca.pem")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=jwks.e2e.local",
+        "-keyout", "rogue.key", "-out", "rogue.csr")
+    run("x509", "-req", "-in", "rogue.csr", "-CA", "rogue-ca.pem", "-CAkey", "rogue-ca.key", "-CAcreateserial",
+        "-days", "2", "-out", "rogue.pem", "-extfile", "san.ext")
     p = lambda f: os.path.join(work, f)
-    return {"ca": p("ca.pem"), "cert": p("server.pem"), "key": p("server.key"), "dir": work}
+    return {"ca": p("ca.pem"), "cert": p("server.pem"), "key": p("server.key"), "dir": work,
+            "rogue": (p("rogue.pem"), p("rogue.key"))}
 
 
 def request(port, path, headers=None, method="GET", client=None, tls=None):
@@ -368,16 +459,20 @@ def main():
     global WASM
     WASM = os.path.abspath(sys.argv[1])
     envoy = shutil.which("envoy") or os.path.join(os.path.dirname(sys.executable), "envoy")
-    keys = Keys()
+    global KEYS
+    keys = KEYS = Keys()
     jwks = JwksServer(keys)
     upstream = Upstream()
     ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port(),
-             "native": free_port()}
+             "native": free_port(), "failopen": free_port()}
     work = tempfile.mkdtemp(prefix="tokengate-e2e-")
     tls = make_certs(work)
+    tls_jwks = JwksServer(keys, tls=(tls["cert"], tls["key"]))
+    rogue_jwks = JwksServer(keys, tls=tls["rogue"])
     cfg_path = os.path.join(work, "envoy.json")
     with open(cfg_path, "w") as f:
-        json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report"), tls), f)
+        json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report"), tls,
+                            tls_jwks, rogue_jwks), f)
     log_path = os.path.join(work, "envoy.log")
     r = Results()
 
@@ -395,11 +490,13 @@ def main():
         "bad regex": (broken(lambda c: c["rules"].insert(0, {"match": {"regex": "(unclosed"}})), "rules[0].match.regex"),
         "unknown provider in a rule": (broken(lambda c: c["rules"].insert(0, {"match": {"prefix": "/"}, "requires": {"provider_name": "nope"}})), "rules[0].requires"),
         "wildcard audience": (broken(lambda c: c["providers"]["idp"].update(audiences=["*"])), "not a wildcard"),
+        "empty audiences": (broken(lambda c: c["providers"]["idp"].update(audiences=[])), "never means"),
+        "empty issuers": (broken(lambda c: c["providers"]["idp"].update(issuers=[])), "never means"),
     }
     for label, (bad, needle) in bad_configs.items():
         bad_path = os.path.join(work, "bad.json")
         with open(bad_path, "w") as f:
-            json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report"), tls), f)
+            json.dump(bootstrap(ports, upstream, jwks, bad, plugin_config("report"), tls, tls_jwks, rogue_jwks), f)
         v = subprocess.run([envoy, "--mode", "validate", "-c", bad_path], capture_output=True, text=True, timeout=60)
         out = v.stdout + v.stderr
         r.check(f"bad config refused by --mode validate: {label}", v.returncode != 0 and needle in out, out[-400:])
@@ -408,7 +505,7 @@ def main():
     import string
     examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
     with open(os.path.join(examples, "remote-jwks.yaml")) as f:
-        example = string.Template(f.read()).substitute(WASM=WASM)
+        example = string.Template(f.read()).substitute(WASM=WASM, IDP_CA=tls["ca"], INTERNAL_CA=tls["ca"])
     example_path = os.path.join(work, "remote-jwks.yaml")
     with open(example_path, "w") as f:
         f.write(example)
@@ -427,12 +524,13 @@ def main():
         auth = lambda t: {"Authorization": f"Bearer {t}"}
         # The listener serves before the first JWKS arrives: wait until keys are in.
         r.check("remote JWKS fetched", wait_until(lambda: request(ports["enforce"], "/orders", auth(good))[0] == 200))
-        # Six root contexts (two plugins x (two workers + main thread)) share one record: one
-        # fetch per 4 s refresh for the whole Envoy, where per-root fetching would make ~6.
+        # Two VMs (vm_id "tokengate": three plugins x (two workers + main thread) = nine root
+        # contexts; "tokengate-failopen": three) each share one record: one fetch per 4 s
+        # refresh per VM, where per-root fetching would make ~24 in 9 s.
         before = jwks.hits
         time.sleep(9)
         fetched = jwks.hits - before
-        r.check(f"one JWKS fetch per refresh per Envoy ({fetched} in 9 s at a 4 s refresh)", 1 <= fetched <= 3, fetched)
+        r.check(f"one JWKS fetch per refresh per VM ({fetched} in 9 s at a 4 s refresh, 2 VMs)", 2 <= fetched <= 6, fetched)
         E = ports["enforce"]
 
         s, h, b = request(E, "/orders")
@@ -560,6 +658,71 @@ def main():
         s, _, _ = request(M, "/orders", auth(good), client="client-b", tls=tls)
         r.check("unbound token over mTLS: 200", s == 200, s)
 
+        # Issue 12, item 7: one verified-token cache per worker serves every provider, keyed
+        # by policy: the HS256 token "local" accepted is refused by its stricter siblings.
+        r.check("cache: HS256 token accepted by provider local", request(E, "/local/x", {"x-service-token": hs})[0] == 200)
+        s, _, b = request(E, "/hs384/x", {"x-service-token": hs})
+        r.check("cache: the same token refused by an HS384-only provider with the same keys",
+                s == 401 and json.loads(b).get("code") == "ERR_JOSE_ALG_NOT_ALLOWED", (s, b[:200]))
+        s, _, b = request(E, "/small/x", {"x-service-token": hs})
+        r.check("cache: the same token refused by a provider with a smaller size limit",
+                s == 401 and json.loads(b).get("code") == "ERR_JWT_TOO_LARGE", (s, b[:200]))
+
+        # Item 3: keys over TLS, checked against the trusted CA and the host name.
+        r.check("JWKS over TLS from the trusted CA: keys adopted",
+                wait_until(lambda: code_of(good, "/tls/x")[0] == 200, timeout=15), code_of(good, "/tls/x"))
+        time.sleep(2)
+        s, code, _ = code_of(good, "/tlsbad/x")
+        r.check("JWKS server with another CA's certificate: keys never adopted, 401 ERR_JWKS_UNAVAILABLE",
+                s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+        r.check("the rogue JWKS server never got an HTTP request through", rogue_jwks.hits == 0 and tls_jwks.hits > 0,
+                (rogue_jwks.hits, tls_jwks.hits))
+
+        # Item 1: a response body over the JWKS limit is refused unread; one under it is used.
+        r.check("JWKS body under the 1 MiB limit (900 KiB): adopted",
+                wait_until(lambda: code_of(good, "/big/x")[0] == 200, timeout=15), code_of(good, "/big/x"))
+        s, code, _ = code_of(good, "/huge/x")
+        r.check("JWKS body over the 1 MiB limit (2 MiB): refused, 401 ERR_JWKS_UNAVAILABLE",
+                s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+
+        # The hostile-request suite, enforcing and under FAIL_OPEN.
+        F = ports["failopen"]
+        r.check("FAIL_OPEN listener ready", wait_until(lambda: request(F, "/orders", auth(good))[0] == 200))
+        now = int(time.time())
+        hostile.run(r, {
+            "listeners": {"enforce": E, "failopen": F},
+            "tokens": {
+                "good": good,
+                "admin": mint(keys.rsa, "rsa-1", "RS256", scope="orders:read orders:admin"),
+                "forged": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
+                "hs": hs,
+                "dpop": mint(keys.rsa, "rsa-1", "RS256", cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+                "none": jwt.encode({"iss": ISS, "aud": AUD, "exp": now + 60}, None, algorithm="none"),
+            },
+        })
+
+        # Item 5: once remote keys were adopted, stale keys fail closed; the inline bootstrap
+        # keys (holding rsa-1, which the IdP removed) never come back.
+        rotated_tok = mint(keys.rotated, "rsa-2", "RS256")
+        adopted = wait_until(lambda: code_of(rotated_tok, "/bootstale/x")[0] == 200, timeout=15)
+        s, code, _ = code_of(good, "/bootstale/x")
+        r.check("remote keys replace the bootstrap keys: removed key refused", adopted and s == 401 and code == "ERR_JWKS_NO_MATCHING_KEY", (adopted, s, code))
+        jwks.path_status["/stale2/jwks.json"] = 503
+        gone = wait_until(lambda: code_of(rotated_tok, "/bootstale/x")[1] == "ERR_JWKS_UNAVAILABLE", timeout=15)
+        s, code, _ = code_of(good, "/bootstale/x")
+        r.check("stale remote keys never fall back to the bootstrap keys", gone and s == 401 and code == "ERR_JWKS_UNAVAILABLE", (gone, s, code))
+        jwks.path_status["/stale2/jwks.json"] = 200
+
+        # Item 6: a denylist that cannot be refreshed goes stale and fails closed.
+        loaded = wait_until(lambda: code_of(good, "/denystale/x")[0] == 200, timeout=15)
+        s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", jti="revoked-1"), "/denystale/x")
+        r.check("denylist with max_stale: revoked token refused while fresh", loaded and code == "ERR_JWT_REVOKED", (loaded, s, code))
+        jwks.path_status["/stale/denylist.json"] = 503
+        r.check("denylist past refresh + max_stale: fail closed with ERR_DENYLIST_UNAVAILABLE",
+                wait_until(lambda: code_of(good, "/denystale/x")[1] == "ERR_DENYLIST_UNAVAILABLE", timeout=15),
+                code_of(good, "/denystale/x"))
+        jwks.path_status["/stale/denylist.json"] = 200
+
         stale_ok = wait_until(lambda: code_of(good, "/stale/x")[0] == 200, timeout=10)
         jwks.path_status["/stale/jwks.json"] = 503
         expired_keys = wait_until(lambda: code_of(good, "/stale/x")[1] == "ERR_JWKS_UNAVAILABLE", timeout=15)
@@ -611,8 +774,8 @@ def main():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        jwks.server.shutdown()
-        upstream.server.shutdown()
+        for server in (jwks, tls_jwks, rogue_jwks, upstream):
+            server.server.shutdown()
 
     print(f"envoy e2e: {r.passed} passed, {r.failed} failed")
     if r.failed or r.passed == 0:

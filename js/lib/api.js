@@ -2,7 +2,7 @@
 // instantiate the module first and then call `configure`.
 
 import * as wasm from '../pkg/tokengate_js.js';
-import { ConfigError, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
+import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, algorithmMask, localState } from './keys.js';
 import { nowSeconds, policyJson } from './options.js';
 import { WEBCRYPTO_ALGORITHMS, webCryptoCheck } from './webcrypto.js';
@@ -75,15 +75,26 @@ export function createDenylist(document) {
 const policies = new Map();
 const POLICIES_MAX = 256;
 
+/**
+ * What a `denylist` option means, compared by value: a `Denylist` by identity (it is immutable),
+ * a plain document (object or JSON text) by its JSON text, so a document edited in place is
+ * seen at the next call.
+ */
+function denylistKey(value) {
+  if (value === undefined) return undefined;
+  if (value instanceof Denylist) return `d${value.id}`;
+  return `j${typeof value === 'string' ? value : JSON.stringify(value)}`;
+}
+
 /** The validated policy for `options` and a key set, from the JSON text of the policy. */
-function policyFromText(options, state) {
-  const denylist = options.denylist === undefined || options.denylist instanceof Denylist
-    ? options.denylist
-    : new Denylist(options.denylist);
+function policyFromText(options, state, dkey) {
   const json = policyJson(options, state.algorithms);
-  const id = denylist === undefined ? json : `${json}\n${denylist.id}`;
+  const id = dkey === undefined ? json : `${json}\n${dkey}`;
   let policy = policies.get(id);
   if (policy === undefined) {
+    const denylist = options.denylist === undefined || options.denylist instanceof Denylist
+      ? options.denylist
+      : new Denylist(options.denylist);
     try {
       policy = new wasm.WasmPolicy(json);
     } catch (e) {
@@ -100,7 +111,7 @@ function policyFromText(options, state) {
 // copy of the fields it was built from, and reuse it only while they are all unchanged.
 const POLICY_FIELDS = [
   'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance', 'maxTokenAge',
-  'requiredClaims', 'requireExpiration', 'maxLifetime', 'maxTokenBytes', 'denylist',
+  'requiredClaims', 'requireExpiration', 'maxLifetime', 'maxTokenBytes', 'maxHeaderBytes',
 ];
 const byOptions = new WeakMap();
 
@@ -108,8 +119,8 @@ function snapshot(options) {
   return POLICY_FIELDS.map((f) => (Array.isArray(options[f]) ? [...options[f]] : options[f]));
 }
 
-function unchanged(entry, options) {
-  if (Object.keys(options).length !== entry.keys) return false;
+function unchanged(entry, options, dkey) {
+  if (Object.keys(options).length !== entry.keys || dkey !== entry.denylist) return false;
   for (let i = 0; i < POLICY_FIELDS.length; i++) {
     const now = options[POLICY_FIELDS[i]];
     const then = entry.fields[i];
@@ -124,15 +135,16 @@ function unchanged(entry, options) {
 }
 
 function policyFor(options, state) {
+  const dkey = denylistKey(options.denylist);
   let entry = byOptions.get(options);
-  if (entry !== undefined && unchanged(entry, options)) {
+  if (entry !== undefined && unchanged(entry, options, dkey)) {
     const policy = entry.policies.get(state);
     if (policy !== undefined) return policy;
   } else {
-    entry = { fields: snapshot(options), keys: Object.keys(options).length, policies: new WeakMap() };
+    entry = { fields: snapshot(options), keys: Object.keys(options).length, denylist: dkey, policies: new WeakMap() };
     byOptions.set(options, entry);
   }
-  const policy = policyFromText(options, state);
+  const policy = policyFromText(options, state, dkey);
   entry.policies.set(state, policy);
   return policy;
 }
@@ -232,6 +244,12 @@ export function verify(token, keys, options = {}) {
   if (keys instanceof RemoteJWKSet) {
     const state = keys.current();
     if (state === undefined) throw new JWKSUnavailable('the remote JWKS has not been fetched yet: use jwtVerify');
+    if (!keys.fresh) {
+      // Never a key set older than cacheMaxAge (a key the IdP removed must stop verifying):
+      // refresh in the background for the next call, refuse this one.
+      keys.reload().catch(() => {});
+      throw new JWKSStale('the remote JWKS is older than cacheMaxAge and is being refetched: use jwtVerify, or retry');
+    }
     return verifyWith(state, input, options, choice);
   }
   return verifyWith(localState(keys), input, options, choice);

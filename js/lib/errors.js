@@ -59,6 +59,7 @@ export const JWKSMultipleMatchingKeys = coded(
 );
 export const JWKSUnavailable = coded('JWKSUnavailable', 'ERR_JWKS_UNAVAILABLE');
 export const JWKSTimeout = coded('JWKSTimeout', 'ERR_JWKS_TIMEOUT');
+export const JWKSStale = coded('JWKSStale', 'ERR_JWKS_STALE');
 export const JWTRevoked = coded('JWTRevoked', 'ERR_JWT_REVOKED');
 export const DenylistUnavailable = coded('DenylistUnavailable', 'ERR_DENYLIST_UNAVAILABLE');
 export const JWTMissing = coded('JWTMissing', 'ERR_JWT_MISSING');
@@ -88,6 +89,7 @@ const BY_CODE = new Map(
     JWKSMultipleMatchingKeys,
     JWKSUnavailable,
     JWKSTimeout,
+    JWKSStale,
     JWTRevoked,
     DenylistUnavailable,
     JWTMissing,

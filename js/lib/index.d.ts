@@ -66,9 +66,9 @@ export type TimeSpan = number | string;
 export interface JWTVerifyOptions {
   /** The only algorithms accepted. Default: every algorithm the key set's keys support. */
   algorithms?: Algorithm[];
-  /** `iss` must equal one of these. */
+  /** `iss` must equal one of these. An empty array is refused: leave the option out instead. */
   issuer?: string | string[];
-  /** `aud` must contain one of these (exact match; `"*"` is refused). */
+  /** `aud` must contain one of these (exact match; `"*"` and an empty array are refused). */
   audience?: string | string[];
   /** `sub` must equal this. */
   subject?: string;
@@ -91,6 +91,11 @@ export interface JWTVerifyOptions {
   /** tokengate: size limit checked before decoding (64 to 1048576). Default 16384. */
   maxTokenBytes?: number;
   /**
+   * tokengate: size limit of the base64url protected header (64 to `maxTokenBytes`). Default
+   * 8192, room for an `x5c` chain of three certificates.
+   */
+  maxHeaderBytes?: number;
+  /**
    * tokengate: which code checks public-key signatures (parsing and every rule stay in the
    * module). `"auto"` (default): the fastest measured per runtime, `node:crypto` in Node; in
    * browsers and workerd the module for RS/PS/ES256/ES384 and, on `jwtVerify`, WebCrypto for
@@ -112,8 +117,13 @@ export interface LocalJWKSet {
 export interface RemoteJWKSetOptions {
   /** Refetch after this long. Default 600000 (10 minutes). */
   cacheMaxAge?: number;
-  /** No refetch for an unknown `kid` within this long of the last fetch. Default 30000. */
+  /** No refetch for an unknown `kid` within this long of the last fetch attempt. Default 30000. */
   cooldownDuration?: number;
+  /**
+   * INSECURE: allow an `http:` URL on a host other than loopback. Keys fetched over plain
+   * http can be replaced on the way, and then any token forged. Default false.
+   */
+  insecureAllowHttp?: boolean;
   /** Abort the fetch after this long. Default 5000. */
   timeoutDuration?: number;
   /** Extra request headers. */
@@ -221,7 +231,7 @@ export declare namespace errors {
   class JWTClaimValidationFailed extends JOSEError {
     /** The claim, e.g. `"aud"`. */
     claim: string;
-    /** `missing`, `invalid`, `check_failed`, `not_yet_valid`, `issued_in_future`, `too_old`, `lifetime_too_long`. */
+    /** `missing`, `invalid`, `check_failed`, `not_yet_valid`, `issued_in_future`, `lifetime_too_long`. */
     reason: string;
   }
   class JWTExpired extends JOSEError {
@@ -238,6 +248,8 @@ export declare namespace errors {
   class JWKSMultipleMatchingKeys extends JOSEError {}
   class JWKSUnavailable extends JOSEError {}
   class JWKSTimeout extends JOSEError {}
+  /** `verify` (sync) with a remote set older than `cacheMaxAge`: a refetch has started. */
+  class JWKSStale extends JOSEError {}
   class JWTRevoked extends JOSEError {}
   class DenylistUnavailable extends JOSEError {}
   class JWTMissing extends JOSEError {}

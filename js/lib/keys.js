@@ -118,8 +118,58 @@ export function localState(keys) {
   );
 }
 
-/** Largest JWKS document accepted from a server. */
+/** Largest JWKS document accepted from a server, in bytes. */
 const MAX_JWKS_BYTES = 1 << 20;
+
+/** Whether `hostname` is this machine (where plain http cannot be intercepted on the wire). */
+function isLoopback(hostname) {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * The response body as text, read as a stream with a byte counter: past `max` bytes the
+ * request is aborted and nothing more is buffered. A `content-length` over the limit is
+ * refused before reading.
+ */
+async function boundedText(response, max, controller) {
+  const declared = Number(response.headers?.get?.('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    controller.abort();
+    throw new JWKSInvalid(`the JWKS document is larger than ${max} bytes`);
+  }
+  const body = response.body;
+  if (body === null || body === undefined || typeof body.getReader !== 'function') {
+    // A fetch replacement without streams: count what it gives.
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > max) throw new JWKSInvalid(`the JWKS document is larger than ${max} bytes`);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  }
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      controller.abort();
+      reader.cancel().catch(() => {});
+      throw new JWKSInvalid(`the JWKS document is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(all);
+  } catch {
+    throw new JWKSInvalid('the JWKS document is not UTF-8');
+  }
+}
 
 /** A JWK Set fetched from a URL, cached and refreshed: `createRemoteJWKSet`. */
 export class RemoteJWKSet {
@@ -135,6 +185,7 @@ export class RemoteJWKSet {
   #document;
   #fetchedAt;
   #pending;
+  #attemptedAt;
   #storeChecked = false;
 
   constructor(url, options = {}) {
@@ -146,6 +197,13 @@ export class RemoteJWKSet {
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new ConfigError('url must be an http(s) URL', 'ERR_JWKS_INVALID');
+    }
+    // Keys over plain http can be replaced by anyone on the path, and then any token forged.
+    if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname) && options.insecureAllowHttp !== true) {
+      throw new ConfigError(
+        'url must be https: keys fetched over http can be forged on the way (insecureAllowHttp: true to allow it anyway)',
+        'ERR_JWKS_INVALID',
+      );
     }
     this.#url = parsed.href;
     this.#cacheMaxAge = options.cacheMaxAge ?? 600_000;
@@ -162,9 +220,12 @@ export class RemoteJWKSet {
     return this.#state !== undefined && Date.now() - this.#fetchedAt < this.#cacheMaxAge;
   }
 
-  /** Whether the last fetch was less than `cooldownDuration` ago (no refetch for an unknown kid). */
+  /**
+   * Whether the last fetch attempt, successful or not, was less than `cooldownDuration` ago
+   * (no refetch for an unknown kid): an IdP that keeps failing is not asked again per token.
+   */
   get coolingDown() {
-    return this.#fetchedAt !== undefined && Date.now() - this.#fetchedAt < this.#cooldown;
+    return this.#attemptedAt !== undefined && Date.now() - this.#attemptedAt < this.#cooldown;
   }
 
   /** The last fetched JWK Set document, or undefined. */
@@ -199,6 +260,7 @@ export class RemoteJWKSet {
   }
 
   async #fetchOnce() {
+    this.#attemptedAt = Date.now();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.#timeout);
     let text;
@@ -212,18 +274,19 @@ export class RemoteJWKSet {
       if (response.status !== 200) {
         throw new JWKSUnavailable(`the JWKS endpoint answered HTTP ${response.status}, expected 200`);
       }
-      text = await response.text();
+      text = await boundedText(response, MAX_JWKS_BYTES, controller);
     } catch (e) {
+      if (e instanceof JWKSInvalid || e instanceof JWKSUnavailable) throw e;
       if (controller.signal.aborted) throw new JWKSTimeout('timed out fetching the JWKS');
-      if (e instanceof JWKSUnavailable) throw e;
       throw new JWKSUnavailable('fetching the JWKS failed', { cause: e });
     } finally {
       clearTimeout(timer);
     }
-    if (text.length > MAX_JWKS_BYTES) throw new JWKSInvalid('the JWKS document is larger than 1 MiB');
     this.#adopt(text, Date.now());
     if (this.#store !== undefined) {
-      const record = JSON.stringify({ fetchedAt: this.#fetchedAt, jwks: text });
+      // Bound to its URL: a record read back for another URL (a shared store, a reused key)
+      // is never taken.
+      const record = JSON.stringify({ url: this.#url, fetchedAt: this.#fetchedAt, jwks: text });
       try {
         const put = this.#store.put ?? this.#store.set;
         await put.call(this.#store, this.#storeKey, record);
@@ -246,7 +309,7 @@ export class RemoteJWKSet {
       if (raw === null || raw === undefined) return;
       const record = typeof raw === 'string' ? JSON.parse(raw) : raw;
       const age = Date.now() - record.fetchedAt;
-      if (typeof record.jwks === 'string' && age >= 0 && age < this.#cacheMaxAge) {
+      if (record.url === this.#url && typeof record.jwks === 'string' && age >= 0 && age < this.#cacheMaxAge) {
         this.#adopt(record.jwks, record.fetchedAt);
       }
     } catch {

@@ -29,6 +29,7 @@ export function seconds(value, name) {
   throw new ConfigError(`${name} must be seconds or a time span like "5m"`, 'ERR_POLICY_INVALID');
 }
 
+// An empty array is passed on as one, and the core refuses it: an empty list never means "any".
 function list(value, name) {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return [value];
@@ -39,7 +40,7 @@ function list(value, name) {
 const KNOWN = new Set([
   'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance', 'maxTokenAge',
   'currentDate', 'requiredClaims', 'denylist', 'requireExpiration', 'maxLifetime',
-  'maxTokenBytes', 'signatureBackend',
+  'maxTokenBytes', 'maxHeaderBytes', 'signatureBackend',
 ]);
 
 /**
@@ -67,6 +68,7 @@ export function policyJson(options, defaultAlgorithms) {
     required_claims: list(options.requiredClaims, 'requiredClaims'),
     require_expiration: options.requireExpiration,
     max_token_bytes: options.maxTokenBytes,
+    max_header_bytes: options.maxHeaderBytes,
   };
   return JSON.stringify(policy);
 }

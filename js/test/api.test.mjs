@@ -71,7 +71,7 @@ test('claim failures carry jose-compatible classes, codes, claim and reason', as
     [{ ...claims(), iss: 'https://evil.example' }, {}, tg.errors.JWTClaimValidationFailed, 'iss', 'check_failed'],
     [{ ...claims(), aud: 'other' }, {}, tg.errors.JWTClaimValidationFailed, 'aud', 'check_failed'],
     [{ ...claims(), sub: 'bob' }, { subject: 'alice' }, tg.errors.JWTClaimValidationFailed, 'sub', 'check_failed'],
-    [{ ...claims(), iat: t - 7200 }, { maxTokenAge: '1h' }, tg.errors.JWTClaimValidationFailed, 'iat', 'too_old'],
+    [{ ...claims(), iat: t - 7200 }, { maxTokenAge: '1h' }, tg.errors.JWTExpired, 'iat', 'check_failed'],
     [{ ...claims(), jti: undefined }, { requiredClaims: ['jti'] }, tg.errors.JWTClaimValidationFailed, 'jti', 'missing'],
     [(() => { const c = claims(); delete c.exp; return c; })(), {}, tg.errors.JWTClaimValidationFailed, 'exp', 'missing'],
   ];

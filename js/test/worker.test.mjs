@@ -74,3 +74,24 @@ test('workerd: bad tokens get 401 with the error code and an RFC 6750 challenge'
     if (code) assert.match(r.challenge, new RegExp(`error="invalid_token", error_description="${code}"`));
   }
 });
+
+test('workerd: a huge JWKS body is cut off while streaming, not buffered (issue 12, item 12)', async () => {
+  const huge = await startJwksServer();
+  huge.state.streamBytes = 256 * 1024 * 1024;
+  const w = await startWorkerd(fileURLToPath(new URL('../examples/worker.js', import.meta.url)), {
+    JWKS_URL: huge.url,
+    ISSUER: 'https://idp.example',
+    AUDIENCE: 'api',
+  });
+  try {
+    const res = await fetch(w.base, { headers: { authorization: `Bearer ${await sign({})}` } });
+    const body = await res.json();
+    assert.equal(res.status, 401, `${JSON.stringify(body)}\n${w.stderr()}`);
+    assert.equal(body.code, 'ERR_JWKS_INVALID');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(huge.state.sent < 64 * 1024 * 1024, `the server wrote ${huge.state.sent} bytes`);
+  } finally {
+    w.stop();
+    await huge.close();
+  }
+});
