@@ -8,7 +8,3 @@ done
 for c in clippy rustfmt; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done
-[ -d "$(dirname "$0")/../../shared/vectors" ] || {
-  echo "setup: ../shared/vectors not found next to the project (the conformance tests read it)" >&2
-  exit 1
-}

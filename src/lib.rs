@@ -35,55 +35,33 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-mod alg;
-mod authz;
-mod b64;
-mod backend;
-mod bignum;
-#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-mod bignum_simd;
-mod binding;
-mod cache;
-mod claims;
-mod compact;
-mod credential;
-mod decision;
-mod denylist;
-mod ec_field;
-mod ec_verify;
-mod error;
-mod header;
-mod json;
-mod jwk;
-mod jwks;
-mod limits;
-mod policy;
-mod request_path;
-mod roca;
-mod rsa_verify;
+mod gate;
+mod jose;
+mod signature;
 #[cfg(test)]
 mod test_rng;
-mod verify;
 
-pub use alg::{Algorithm, Curve, KeyFamily};
-pub use authz::{ClaimCondition, Condition, Requirement};
-pub use b64::encode as base64url_encode;
-pub use backend::{AsyncSignatureBackend, BadSignature, FastVerify, RustCrypto, SignatureBackend};
-pub use binding::{certificate_thumbprint, check_certificate_binding};
-pub use cache::{CacheScope, TokenCache};
-pub use claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
-pub use credential::{
+pub use gate::authz::{ClaimCondition, Condition, Requirement};
+pub use gate::binding::{certificate_thumbprint, check_certificate_binding};
+pub use gate::cache::{CacheScope, TokenCache};
+pub use gate::credential::{
     from_cookies, from_header_value, from_query, without_cookie, without_query_param, Presented,
 };
-pub use decision::{decide, Attempt, Requires, Verdict};
-pub use denylist::Denylist;
-pub use error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
-pub use header::Header;
-pub use jwk::{Jwk, KeyMaterial, RSA_MAX_BITS, RSA_MIN_BITS};
-pub use jwks::{JwkSet, MAX_KEYS, MAX_KIDLESS_CANDIDATES};
-pub use limits::Limits;
-pub use policy::{
+pub use gate::decision::{decide, Attempt, Requires, Verdict};
+pub use gate::denylist::Denylist;
+pub use gate::request_path::{check_normal_form, path_of};
+pub use jose::alg::{Algorithm, Curve, KeyFamily};
+pub use jose::b64::encode as base64url_encode;
+pub use jose::claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
+pub use jose::error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
+pub use jose::header::Header;
+pub use jose::jwk::{Jwk, KeyMaterial, RSA_MAX_BITS, RSA_MIN_BITS};
+pub use jose::jwks::{JwkSet, MAX_KEYS, MAX_KIDLESS_CANDIDATES};
+pub use jose::limits::Limits;
+pub use jose::policy::{
     Policy, PolicyBuilder, PolicyConfig, DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS,
 };
-pub use request_path::{check_normal_form, path_of};
-pub use verify::{decode_unverified, Unverified, Verified, VerifiedJws, Verifier};
+pub use jose::verify::{decode_unverified, Unverified, Verified, VerifiedJws, Verifier};
+pub use signature::backend::{
+    AsyncSignatureBackend, BadSignature, FastVerify, RustCrypto, SignatureBackend,
+};

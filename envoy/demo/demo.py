@@ -9,6 +9,7 @@ Usage: demo.py PATH/TO/tokengate_envoy.wasm [--check]
 
 import json
 import os
+import shutil
 import signal
 import socket
 import string
@@ -22,6 +23,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -70,6 +72,11 @@ def main():
     work = tempfile.mkdtemp(prefix="tokengate-demo-")
     with open(os.path.join(HERE, "..", "examples", "demo-envoy.yaml")) as f:
         config = string.Template(f.read()).substitute({**{k: str(v) for k, v in ports.items()}, "WASM": wasm})
+    # The demo IdP's key, for envoy/demo/mint.py (removed with the rest on exit).
+    key_path = os.path.join(work, "demo-key.pem")
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
     cfg = os.path.join(work, "envoy.yaml")
     with open(cfg, "w") as f:
         f.write(config)
@@ -85,6 +92,8 @@ def main():
             envoy.kill()
         jwks_srv.shutdown()
         up_srv.shutdown()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
 
     now = int(time.time())
     base = {"iss": "https://idp.demo.local", "sub": "alice", "aud": "orders-api", "iat": now, "exp": now + 3600,
@@ -109,28 +118,52 @@ def main():
         except OSError:
             return 0
 
+    # Ready means every worker has the keys: the first accepted token shows one root context
+    # fetched and published them; the others adopt them on their next one-second tick. So wait
+    # for that tick, then for ten accepted tokens in a row on fresh connections.
     deadline = time.time() + 30
-    while get("/orders", tokens[0][2]) != 200:
+    ok_in_a_row = 0
+    first_ok = None
+    while ok_in_a_row < 10 or first_ok is None or time.time() < first_ok + 1.2:
+        if get("/orders", tokens[0][2]) == 200:
+            first_ok = first_ok or time.time()
+            ok_in_a_row += 1
+        else:
+            ok_in_a_row = 0
+            time.sleep(0.2)
         if time.time() > deadline or envoy.poll() is not None:
+            tail = open(log.name).read()[-2000:]
             stop()
-            raise SystemExit(f"Envoy did not come up; log: {log.name}")
-        time.sleep(0.3)
+            raise SystemExit(f"Envoy did not come up; its log ended with:\n{tail}")
+
+    mint_cmd = f"{sys.executable} {os.path.relpath(os.path.join(HERE, 'mint.py'))} --key {key_path}"
 
     if check:
+        # The mint line the demo prints works, and a claim changed on it changes the verdict.
+        minted = lambda *claims: subprocess.run([*mint_cmd.split(), *claims], capture_output=True,
+                                                text=True, check=True).stdout.strip()
+        tokens.append(("minted with the printed command (200)", "/orders", minted(), 200))
+        tokens.append(("minted with scope orders:admin (200)", "/admin/stats", minted("scope=orders:admin"), 200))
+        tokens.append(("minted for another audience (401)", "/orders", minted("aud=billing-api"), 401))
         failed = [(label, want, get(p, t)) for label, p, t, want in tokens if get(p, t) != want]
         stop()
         for label, want, got in failed:
             print(f"demo check FAILED: {label}: got {got}")
         print(f"demo check: {len(tokens) - len(failed)} passed, {len(failed)} failed")
-        sys.exit(1 if failed else 0)
+        left = os.path.exists(work)
+        if left:
+            print("demo check FAILED: its temporary directory was left behind")
+        sys.exit(1 if failed or left else 0)
 
     print(f"\ntokengate demo: Envoy on http://127.0.0.1:{L} (admin :{ports['ADMIN_PORT']}), "
           f"JWKS :{ports['JWKS_PORT']}, upstream :{ports['UPSTREAM_PORT']}\n")
     for label, path, token, _ in tokens:
         auth = f" -H 'Authorization: Bearer {token}'" if token else ""
         print(f"# {label}\ncurl -si http://127.0.0.1:{L}{path}{auth}\n")
+    print("# mint your own: change or add any claim (claim=value; claim= removes it), see the verdict")
+    print(f"curl -si http://127.0.0.1:{L}/admin/stats -H \"Authorization: Bearer $({mint_cmd} sub=bob scope=orders:admin)\"\n")
     print(f"# metrics\ncurl -s http://127.0.0.1:{ports['ADMIN_PORT']}/stats | grep tokengate\n")
-    print(f"Envoy log: {log.name}\nCtrl-C stops Envoy and the demo servers.")
+    print(f"Envoy log: {log.name}\nCtrl-C stops Envoy and the demo servers and removes {work}.")
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     try:
         envoy.wait()

@@ -31,7 +31,7 @@ pub struct Filter {
 }
 
 /// Where a provider's credential was found, so `forward: false` can remove it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Header(String),
     Cookie(String),
@@ -181,22 +181,37 @@ impl Filter {
         })
     }
 
-    fn remove_token(&self, at: &Location, req: &Request, target: &[u8]) {
-        match at {
-            Location::Header(h) => {
-                host::remove_request_header(h.as_bytes());
-            }
-            Location::Cookie(name) => match without_cookie(&req.cookies(), name) {
-                Some(rest) => {
-                    host::set_request_header("cookie", &rest);
+    /// Removes these credentials from the request to the upstream: headers, and every named
+    /// cookie and query parameter in one rewrite each (so one removal never undoes another).
+    fn remove_tokens(&self, at: &[&Location], req: &Request, target: &[u8]) {
+        let mut cookies: Option<Vec<u8>> = None;
+        let mut path: Option<Vec<u8>> = None;
+        for l in at {
+            match l {
+                Location::Header(h) => {
+                    host::remove_request_header(h.as_bytes());
                 }
-                None => {
-                    host::remove_request_header(b"cookie");
+                Location::Cookie(name) => {
+                    let current = cookies.take().unwrap_or_else(|| req.cookies());
+                    cookies = Some(without_cookie(&current, name).unwrap_or_default());
                 }
-            },
-            Location::Param(name) => {
-                host::set_request_header(":path", &without_query_param(target, name));
+                Location::Param(name) => {
+                    let current = path.take().unwrap_or_else(|| target.to_vec());
+                    path = Some(without_query_param(&current, name));
+                }
             }
+        }
+        match cookies {
+            Some(rest) if rest.is_empty() => {
+                host::remove_request_header(b"cookie");
+            }
+            Some(rest) => {
+                host::set_request_header("cookie", &rest);
+            }
+            None => {}
+        }
+        if let Some(p) = path {
+            host::set_request_header(":path", &p);
         }
     }
 
@@ -406,18 +421,27 @@ impl HttpContext for Filter {
         );
         match verdict {
             Verdict::Allow(verified) => {
+                // Claims of every verified token go upstream; a token stays only where a
+                // provider that verified it forwards it. Credentials of providers that did
+                // not verify (skipped, or failed under requires_any) never ride along as if
+                // checked, unless their provider forwards tokens as sent.
+                let kept: Vec<&Location> = verified
+                    .iter()
+                    .filter(|&&i| s.config.providers[attempts[i].0].forward)
+                    .flat_map(|&i| attempts[i].2.iter())
+                    .collect();
                 for &i in &verified {
-                    let (pi, Attempt::Verified(v), at) = &attempts[i] else {
-                        continue;
-                    };
-                    let p = &s.config.providers[*pi];
-                    self.forward_claims(p, v);
-                    if !p.forward {
-                        for l in at {
-                            self.remove_token(l, &req, &target);
-                        }
+                    if let (pi, Attempt::Verified(v), _) = &attempts[i] {
+                        self.forward_claims(&s.config.providers[*pi], v);
                     }
                 }
+                let strip: Vec<&Location> = attempts
+                    .iter()
+                    .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
+                    .flat_map(|(_, _, at)| at.iter())
+                    .filter(|l| !kept.contains(l))
+                    .collect();
+                self.remove_tokens(&strip, &req, &target);
                 let first = verified.first().and_then(|&i| match &attempts[i].1 {
                     Attempt::Verified(v) => Some(v.as_ref()),
                     _ => None,
@@ -429,13 +453,12 @@ impl HttpContext for Filter {
             Verdict::AllowUnauthenticated(e) => {
                 // Nothing verified: a credential the client sent along is not passed on as if
                 // it had been checked (for providers that strip theirs).
-                for (pi, _, at) in &attempts {
-                    if !s.config.providers[*pi].forward {
-                        for l in at {
-                            self.remove_token(l, &req, &target);
-                        }
-                    }
-                }
+                let strip: Vec<&Location> = attempts
+                    .iter()
+                    .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
+                    .flat_map(|(_, _, at)| at.iter())
+                    .collect();
+                self.remove_tokens(&strip, &req, &target);
                 s.metrics.inc("allowed");
                 audit(Some(route), &tried, "allow_unauthenticated", e.code(), None);
                 Action::Continue

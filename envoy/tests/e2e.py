@@ -195,6 +195,7 @@ def plugin_config(mode):
             {"match": {"prefix": "/both"}, "requires": {"requires_all": ["idp", "local"]}},
             {"match": {"prefix": "/stale"}, "requires": {"provider_name": "stale"}},
             {"match": {"prefix": "/fwd"}, "requires": {"provider_name": "fwd"}},
+            {"match": {"prefix": "/eitherlocal"}, "requires": {"requires_any": ["idp", "local"]}},
             {"match": {"prefix": "/optboth"}, "requires": {"requires_all": ["idp", "local"], "allow_missing": True}},
             {"match": {"prefix": "/hs384"}, "requires": {"provider_name": "hs384only"}},
             {"match": {"prefix": "/small"}, "requires": {"provider_name": "smallhs"}},

@@ -122,6 +122,10 @@ def cases(t):
                   [bearer(good), bearer(forged)], status=401, code="ERR_JWT_AMBIGUOUS"))
     c.append(Case("forward: true with one token: forwarded as sent", "/fwd/x", [bearer(good)], allow=True,
                   check=lambda e: e["headers"].get("authorization") == "Bearer " + good))
+    c.append(Case("requires_any: a second provider's unverified token never rides along", "/eitherlocal/x",
+                  [bearer(good), ("x-service-token", forged)], allow=True,
+                  check=lambda e: "x-service-token" not in e["headers"] and "authorization" not in e["headers"]
+                  and e["headers"].get("x-jwt-sub") == "alice"))
     c.append(Case("custom token header twice: 401 ambiguous", "/local/x",
                   [("x-service-token", t["hs"]), ("x-service-token", t["hs"])], status=401, code="ERR_JWT_AMBIGUOUS"))
     c.append(Case("DPoP-bound token (cnf.jkt) as a bearer token: 401", "/orders", [bearer(t["dpop"])],

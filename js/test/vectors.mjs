@@ -1,13 +1,13 @@
-// Reads the shared public test vectors (../shared/vectors beside the project) and counts
-// cases, so every conformance driver fails when it ran none.
+// Reads the public test vectors the repository carries (tests/vectors, with their licenses and
+// provenance) and counts cases, so every conformance driver fails when it ran none.
 import { readFileSync, existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 
-const DIR = new URL('../../../shared/vectors/', import.meta.url);
+const DIR = new URL('../../tests/vectors/', import.meta.url);
 
 export function load(relative) {
   const url = new URL(relative, DIR);
-  assert.ok(existsSync(url), `vectors not found: ${url.pathname} (../shared beside the project)`);
+  assert.ok(existsSync(url), `vectors not found: ${url.pathname}`);
   return JSON.parse(readFileSync(url, 'utf8'));
 }
 

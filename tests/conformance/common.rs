@@ -1,4 +1,4 @@
-//! Shared helpers for the conformance drivers: locating `../shared/vectors`, loading JSON,
+//! Shared helpers for the conformance drivers: locating `tests/vectors`, loading JSON,
 //! and a per-file tally that prints ran/passed and fails on zero cases or any mismatch.
 
 use std::path::PathBuf;
@@ -6,15 +6,12 @@ use std::path::PathBuf;
 use serde_json::Value;
 use tokengate::{Algorithm, JwkSet, Policy};
 
-/// `../shared/vectors`, next to the project root. Panics with a clear message when absent:
-/// a conformance run that silently finds nothing is worse than a failure.
+/// `tests/vectors` in the repository (with their licenses and provenance in its README).
+/// Panics with a clear message when absent: a conformance run that silently finds nothing is
+/// worse than a failure.
 pub fn vectors_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "test vectors not found at {} (CI clones the project next to shared/)",
-        dir.display()
-    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    assert!(dir.is_dir(), "test vectors not found at {}", dir.display());
     dir
 }
 

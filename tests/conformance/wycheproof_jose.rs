@@ -6,7 +6,7 @@ use tokengate::Verifier;
 
 use crate::common::{any_alg_policy, key_set, load, Tally};
 
-/// Cases whose Wycheproof label depends on policy (see `wycheproof/HARNESS_NOTES.json`). Our
+/// Cases whose Wycheproof label depends on policy (Wycheproof marks them with flags; each is listed here with its reason). Our
 /// documented verdict for each is "reject"; the reason says why.
 const REJECTED_BY_POLICY: &[(&str, u64, &str)] = &[
     (

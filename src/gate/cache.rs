@@ -1,0 +1,208 @@
+//! A bounded cache of verified tokens, so a token presented again (the common case: one
+//! client, many requests) skips signature verification and parsing.
+//!
+//! Keyed on a [`CacheScope`] (the policy's fingerprint, the key set's version and how keys are
+//! selected) and the whole token bytes: a token verified under one policy or key set is never
+//! served under another, so one cache can serve many providers. An entry is never returned at
+//! or after `exp`, tokens without `exp` are never cached, and when the cache is full the entry
+//! closest to expiry is evicted (it had the least life left to save).
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::jose::error::Error;
+use crate::jose::jwks::JwkSet;
+use crate::jose::policy::Policy;
+use crate::jose::verify::{Verified, Verifier};
+use crate::signature::backend::SignatureBackend;
+
+/// Everything a cached verdict depends on besides the token and the time: the policy (its
+/// allowlist, limits and claim rules, by [`Policy::fingerprint`]), the key set (by
+/// [`JwkSet::version`]) and whether a token's `kid` selects the key ([`JwkSet::single`] keys
+/// ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheScope {
+    policy: u64,
+    keys: u64,
+    direct: bool,
+}
+
+impl CacheScope {
+    /// The scope of verifying under `policy` with `keys`.
+    pub fn new(policy: &Policy, keys: &JwkSet) -> Self {
+        CacheScope {
+            policy: policy.fingerprint(),
+            keys: keys.version(),
+            direct: keys.is_direct(),
+        }
+    }
+
+    const LEN: usize = 17;
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.policy.to_be_bytes());
+        out.extend_from_slice(&self.keys.to_be_bytes());
+        out.push(u8::from(self.direct));
+    }
+}
+
+struct Entry {
+    verified: Arc<Verified>,
+    exp: i64,
+    seq: u64,
+}
+
+/// A bounded verified-token cache. Capacity 0 disables it.
+pub struct TokenCache {
+    capacity: usize,
+    entries: BTreeMap<Arc<[u8]>, Entry>,
+    by_expiry: BTreeMap<(i64, u64), Arc<[u8]>>,
+    seq: u64,
+    hits: u64,
+    misses: u64,
+    /// The lookup key being built (scope + token), reused between calls.
+    scratch: Vec<u8>,
+}
+
+impl core::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.entries.len())
+            .field("hits", &self.hits)
+            .field("misses", &self.misses)
+            .finish()
+    }
+}
+
+impl TokenCache {
+    /// A cache holding at most `capacity` tokens.
+    pub fn new(capacity: usize) -> Self {
+        TokenCache {
+            capacity,
+            entries: BTreeMap::new(),
+            by_expiry: BTreeMap::new(),
+            seq: 0,
+            hits: 0,
+            misses: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn key(&mut self, scope: CacheScope, token: &[u8]) {
+        self.scratch.clear();
+        self.scratch.reserve(CacheScope::LEN + token.len());
+        scope.write(&mut self.scratch);
+        self.scratch.extend_from_slice(token);
+    }
+
+    /// Number of cached tokens.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Lookups that found a usable entry.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Lookups that did not.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+
+    /// Drops every entry (e.g. when the denylist or policy changes shape).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.by_expiry.clear();
+    }
+
+    /// The entry for `token` if it was verified in this `scope` and has not expired at `now`.
+    /// A stale entry found on the way is removed.
+    pub fn get(&mut self, scope: CacheScope, token: &[u8], now: i64) -> Option<Arc<Verified>> {
+        self.key(scope, token);
+        match self.entries.get(self.scratch.as_slice()) {
+            None => {
+                self.misses += 1;
+                return None;
+            }
+            Some(e) if now < e.exp => {
+                self.hits += 1;
+                return Some(Arc::clone(&e.verified));
+            }
+            Some(_) => {}
+        }
+        self.misses += 1;
+        if let Some(e) = self.entries.remove(self.scratch.as_slice()) {
+            self.by_expiry.remove(&(e.exp, e.seq));
+        }
+        None
+    }
+
+    /// Caches a token verified in `scope`. Tokens without `exp`, or already expired at `now`,
+    /// are not cached.
+    pub fn insert(&mut self, scope: CacheScope, token: &[u8], verified: Arc<Verified>, now: i64) {
+        let Some(exp) = verified.claims().expiration() else {
+            return;
+        };
+        if self.capacity == 0 || now >= exp {
+            return;
+        }
+        self.key(scope, token);
+        if let Some(old) = self.entries.remove(self.scratch.as_slice()) {
+            self.by_expiry.remove(&(old.exp, old.seq));
+        }
+        // Expired entries go first, then the soonest to expire.
+        while self.entries.len() >= self.capacity {
+            let Some((&(exp_key, seq), _)) = self.by_expiry.iter().next() else {
+                break;
+            };
+            if let Some(victim) = self.by_expiry.remove(&(exp_key, seq)) {
+                self.entries.remove(&victim);
+            }
+        }
+        self.seq += 1;
+        let key: Arc<[u8]> = Arc::from(self.scratch.as_slice());
+        self.by_expiry.insert((exp, self.seq), Arc::clone(&key));
+        self.entries.insert(
+            key,
+            Entry {
+                verified,
+                exp,
+                seq: self.seq,
+            },
+        );
+    }
+}
+
+/// The cache seen from the verifier (here, so that the cache depends on the verifier and not
+/// the other way round).
+impl<B: SignatureBackend> Verifier<'_, B> {
+    /// [`Verifier::verify`] through a cache of verified tokens. A hit skips the signature
+    /// and parsing, never the time claims, the policy or the denylist; failures are not
+    /// cached. Entries are keyed by [`CacheScope`]: a token verified under another policy
+    /// (allowlist, size limits, claim rules), another key set or another key selection is a
+    /// miss, so one cache can serve many providers.
+    pub fn verify_cached(
+        &self,
+        token: &str,
+        keys: &JwkSet,
+        now: i64,
+        cache: &mut TokenCache,
+    ) -> Result<Arc<Verified>, Error> {
+        let scope = CacheScope::new(self.policy(), keys);
+        if let Some(hit) = cache.get(scope, token.as_bytes(), now) {
+            self.check_verified(&hit, now)?;
+            return Ok(hit);
+        }
+        let verified = Arc::new(self.verify(token, keys, now)?);
+        cache.insert(scope, token.as_bytes(), Arc::clone(&verified), now);
+        Ok(verified)
+    }
+}

@@ -1,0 +1,579 @@
+//! One JSON Web Key (RFC 7517, RFC 7518 section 6, RFC 8037) turned into a ready-to-use
+//! verifying key: the checks run once, the expensive preparation (RSA Montgomery parameters,
+//! decompressed curve points, keyed HMAC states) is done once and kept with the key.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use hmac::{Hmac, KeyInit};
+use serde_json::{Map, Value};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::jose::alg::{Algorithm, Curve, KeyFamily};
+use crate::jose::b64;
+use crate::jose::error::ConfigError;
+use crate::signature::roca;
+
+/// Smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
+pub const RSA_MIN_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits.
+pub const RSA_MAX_BITS: usize = 8192;
+
+/// JWK members that carry private key material. A verifier is never handed private keys; a key
+/// set that contains them was published by mistake, and is refused rather than half-used.
+const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// The public (or, for `oct`, secret) components of a key, for signature backends that
+/// import keys themselves (WebCrypto, a hardware module, a faster verifier).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum KeyMaterial<'a> {
+    /// The HMAC secret.
+    Symmetric(&'a [u8]),
+    /// RSA modulus and exponent, big-endian without leading zeros.
+    Rsa {
+        /// Modulus.
+        n: &'a [u8],
+        /// Public exponent.
+        e: &'a [u8],
+    },
+    /// An EC point, each coordinate the curve's full size.
+    Ec {
+        /// The curve.
+        curve: Curve,
+        /// x coordinate.
+        x: &'a [u8],
+        /// y coordinate.
+        y: &'a [u8],
+    },
+    /// An Ed25519 public key.
+    Ed25519(&'a [u8; 32]),
+}
+
+impl fmt::Debug for KeyMaterial<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyMaterial::Symmetric(k) => write!(f, "Symmetric({} bytes, redacted)", k.len()),
+            KeyMaterial::Rsa { n, .. } => write!(f, "Rsa({} bits)", n.len() * 8),
+            KeyMaterial::Ec { curve, .. } => write!(f, "Ec({})", curve.name()),
+            KeyMaterial::Ed25519(_) => f.write_str("Ed25519"),
+        }
+    }
+}
+
+/// Keyed HMAC states, one per hash the secret is long enough (and allowed) for.
+#[derive(Clone)]
+pub(crate) struct HmacKeys {
+    pub(crate) secret: Vec<u8>,
+    pub(crate) hs256: Option<Hmac<Sha256>>,
+    pub(crate) hs384: Option<Hmac<Sha384>>,
+    pub(crate) hs512: Option<Hmac<Sha512>>,
+}
+
+impl Drop for HmacKeys {
+    fn drop(&mut self) {
+        // Best effort: overwrite the secret before its memory is returned. (The keyed hash
+        // states hold only derived values.)
+        for b in self.secret.iter_mut() {
+            // A volatile-free write can be elided; `black_box` discourages that.
+            *b = core::hint::black_box(0);
+        }
+    }
+}
+
+/// The prepared form of a key, as the default RustCrypto backend uses it.
+#[derive(Clone)]
+pub(crate) enum Prepared {
+    // Boxed: three keyed hash states are ~800 bytes, the other variants a fraction of that.
+    Hmac(alloc::boxed::Box<HmacKeys>),
+    Rsa {
+        key: rsa::PublicKey,
+        /// The same key for [`crate::FastVerify`], its Montgomery constants computed once.
+        fast: crate::signature::rsa_verify::RsaVerifyKey,
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    P256 {
+        key: p256::ecdsa::VerifyingKey,
+        /// The same key for [`crate::FastVerify`], with its comb table (`None` only if the
+        /// table could not be built; RustCrypto then decides).
+        fast: Option<crate::signature::ec_verify::EcVerifyKey>,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    P384 {
+        key: p384::ecdsa::VerifyingKey,
+        /// As for P-256.
+        fast: Option<crate::signature::ec_verify::EcVerifyKey>,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    P521 {
+        key: p521::ecdsa::VerifyingKey,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    Ed25519 {
+        key: ed25519_dalek::VerifyingKey,
+        x: [u8; 32],
+    },
+}
+
+/// A verifying key parsed from a JWK.
+#[derive(Clone)]
+pub struct Jwk {
+    kid: Option<String>,
+    alg: Option<Algorithm>,
+    pub(crate) prepared: Prepared,
+}
+
+impl fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("material", &self.material())
+            .finish()
+    }
+}
+
+impl Jwk {
+    /// Parses one JWK from JSON text.
+    pub fn from_json(json: &str) -> Result<Jwk, ConfigError> {
+        let value =
+            crate::jose::json::parse_value(json.as_bytes(), 8, 64).map_err(|f| match f {
+                crate::jose::json::ParseFailure::Syntax { line, column } => ConfigError::Json {
+                    document: "jwk",
+                    line,
+                    column,
+                },
+                crate::jose::json::ParseFailure::Problem(p) => ConfigError::Jwk {
+                    index: None,
+                    member: "",
+                    reason: p.as_str(),
+                },
+            })?;
+        match value {
+            Value::Object(m) => Jwk::from_object(&m),
+            _ => Err(ConfigError::jwk("", "a JWK must be a JSON object")),
+        }
+    }
+
+    /// Parses one JWK from a JSON object.
+    ///
+    /// Unsupported keys (unknown `kty`, `crv` or `alg`, `use` other than `sig`, `key_ops`
+    /// without `verify`) give [`ConfigError::JwkUnsupported`]; supported keys that are
+    /// malformed or weak give [`ConfigError::Jwk`].
+    pub fn from_object(jwk: &Map<String, Value>) -> Result<Jwk, ConfigError> {
+        let kty = match jwk.get("kty") {
+            None => return Err(ConfigError::jwk("kty", "missing")),
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(ConfigError::jwk("kty", "must be a string")),
+        };
+        check_use(jwk)?;
+        let alg = match opt_str(jwk, "alg")? {
+            None => None,
+            Some(name) => Some(
+                Algorithm::from_name(name).ok_or(ConfigError::JwkUnsupported {
+                    reason: "\"alg\" is not a supported JWS algorithm",
+                })?,
+            ),
+        };
+        let kid = opt_str(jwk, "kid")?.map(String::from);
+        let prepared = match kty {
+            "RSA" => {
+                reject_private(jwk)?;
+                rsa_key(jwk)?
+            }
+            "EC" => {
+                reject_private(jwk)?;
+                ec_key(jwk)?
+            }
+            "OKP" => {
+                reject_private(jwk)?;
+                okp_key(jwk)?
+            }
+            "oct" => hmac_keys(jwk, alg)?,
+            _ => {
+                return Err(ConfigError::JwkUnsupported {
+                    reason: "\"kty\" is not RSA, EC, OKP or oct",
+                })
+            }
+        };
+        let key = Jwk { kid, alg, prepared };
+        if let Some(alg) = alg {
+            if !key.family_matches(alg) {
+                return Err(ConfigError::jwk(
+                    "alg",
+                    "does not match the key type or curve",
+                ));
+            }
+        }
+        Ok(key)
+    }
+
+    /// `kid`
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// `alg`, when the JWK names one.
+    pub fn alg(&self) -> Option<Algorithm> {
+        self.alg
+    }
+
+    /// Whether this is a symmetric (`oct`) key.
+    pub fn is_symmetric(&self) -> bool {
+        matches!(self.prepared, Prepared::Hmac(_))
+    }
+
+    /// The raw key components.
+    pub fn material(&self) -> KeyMaterial<'_> {
+        match &self.prepared {
+            Prepared::Hmac(h) => KeyMaterial::Symmetric(&h.secret),
+            Prepared::Rsa { n, e, .. } => KeyMaterial::Rsa { n, e },
+            Prepared::P256 { x, y, .. } => KeyMaterial::Ec {
+                curve: Curve::P256,
+                x,
+                y,
+            },
+            Prepared::P384 { x, y, .. } => KeyMaterial::Ec {
+                curve: Curve::P384,
+                x,
+                y,
+            },
+            Prepared::P521 { x, y, .. } => KeyMaterial::Ec {
+                curve: Curve::P521,
+                x,
+                y,
+            },
+            Prepared::Ed25519 { x, .. } => KeyMaterial::Ed25519(x),
+        }
+    }
+
+    fn family_matches(&self, alg: Algorithm) -> bool {
+        match (alg.key_family(), &self.prepared) {
+            (KeyFamily::Symmetric, Prepared::Hmac(h)) => match alg {
+                Algorithm::HS256 => h.hs256.is_some(),
+                Algorithm::HS384 => h.hs384.is_some(),
+                _ => h.hs512.is_some(),
+            },
+            (KeyFamily::Rsa, Prepared::Rsa { .. }) => true,
+            (KeyFamily::Ec(Curve::P256), Prepared::P256 { .. }) => true,
+            (KeyFamily::Ec(Curve::P384), Prepared::P384 { .. }) => true,
+            (KeyFamily::Ec(Curve::P521), Prepared::P521 { .. }) => true,
+            (KeyFamily::Ed25519, Prepared::Ed25519 { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether this key may verify a token signed with `alg`: the key type (and curve, and
+    /// for HMAC the secret's length) fits, and the JWK's own `alg`, when present, is equal.
+    pub fn supports(&self, alg: Algorithm) -> bool {
+        self.alg.is_none_or(|a| a == alg) && self.family_matches(alg)
+    }
+}
+
+fn opt_str<'a>(
+    jwk: &'a Map<String, Value>,
+    member: &'static str,
+) -> Result<Option<&'a str>, ConfigError> {
+    match jwk.get(member) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ConfigError::jwk(member, "must be a string")),
+    }
+}
+
+fn check_use(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
+    if let Some(u) = opt_str(jwk, "use")? {
+        if u != "sig" {
+            return Err(ConfigError::JwkUnsupported {
+                reason: "\"use\" is not \"sig\"",
+            });
+        }
+    }
+    match jwk.get("key_ops") {
+        None => Ok(()),
+        Some(Value::Array(ops)) => {
+            if ops.iter().any(|o| !o.is_string()) {
+                return Err(ConfigError::jwk("key_ops", "must be an array of strings"));
+            }
+            if ops.iter().any(|o| o.as_str() == Some("verify")) {
+                Ok(())
+            } else {
+                Err(ConfigError::JwkUnsupported {
+                    reason: "\"key_ops\" does not include \"verify\"",
+                })
+            }
+        }
+        Some(_) => Err(ConfigError::jwk("key_ops", "must be an array of strings")),
+    }
+}
+
+fn reject_private(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
+    if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+        return Err(ConfigError::jwk("d", "contains private key material"));
+    }
+    Ok(())
+}
+
+/// A required base64url member.
+fn bytes(jwk: &Map<String, Value>, member: &'static str) -> Result<Vec<u8>, ConfigError> {
+    let s = opt_str(jwk, member)?.ok_or(ConfigError::jwk(member, "missing"))?;
+    b64::decode(s.as_bytes()).ok_or(ConfigError::jwk(member, "not strict base64url"))
+}
+
+fn strip_leading_zeros(v: &[u8]) -> &[u8] {
+    let first = v.iter().position(|&b| b != 0).unwrap_or(v.len());
+    &v[first..]
+}
+
+fn rsa_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+    let n_raw = bytes(jwk, "n")?;
+    let e_raw = bytes(jwk, "e")?;
+    let n = strip_leading_zeros(&n_raw).to_vec();
+    let e = strip_leading_zeros(&e_raw).to_vec();
+    if n.is_empty() {
+        return Err(ConfigError::jwk("n", "is zero"));
+    }
+    if e.is_empty() || e.len() > 8 {
+        return Err(ConfigError::jwk("e", "out of range"));
+    }
+    let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+    if bits < RSA_MIN_BITS {
+        return Err(ConfigError::jwk("n", "RSA modulus shorter than 2048 bits"));
+    }
+    if bits > RSA_MAX_BITS {
+        return Err(ConfigError::jwk("n", "RSA modulus longer than 8192 bits"));
+    }
+    if roca::is_vulnerable(&n) {
+        return Err(ConfigError::jwk(
+            "n",
+            "RSA modulus has the ROCA fingerprint (CVE-2017-15361)",
+        ));
+    }
+    let n_big = rsa::BoxedUint::from_be_slice_vartime(&n);
+    let e_big = rsa::BoxedUint::from_be_slice_vartime(&e);
+    let key = rsa::PublicKey::new_with_size_limits(n_big, e_big, RSA_MIN_BITS..=RSA_MAX_BITS)
+        .map_err(|_| ConfigError::jwk("e", "invalid RSA public key (exponent or modulus)"))?;
+    let fast = crate::signature::rsa_verify::RsaVerifyKey::new(&n, &e).ok_or(ConfigError::jwk(
+        "n",
+        "invalid RSA public key (exponent or modulus)",
+    ))?;
+    Ok(Prepared::Rsa { key, fast, n, e })
+}
+
+fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+    let curve = match opt_str(jwk, "crv")? {
+        None => return Err(ConfigError::jwk("crv", "missing")),
+        Some("P-256") => Curve::P256,
+        Some("P-384") => Curve::P384,
+        Some("P-521") => Curve::P521,
+        Some(_) => {
+            return Err(ConfigError::JwkUnsupported {
+                reason: "EC \"crv\" is not P-256, P-384 or P-521",
+            })
+        }
+    };
+    let len = curve.field_bytes();
+    let x = coordinate(jwk, "x", len)?;
+    let y = coordinate(jwk, "y", len)?;
+    let mut sec1 = Vec::with_capacity(1 + 2 * len);
+    sec1.push(0x04);
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    const NOT_ON_CURVE: ConfigError = ConfigError::Jwk {
+        index: None,
+        member: "y",
+        reason: "point is not on the curve",
+    };
+    Ok(match curve {
+        Curve::P256 => Prepared::P256 {
+            key: p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            fast: crate::signature::ec_verify::EcVerifyKey::p256(&x, &y),
+            x,
+            y,
+        },
+        Curve::P384 => Prepared::P384 {
+            key: p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            fast: crate::signature::ec_verify::EcVerifyKey::p384(&x, &y),
+            x,
+            y,
+        },
+        Curve::P521 => Prepared::P521 {
+            key: p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            x,
+            y,
+        },
+    })
+}
+
+/// An EC coordinate. RFC 7518 6.2.1.2 asks for the full coordinate size; some issuers drop
+/// leading zero bytes (seen for P-521), which leaves the value unambiguous, so a shorter
+/// coordinate is left-padded. A longer one is refused.
+fn coordinate(
+    jwk: &Map<String, Value>,
+    member: &'static str,
+    len: usize,
+) -> Result<Vec<u8>, ConfigError> {
+    let raw = bytes(jwk, member)?;
+    if raw.len() > len || raw.is_empty() {
+        return Err(ConfigError::jwk(
+            member,
+            "not the curve's coordinate length",
+        ));
+    }
+    let mut out = alloc::vec![0u8; len - raw.len()];
+    out.extend_from_slice(&raw);
+    Ok(out)
+}
+
+fn okp_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+    match opt_str(jwk, "crv")? {
+        None => return Err(ConfigError::jwk("crv", "missing")),
+        Some("Ed25519") => {}
+        Some(_) => {
+            return Err(ConfigError::JwkUnsupported {
+                reason: "OKP \"crv\" is not Ed25519",
+            })
+        }
+    }
+    let x_vec = bytes(jwk, "x")?;
+    let x: [u8; 32] = x_vec
+        .as_slice()
+        .try_into()
+        .map_err(|_| ConfigError::jwk("x", "an Ed25519 key is 32 bytes"))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&x)
+        .map_err(|_| ConfigError::jwk("x", "not a valid Ed25519 point"))?;
+    if key.is_weak() {
+        return Err(ConfigError::jwk("x", "Ed25519 key of small order"));
+    }
+    Ok(Prepared::Ed25519 { key, x })
+}
+
+fn hmac_keys(jwk: &Map<String, Value>, alg: Option<Algorithm>) -> Result<Prepared, ConfigError> {
+    let secret = bytes(jwk, "k")?;
+    // RFC 7518 3.2: a key of the same size as the hash output or larger MUST be used.
+    let needed = match alg {
+        Some(a) if a.is_symmetric() => a.hash_len(),
+        _ => 32,
+    };
+    if secret.len() < needed {
+        return Err(ConfigError::jwk(
+            "k",
+            "HMAC key shorter than the hash output",
+        ));
+    }
+    let allowed = |a: Algorithm| alg.is_none_or(|x| x == a) && secret.len() >= a.hash_len();
+    let keys = HmacKeys {
+        hs256: if allowed(Algorithm::HS256) {
+            Hmac::<Sha256>::new_from_slice(&secret).ok()
+        } else {
+            None
+        },
+        hs384: if allowed(Algorithm::HS384) {
+            Hmac::<Sha384>::new_from_slice(&secret).ok()
+        } else {
+            None
+        },
+        hs512: if allowed(Algorithm::HS512) {
+            Hmac::<Sha512>::new_from_slice(&secret).ok()
+        } else {
+            None
+        },
+        secret,
+    };
+    Ok(Prepared::Hmac(alloc::boxed::Box::new(keys)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EC_X: &str = "04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY";
+    const EC_Y: &str = "UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw";
+
+    fn ec(extra: &str) -> String {
+        alloc::format!(r#"{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{EC_Y}"{extra}}}"#)
+    }
+
+    #[test]
+    fn parses_ec_key_and_derives_supported_algorithms() {
+        let k = Jwk::from_json(&ec(r#","kid":"k1""#)).unwrap();
+        assert_eq!(k.kid(), Some("k1"));
+        assert!(k.supports(Algorithm::ES256));
+        assert!(!k.supports(Algorithm::ES384));
+        assert!(!k.supports(Algorithm::HS256));
+        assert!(!k.is_symmetric());
+    }
+
+    #[test]
+    fn jwk_alg_must_fit_the_key() {
+        let e = Jwk::from_json(&ec(r#","alg":"RS256""#)).unwrap_err();
+        assert_eq!(e.code(), "ERR_JWK_INVALID");
+        let e = Jwk::from_json(&ec(r#","alg":"ES521""#)).unwrap_err();
+        assert_eq!(e.code(), "ERR_JWK_UNSUPPORTED");
+    }
+
+    #[test]
+    fn use_and_key_ops_must_allow_verification() {
+        assert_eq!(
+            Jwk::from_json(&ec(r#","use":"enc""#)).unwrap_err().code(),
+            "ERR_JWK_UNSUPPORTED"
+        );
+        assert_eq!(
+            Jwk::from_json(&ec(r#","key_ops":["sign"]"#))
+                .unwrap_err()
+                .code(),
+            "ERR_JWK_UNSUPPORTED"
+        );
+        assert!(Jwk::from_json(&ec(r#","key_ops":["verify"],"use":"sig""#)).is_ok());
+    }
+
+    #[test]
+    fn refuses_private_material_and_bad_points() {
+        assert_eq!(
+            Jwk::from_json(&ec(r#","d":"AAAA""#)).unwrap_err().code(),
+            "ERR_JWK_INVALID"
+        );
+        let bad = ec("").replace("9nVgmw", "9nVgnw");
+        assert_eq!(Jwk::from_json(&bad).unwrap_err().code(), "ERR_JWK_INVALID");
+        let short = ec("").replace(EC_X, "AAAA");
+        assert_eq!(
+            Jwk::from_json(&short).unwrap_err().code(),
+            "ERR_JWK_INVALID"
+        );
+    }
+
+    #[test]
+    fn hmac_key_length_follows_rfc7518() {
+        let k31 = b64::encode(&[7u8; 31]);
+        let k32 = b64::encode(&[7u8; 32]);
+        let k48 = b64::encode(&[7u8; 48]);
+        let j = |k: &str, alg: &str| alloc::format!(r#"{{"kty":"oct","k":"{k}"{alg}}}"#);
+        assert!(Jwk::from_json(&j(&k31, "")).is_err());
+        let key = Jwk::from_json(&j(&k32, "")).unwrap();
+        assert!(key.supports(Algorithm::HS256) && !key.supports(Algorithm::HS384));
+        assert!(Jwk::from_json(&j(&k32, r#","alg":"HS384""#)).is_err());
+        let key = Jwk::from_json(&j(&k48, r#","alg":"HS384""#)).unwrap();
+        assert!(key.supports(Algorithm::HS384) && !key.supports(Algorithm::HS256));
+        assert!(format!("{key:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn unknown_kty_is_unsupported_and_missing_kty_invalid() {
+        assert_eq!(
+            Jwk::from_json(r#"{"kty":"XYZ"}"#).unwrap_err().code(),
+            "ERR_JWK_UNSUPPORTED"
+        );
+        assert_eq!(
+            Jwk::from_json(r#"{"n":"AQAB"}"#).unwrap_err().code(),
+            "ERR_JWK_INVALID"
+        );
+    }
+
+    extern crate std;
+    use std::format;
+}
