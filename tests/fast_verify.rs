@@ -5,7 +5,7 @@
 //! the same verdict on every case, and accept every valid signature.
 //!
 //! `TOKENGATE_DIFF_CASES` sets the number of keys per curve (default 24; `make diff-long` runs
-//! 2,000). The RSA path has its own differential tests (`src/bignum.rs` and
+//! 2,000). The RSA path has its own differential tests (`src/signature/bignum.rs` and
 //! `js/test/fast-verify.test.mjs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
