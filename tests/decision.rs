@@ -127,3 +127,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_outage_is_undecided_not_a_bad_token() {
+    let none = Requirement::default();
+    let down = Attempt::Failed(Error::KeysUnavailable);
+    let forged = Attempt::Failed(Error::SignatureInvalid);
+    // requires_any: the token might have verified at the provider that is down.
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&forged, &down]),
+        Verdict::Deny(Error::KeysUnavailable)
+    );
+    // ...but one that verified still decides.
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&down, &verified()]),
+        Verdict::Allow(vec![1])
+    );
+    // requires_all: a definite failure decides even while another provider is down.
+    assert_eq!(
+        decide(&requires(true, false, &none), &[&down, &forged]),
+        Verdict::Deny(Error::SignatureInvalid)
+    );
+    assert_eq!(
+        decide(&requires(true, true, &none), &[&down, &Attempt::Absent]),
+        Verdict::Deny(Error::KeysUnavailable)
+    );
+    assert!(Error::DenylistUnavailable.is_unavailable() && !Error::Expired.is_unavailable());
+}

@@ -713,3 +713,57 @@ fn the_async_path_applies_the_same_rules() {
     assert_eq!(e, Error::AlgorithmNotAllowed);
     assert_eq!(calls.get(), before + 1);
 }
+
+/// Issue 15: a burst of distinct long-lived tokens (anyone who can get many of them) must not
+/// evict the tokens other clients keep presenting. With the default 1,024 entries: 100 hot
+/// tokens expiring in 10 minutes, sent 10 times each; then 2,000 distinct tokens expiring in an
+/// hour, once each; then the same 1,000 hot requests again.
+#[test]
+fn a_burst_of_one_off_tokens_does_not_evict_the_hot_set() {
+    let p = policy();
+    let keys = hs_jwks();
+    let v = Verifier::new(&p);
+    let mut cache = TokenCache::new(1024);
+    let token = |i: usize, life: i64| {
+        let mut c = claims();
+        c["jti"] = json!(format!("t-{i}"));
+        c["exp"] = json!(NOW + life);
+        mint(Algorithm::HS256, c)
+    };
+    let hot: Vec<String> = (0..100).map(|i| token(i, 600)).collect();
+    let burst: Vec<String> = (0..2000).map(|i| token(100_000 + i, 3600)).collect();
+    let mut hits_of = |cache: &mut TokenCache, tokens: &[String], rounds: usize| {
+        let before = cache.hits();
+        for _ in 0..rounds {
+            for t in tokens {
+                v.verify_cached(t, &keys, NOW, cache).unwrap();
+            }
+        }
+        cache.hits() - before
+    };
+    assert_eq!(hits_of(&mut cache, &hot, 10), 900);
+    assert_eq!(hits_of(&mut cache, &burst, 1), 0);
+    assert!(cache.len() <= 1024);
+    assert_eq!(
+        hits_of(&mut cache, &hot, 10),
+        1000,
+        "the hot set survived the burst"
+    );
+    // Expired entries still go before anything else, and are never served.
+    let mut small = TokenCache::new(2);
+    let soon = token(7, 5);
+    v.verify_cached(&soon, &keys, NOW, &mut small).unwrap();
+    v.verify_cached(&soon, &keys, NOW, &mut small).unwrap(); // protected now
+    v.verify_cached(&token(8, 600), &keys, NOW, &mut small)
+        .unwrap();
+    v.verify_cached(&token(9, 600), &keys, NOW + 10, &mut small)
+        .unwrap();
+    let hits = small.hits();
+    v.verify_cached(&token(8, 600), &keys, NOW + 10, &mut small)
+        .unwrap();
+    assert_eq!(
+        small.hits(),
+        hits + 1,
+        "the expired (protected) entry went first"
+    );
+}

@@ -28,6 +28,15 @@ pub struct PluginConfig {
     /// itself and an upstream that reads them the same way.
     #[serde(default)]
     pub allow_unnormalized_paths: bool,
+    /// A request header that tells the upstream what the filter decided for a request that
+    /// matched a rule (`allow`, `allow_unauthenticated <code>`, `would_deny <code>`), so a team
+    /// can shadow-test in report mode before enforcing. Stripped from client input.
+    #[serde(default)]
+    pub verdict_header: Option<String>,
+    /// Keep why a token failed out of responses (no `error_description`, no body `code`); the
+    /// audit log and metrics keep it.
+    #[serde(default)]
+    pub hide_failure_details: bool,
 }
 
 /// `enforce` denies; `report` only logs and counts what it would deny (fail-open by name).
@@ -253,6 +262,8 @@ pub struct Config {
     pub cache_capacity: usize,
     pub realm: String,
     pub allow_unnormalized_paths: bool,
+    pub verdict_header: Option<String>,
+    pub hide_failure_details: bool,
     /// Every request header the filter sets (claim headers, payload headers), lowercase with
     /// `_` folded to `-`: a client's header whose name folds to one of these is removed.
     pub owned_headers: Vec<String>,
@@ -296,13 +307,27 @@ impl Config {
         if realm.contains('"') || realm.contains('\\') {
             return Err(err("realm", "must not contain quotes or backslashes"));
         }
+        let verdict_header = match raw.verdict_header {
+            Some(h)
+                if h.is_empty()
+                    || h.starts_with(':')
+                    || h.eq_ignore_ascii_case("authorization") =>
+            {
+                return Err(err(
+                    "verdict_header",
+                    "a header name is required (not a pseudo-header or authorization)",
+                ))
+            }
+            h => h.map(|h| h.to_ascii_lowercase()),
+        };
         let mut owned_headers = Vec::new();
         for p in &providers {
             let set = p
                 .claim_to_headers
                 .iter()
                 .map(|c| &c.header_name)
-                .chain(&p.forward_payload_header);
+                .chain(&p.forward_payload_header)
+                .chain(&verdict_header);
             for name in set {
                 let folded =
                     String::from_utf8_lossy(&folded_header_name(name.as_bytes())).into_owned();
@@ -319,6 +344,8 @@ impl Config {
             cache_capacity: raw.cache_capacity.unwrap_or(1024),
             realm,
             allow_unnormalized_paths: raw.allow_unnormalized_paths,
+            verdict_header,
+            hide_failure_details: raw.hide_failure_details,
             owned_headers,
         })
     }

@@ -282,16 +282,34 @@ impl Filter {
         if s.config.mode == Mode::Report {
             s.metrics.inc(&format!("would_deny.{code}"));
             audit(route, tried, "would_deny", code, first);
+            tell_upstream(s, &format!("would_deny {code}"));
             return Action::Continue;
         }
-        s.metrics.inc(&format!("denied.{code}"));
-        audit(route, tried, "deny", code, first);
-        let d = respond::denial(&s.config.realm, e);
-        let headers = [
-            ("www-authenticate", d.www_authenticate.as_str()),
+        // An outage is counted apart from denials: it is no verdict on the token.
+        let verdict = if e.is_unavailable() {
+            "unavailable"
+        } else {
+            "deny"
+        };
+        let metric = if e.is_unavailable() {
+            "unavailable"
+        } else {
+            "denied"
+        };
+        s.metrics.inc(&format!("{metric}.{code}"));
+        audit(route, tried, verdict, code, first);
+        let d = respond::denial(&s.config.realm, e, s.config.hide_failure_details);
+        let retry_after = d.retry_after.map(|r| r.to_string());
+        let mut headers = vec![
             ("content-type", "application/json"),
             ("cache-control", "no-store"),
         ];
+        if let Some(challenge) = &d.www_authenticate {
+            headers.push(("www-authenticate", challenge));
+        }
+        if let Some(r) = &retry_after {
+            headers.push(("retry-after", r));
+        }
         if !host::send_response(d.status, &headers, d.body.as_bytes()) {
             error!("tokengate: the host refused the local response; the request stays paused");
         }
@@ -312,6 +330,13 @@ fn client_cert_sha256() -> Option<[u8; 32]> {
         *byte = (digit(hex[2 * i])? * 16 + digit(hex[2 * i + 1])?) as u8;
     }
     Some(out)
+}
+
+/// The configured verdict header, for the upstream (report-mode shadow testing).
+fn tell_upstream(s: &Shared, verdict: &str) {
+    if let Some(h) = &s.config.verdict_header {
+        host::set_request_header(h, verdict.as_bytes());
+    }
 }
 
 fn audit(route: Option<usize>, provider: &str, verdict: &str, code: &str, v: Option<&Verified>) {
@@ -448,6 +473,7 @@ impl HttpContext for Filter {
                 });
                 s.metrics.inc("allowed");
                 audit(Some(route), &tried, "allow", "-", first);
+                tell_upstream(s, "allow");
                 Action::Continue
             }
             Verdict::AllowUnauthenticated(e) => {
@@ -461,6 +487,7 @@ impl HttpContext for Filter {
                 self.remove_tokens(&strip, &req, &target);
                 s.metrics.inc("allowed");
                 audit(Some(route), &tried, "allow_unauthenticated", e.code(), None);
+                tell_upstream(s, &format!("allow_unauthenticated {}", e.code()));
                 Action::Continue
             }
             Verdict::Deny(e) => {

@@ -11,7 +11,7 @@
 
 use std::ptr::null_mut;
 
-use proxy_wasm::types::{BufferType, MapType, Status};
+use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
 extern "C" {
     fn proxy_get_header_map_pairs(
@@ -44,6 +44,14 @@ extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> Status;
+    fn proxy_define_metric(
+        metric_type: MetricType,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> Status;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> Status;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> Status;
     fn proxy_send_local_response(
         status_code: u32,
         status_code_details_data: *const u8,
@@ -203,6 +211,27 @@ pub fn send_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool
             -1,
         ) == Status::Ok
     }
+}
+
+/// Defines a counter or gauge (idempotent in Envoy: the same name gives the same metric).
+pub fn define_metric(kind: MetricType, name: &str) -> Option<u32> {
+    let mut id = 0u32;
+    // SAFETY: the name outlives the call; `id` is a valid out-pointer.
+    unsafe {
+        (proxy_define_metric(kind, name.as_ptr(), name.len(), &mut id) == Status::Ok).then_some(id)
+    }
+}
+
+/// Adds to a counter; a failure is ignored (metrics are best effort).
+pub fn increment_metric(id: u32, by: i64) {
+    // SAFETY: plain values.
+    let _ = unsafe { proxy_increment_metric(id, by) };
+}
+
+/// Sets a gauge; a failure is ignored (metrics are best effort).
+pub fn record_metric(id: u32, value: u64) {
+    // SAFETY: plain values.
+    let _ = unsafe { proxy_record_metric(id, value) };
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
     };
     let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
     if s.sources[si].seen.as_ref() == Some(text) {
+        s.sources[si].fetched_at = Some(ok_at);
         // The same text fetched again: it is as fresh as the fetch.
         match kind {
             Kind::Jwks => {
@@ -141,6 +142,7 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
         }
     }
     s.sources[si].seen = Some(text.clone());
+    s.sources[si].fetched_at = Some(ok_at);
 }
 
 impl Root {
@@ -322,7 +324,9 @@ impl RootContext for Root {
         if config.mode == crate::config::Mode::Report {
             warn!("tokengate: mode \"report\" (FAIL-OPEN): denials are logged and counted, not enforced");
         }
-        let shared = Shared::new(config);
+        let started = self.now();
+        let mut shared = Shared::new(config, started);
+        shared.record_health(started);
         let remote = !shared.sources.is_empty();
         self.shared = Some(Rc::new(RefCell::new(shared)));
         if remote {
@@ -333,6 +337,10 @@ impl RootContext for Root {
 
     fn on_tick(&mut self) {
         self.sync_remote();
+        if let Some(shared) = self.shared.clone() {
+            let now = self.now();
+            shared.borrow_mut().record_health(now);
+        }
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {

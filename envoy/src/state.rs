@@ -50,6 +50,8 @@ pub struct Source {
     pub in_flight: Option<u32>,
     /// A token named a `kid` the set does not have: ask for an early fetch.
     pub refetch_requested: bool,
+    /// When the document this root uses was fetched (the shared record's `ok_at`).
+    pub fetched_at: Option<u64>,
 }
 
 pub struct Shared {
@@ -61,10 +63,12 @@ pub struct Shared {
     pub denylists: Vec<Option<(Rc<Denylist>, u64)>>,
     pub cache: TokenCache,
     pub metrics: Metrics,
+    /// When this configuration was loaded (ages of documents never fetched count from here).
+    pub started: u64,
 }
 
 impl Shared {
-    pub fn new(config: Config) -> Shared {
+    pub fn new(config: Config, started: u64) -> Shared {
         let mut sources = Vec::new();
         for (i, p) in config.providers.iter().enumerate() {
             let mut add = |kind, remote: Option<Remote>| {
@@ -75,6 +79,7 @@ impl Shared {
                     seen: None,
                     in_flight: None,
                     refetch_requested: false,
+                    fetched_at: None,
                 })
             };
             if let Some(d) = &p.discovery {
@@ -96,6 +101,46 @@ impl Shared {
             denylists: vec![None; n],
             cache,
             metrics: Metrics::default(),
+            started,
+        }
+    }
+
+    /// Sets the per-provider health gauges (`tokengate.provider.<name>.*`): `keys_loaded` (0/1:
+    /// usable keys right now), `keys_count`, `keys_age_seconds`, and for remote documents
+    /// `<jwks|discovery|denylist>_age_seconds` (since the last good fetch, or since start when
+    /// never fetched) and `denylist_loaded` (0/1).
+    pub fn record_health(&mut self, now: u64) {
+        for i in 0..self.config.providers.len() {
+            let name = crate::metrics::segment(&self.config.providers[i].name);
+            let keys = self.keys(i, now);
+            let denylist = self.config.providers[i]
+                .denylist
+                .is_some()
+                .then(|| u64::from(matches!(self.denylist(i, now), Ok(Some(_)))));
+            let ages: Vec<(&'static str, u64)> = self
+                .sources
+                .iter()
+                .filter(|s| s.provider == i)
+                .map(|s| {
+                    let since = s.fetched_at.unwrap_or(self.started);
+                    (s.kind.name(), now.saturating_sub(since))
+                })
+                .collect();
+            let m = &mut self.metrics;
+            m.set(
+                &format!("provider.{name}.keys_loaded"),
+                u64::from(keys.is_some()),
+            );
+            m.set(
+                &format!("provider.{name}.keys_count"),
+                keys.map_or(0, |k| k.keys().len() as u64),
+            );
+            for (kind, age) in ages {
+                m.set(&format!("provider.{name}.{kind}_age_seconds"), age);
+            }
+            if let Some(loaded) = denylist {
+                m.set(&format!("provider.{name}.denylist_loaded"), loaded);
+            }
         }
     }
 

@@ -156,6 +156,7 @@ def plugin_config(mode):
     config = {
         "mode": mode,
         "realm": REALM,
+        "verdict_header": "x-tokengate-verdict",
         "bypass_cors_preflight": True,
         "providers": {
             "idp": {
@@ -367,6 +368,8 @@ def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls, tls_jwk
             "listeners": [listener("enforce", ports["enforce"], enforce_config),
                           listener("report", ports["report"], report_config),
                           listener("mtls", ports["mtls"], enforce_config, tls),
+                          # Failure details kept out of responses (issue 15).
+                          listener("quiet", ports["quiet"], {**enforce_config, "hide_failure_details": True}),
                           # The same configuration under FAIL_OPEN, in a VM of its own.
                           listener("failopen", ports["failopen"], enforce_config,
                                    failure_policy="FAIL_OPEN", vm_id="tokengate-failopen"),
@@ -465,7 +468,7 @@ def main():
     jwks = JwksServer(keys)
     upstream = Upstream()
     ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port(),
-             "native": free_port(), "failopen": free_port()}
+             "native": free_port(), "failopen": free_port(), "quiet": free_port()}
     work = tempfile.mkdtemp(prefix="tokengate-e2e-")
     tls = make_certs(work)
     tls_jwks = JwksServer(keys, tls=(tls["cert"], tls["key"]))
@@ -617,10 +620,16 @@ def main():
 
         s, code, _ = code_of(mint(keys.rsa, "rsa-1", "RS256", jti="revoked-1"))
         r.check("revoked jti (polled denylist): 401 ERR_JWT_REVOKED", s == 401 and code == "ERR_JWT_REVOKED", (s, code))
-        s, code, _ = code_of(good, "/nodeny/x")
-        r.check("denylist unreachable: fail closed with ERR_DENYLIST_UNAVAILABLE", s == 401 and code == "ERR_DENYLIST_UNAVAILABLE", (s, code))
-        s, code, _ = code_of(good, "/down/x")
-        r.check("JWKS unreachable from the start: fail closed with ERR_JWKS_UNAVAILABLE", s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+        # An outage is no verdict on the token (issue 15): 503 with Retry-After and no
+        # invalid_token challenge, so clients keep their token instead of asking the IdP.
+        s, h, b = request(E, "/nodeny/x", auth(good))
+        r.check("denylist unreachable: fail closed, 503 ERR_DENYLIST_UNAVAILABLE with Retry-After, no challenge",
+                s == 503 and json.loads(b).get("code") == "ERR_DENYLIST_UNAVAILABLE" and h.get("retry-after") == "5"
+                and "www-authenticate" not in h, (s, h, b[:200]))
+        s, h, b = request(E, "/down/x", auth(good))
+        r.check("JWKS unreachable from the start: fail closed, 503 ERR_JWKS_UNAVAILABLE with Retry-After, no challenge",
+                s == 503 and json.loads(b).get("code") == "ERR_JWKS_UNAVAILABLE" and h.get("retry-after") == "5"
+                and "www-authenticate" not in h, (s, h, b[:200]))
         oidc_token = mint(keys.oidc, "oidc-1", "ES256", iss=OIDC_ISS)
         r.check("OIDC discovery: jwks_uri followed, token accepted",
                 wait_until(lambda: code_of(oidc_token, "/oidc/x")[0] == 200, timeout=10), code_of(oidc_token, "/oidc/x"))
@@ -674,8 +683,8 @@ def main():
                 wait_until(lambda: code_of(good, "/tls/x")[0] == 200, timeout=15), code_of(good, "/tls/x"))
         time.sleep(2)
         s, code, _ = code_of(good, "/tlsbad/x")
-        r.check("JWKS server with another CA's certificate: keys never adopted, 401 ERR_JWKS_UNAVAILABLE",
-                s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+        r.check("JWKS server with another CA's certificate: keys never adopted, 503 ERR_JWKS_UNAVAILABLE",
+                s == 503 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
         r.check("the rogue JWKS server never got an HTTP request through", rogue_jwks.hits == 0 and tls_jwks.hits > 0,
                 (rogue_jwks.hits, tls_jwks.hits))
 
@@ -683,8 +692,8 @@ def main():
         r.check("JWKS body under the 1 MiB limit (900 KiB): adopted",
                 wait_until(lambda: code_of(good, "/big/x")[0] == 200, timeout=15), code_of(good, "/big/x"))
         s, code, _ = code_of(good, "/huge/x")
-        r.check("JWKS body over the 1 MiB limit (2 MiB): refused, 401 ERR_JWKS_UNAVAILABLE",
-                s == 401 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
+        r.check("JWKS body over the 1 MiB limit (2 MiB): refused, 503 ERR_JWKS_UNAVAILABLE",
+                s == 503 and code == "ERR_JWKS_UNAVAILABLE", (s, code))
 
         # The hostile-request suite, enforcing and under FAIL_OPEN.
         F = ports["failopen"]
@@ -711,7 +720,7 @@ def main():
         jwks.path_status["/stale2/jwks.json"] = 503
         gone = wait_until(lambda: code_of(rotated_tok, "/bootstale/x")[1] == "ERR_JWKS_UNAVAILABLE", timeout=15)
         s, code, _ = code_of(good, "/bootstale/x")
-        r.check("stale remote keys never fall back to the bootstrap keys", gone and s == 401 and code == "ERR_JWKS_UNAVAILABLE", (gone, s, code))
+        r.check("stale remote keys never fall back to the bootstrap keys", gone and s == 503 and code == "ERR_JWKS_UNAVAILABLE", (gone, s, code))
         jwks.path_status["/stale2/jwks.json"] = 200
 
         # Item 6: a denylist that cannot be refreshed goes stale and fails closed.
@@ -753,16 +762,46 @@ def main():
         time.sleep(2.5)
         r.check("garbage JWKS: last good keys keep working", code_of(rotated)[0] == 200)
 
-        # Report mode lets everything through and counts what it would deny.
-        s, _, _ = request(ports["report"], "/orders")
-        r.check("report mode: missing token passes", s == 200, s)
-        s, _, _ = request(ports["report"], "/orders", auth("garbage"))
-        r.check("report mode: bad token passes", s == 200, s)
+        # Report mode lets everything through and counts what it would deny, and tells the
+        # upstream in the verdict header (a client's own verdict header never survives).
+        s, _, b = request(ports["report"], "/orders", {"x-tokengate-verdict": "allow", "x_tokengate_verdict": "allow"})
+        eh = json.loads(b)["headers"] if s == 200 else {}
+        r.check("report mode: missing token passes, upstream told would_deny ERR_JWT_MISSING",
+                s == 200 and eh.get("x-tokengate-verdict") == "would_deny ERR_JWT_MISSING" and "x_tokengate_verdict" not in eh, (s, eh))
+        s, _, b = request(ports["report"], "/orders", auth("garbage"))
+        r.check("report mode: bad token passes, upstream told why",
+                s == 200 and json.loads(b)["headers"].get("x-tokengate-verdict") == "would_deny ERR_JWS_INVALID", (s, b[:300]))
+        s, _, b = request(E, "/orders", {**auth(rotated), "x-tokengate-verdict": "forged"})
+        r.check("enforce mode: the upstream's verdict header is the filter's (allow)",
+                s == 200 and json.loads(b)["headers"].get("x-tokengate-verdict") == "allow", (s, b[:300]))
+        s, _, b = request(E, "/public/x", {"x-tokengate-verdict": "allow"})
+        r.check("a client's verdict header is stripped where no rule decides",
+                s == 200 and "x-tokengate-verdict" not in json.loads(b)["headers"], (s, b[:300]))
+        # hide_failure_details: the response says only invalid_token; the log keeps the code.
+        s, h, b = request(ports["quiet"], "/orders", auth(mint(keys.rotated, "rsa-2", "RS256", exp=int(time.time()) - 3600)))
+        r.check("hide_failure_details: 401 without error_description or body code",
+                s == 401 and h.get("www-authenticate") == f'Bearer realm="{REALM}", error="invalid_token"'
+                and json.loads(b) == {"error": "invalid_token"}, (s, h.get("www-authenticate"), b))
 
         stats = request(ports["admin"], "/stats")[2].decode()
         r.check("metrics: allowed counted", "tokengate.allowed" in stats)
         r.check("metrics: denials counted per code", "tokengate.denied.ERR_JWT_EXPIRED" in stats)
+        r.check("metrics: outages counted apart from denials",
+                "tokengate.unavailable.ERR_JWKS_UNAVAILABLE" in stats and "tokengate.denied.ERR_JWKS_UNAVAILABLE" not in stats)
         r.check("metrics: report-mode would-deny counted", "tokengate.would_deny.ERR_JWT_MISSING" in stats)
+        import re
+        gauges = {(m[0], m[1]): int(m[2]) for m in re.findall(r"tokengate\.provider\.([\w-]+)\.(\w+): (\d+)", stats)}
+        r.check("health gauges: a provider with keys: keys_loaded 1, keys_count, a fresh jwks_age_seconds",
+                gauges.get(("idp", "keys_loaded")) == 1 and gauges.get(("idp", "keys_count"), 0) >= 1
+                and gauges.get(("idp", "jwks_age_seconds"), 99) <= 6, {k: v for k, v in gauges.items() if k[0] == "idp"})
+        r.check("health gauges: a provider whose JWKS never loaded: keys_loaded 0, its age growing",
+                gauges.get(("down", "keys_loaded")) == 0 and gauges.get(("down", "jwks_age_seconds"), 0) >= 30,
+                {k: v for k, v in gauges.items() if k[0] == "down"})
+        r.check("health gauges: denylist_loaded 1 where it loads, 0 where it cannot",
+                gauges.get(("idp", "denylist_loaded")) == 1 and gauges.get(("nodeny", "denylist_loaded")) == 0,
+                (gauges.get(("idp", "denylist_loaded")), gauges.get(("nodeny", "denylist_loaded"))))
+        r.check("health gauges: inline keys count as loaded", gauges.get(("local", "keys_loaded")) == 1 and gauges.get(("local", "keys_count")) == 1,
+                {k: v for k, v in gauges.items() if k[0] == "local"})
         r.check("metrics: JWKS fetches counted", "tokengate.jwks_fetch_ok" in stats and "tokengate.jwks_fetch_failed" in stats)
         with open(log_path) as f:
             log = f.read()

@@ -57,11 +57,20 @@ export const JWKSMultipleMatchingKeys = coded(
   'JWKSMultipleMatchingKeys',
   'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
 );
-export const JWKSUnavailable = coded('JWKSUnavailable', 'ERR_JWKS_UNAVAILABLE');
-export const JWKSTimeout = coded('JWKSTimeout', 'ERR_JWKS_TIMEOUT');
-export const JWKSStale = coded('JWKSStale', 'ERR_JWKS_STALE');
+/**
+ * The verifier could not decide: something it needs (the remote key set, the denylist) is not
+ * available. Not a verdict on the token: keep it and retry later (HTTP 503 with `Retry-After`,
+ * as tokengate's Envoy filter answers), rather than asking the IdP for a new one.
+ */
+export class VerifierUnavailable extends JOSEError {
+  static code = 'ERR_UNAVAILABLE';
+  code = 'ERR_UNAVAILABLE';
+}
+export const JWKSUnavailable = coded('JWKSUnavailable', 'ERR_JWKS_UNAVAILABLE', VerifierUnavailable);
+export const JWKSTimeout = coded('JWKSTimeout', 'ERR_JWKS_TIMEOUT', VerifierUnavailable);
+export const JWKSStale = coded('JWKSStale', 'ERR_JWKS_STALE', VerifierUnavailable);
 export const JWTRevoked = coded('JWTRevoked', 'ERR_JWT_REVOKED');
-export const DenylistUnavailable = coded('DenylistUnavailable', 'ERR_DENYLIST_UNAVAILABLE');
+export const DenylistUnavailable = coded('DenylistUnavailable', 'ERR_DENYLIST_UNAVAILABLE', VerifierUnavailable);
 export const JWTMissing = coded('JWTMissing', 'ERR_JWT_MISSING');
 
 /** A configuration mistake (options, key set, denylist), not a bad token. */

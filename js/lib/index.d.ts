@@ -246,12 +246,17 @@ export declare namespace errors {
   class JWSSignatureVerificationFailed extends JOSEError {}
   class JWKSNoMatchingKey extends JOSEError {}
   class JWKSMultipleMatchingKeys extends JOSEError {}
-  class JWKSUnavailable extends JOSEError {}
-  class JWKSTimeout extends JOSEError {}
+  /**
+   * The verifier could not decide (the remote key set or the denylist is unavailable): not a
+   * verdict on the token. Keep the token and retry later (HTTP 503 with `Retry-After`).
+   */
+  class VerifierUnavailable extends JOSEError {}
+  class JWKSUnavailable extends VerifierUnavailable {}
+  class JWKSTimeout extends VerifierUnavailable {}
   /** `verify` (sync) with a remote set older than `cacheMaxAge`: a refetch has started. */
-  class JWKSStale extends JOSEError {}
+  class JWKSStale extends VerifierUnavailable {}
   class JWTRevoked extends JOSEError {}
-  class DenylistUnavailable extends JOSEError {}
+  class DenylistUnavailable extends VerifierUnavailable {}
   class JWTMissing extends JOSEError {}
   /** A configuration mistake (`ERR_POLICY_INVALID`, `ERR_JWK_INVALID`, `ERR_JWKS_INVALID`, ...). */
   class ConfigError extends JOSEError {}

@@ -181,3 +181,22 @@ test('item 16: a header with an x5c chain fits the default; maxHeaderBytes bound
   assert.equal(e.code, 'ERR_JWT_TOO_LARGE');
   assert.equal((await rejection(() => tg.verify(token, secret, { maxHeaderBytes: 10 }))).code, 'ERR_POLICY_INVALID');
 });
+
+test('issue 15: an outage is a VerifierUnavailable, never a token error', async () => {
+  reset([keys.old.jwk]);
+  server.state.status = 503;
+  const set = tg.createRemoteJWKSet(server.url);
+  const e = await rejection(() => tg.jwtVerify('a.b.c', set, {}));
+  assert.equal(e.code, 'ERR_JWKS_UNAVAILABLE');
+  assert.ok(e instanceof tg.errors.VerifierUnavailable && e instanceof tg.errors.JOSEError);
+  server.state.status = 200;
+  server.state.delayMs = 300;
+  const slow = tg.createRemoteJWKSet(server.url, { timeoutDuration: 50 });
+  const t = await rejection(() => tg.jwtVerify('a.b.c', slow, {}));
+  assert.equal(t.code, 'ERR_JWKS_TIMEOUT');
+  assert.ok(t instanceof tg.errors.VerifierUnavailable);
+  const expired = await hs(claims({ exp: now() - 3600 }));
+  const bad = await rejection(() => tg.verify(expired, secret, {}));
+  assert.ok(!(bad instanceof tg.errors.VerifierUnavailable), 'an expired token is a verdict');
+  server.state.delayMs = 0;
+});

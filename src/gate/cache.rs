@@ -4,8 +4,8 @@
 //! Keyed on a [`CacheScope`] (the policy's fingerprint, the key set's version and how keys are
 //! selected) and the whole token bytes: a token verified under one policy or key set is never
 //! served under another, so one cache can serve many providers. An entry is never returned at
-//! or after `exp`, tokens without `exp` are never cached, and when the cache is full the entry
-//! closest to expiry is evicted (it had the least life left to save).
+//! or after `exp`, and tokens without `exp` are never cached. Eviction is a segmented LRU
+//! (see [`TokenCache`]), so a burst of tokens used once cannot push out the ones in use.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -50,15 +50,30 @@ impl CacheScope {
 struct Entry {
     verified: Arc<Verified>,
     exp: i64,
+    /// Tie-breaker of the expiry index.
     seq: u64,
+    /// Position in its segment's recency order.
+    tick: u64,
+    /// In the protected segment (hit at least once since it was cached).
+    protected: bool,
 }
 
 /// A bounded verified-token cache. Capacity 0 disables it.
+///
+/// Eviction is a segmented LRU, so the hot set survives a burst: a new entry starts in the
+/// probationary segment and moves to the protected one (four fifths of the capacity) on its
+/// first hit. A full cache drops an expired entry first, then the least recently used
+/// probationary one, and only then a protected one. A flood of distinct tokens used once (for
+/// example, many long-lived tokens from one client) only churns the probationary segment, and
+/// every other client's repeated token stays cached.
 pub struct TokenCache {
     capacity: usize,
     entries: BTreeMap<Arc<[u8]>, Entry>,
     by_expiry: BTreeMap<(i64, u64), Arc<[u8]>>,
+    probation: BTreeMap<u64, Arc<[u8]>>,
+    protected: BTreeMap<u64, Arc<[u8]>>,
     seq: u64,
+    tick: u64,
     hits: u64,
     misses: u64,
     /// The lookup key being built (scope + token), reused between calls.
@@ -70,6 +85,7 @@ impl core::fmt::Debug for TokenCache {
         f.debug_struct("TokenCache")
             .field("capacity", &self.capacity)
             .field("len", &self.entries.len())
+            .field("protected", &self.protected.len())
             .field("hits", &self.hits)
             .field("misses", &self.misses)
             .finish()
@@ -83,7 +99,10 @@ impl TokenCache {
             capacity,
             entries: BTreeMap::new(),
             by_expiry: BTreeMap::new(),
+            probation: BTreeMap::new(),
+            protected: BTreeMap::new(),
             seq: 0,
+            tick: 0,
             hits: 0,
             misses: 0,
             scratch: Vec::new(),
@@ -95,6 +114,11 @@ impl TokenCache {
         self.scratch.reserve(CacheScope::LEN + token.len());
         scope.write(&mut self.scratch);
         self.scratch.extend_from_slice(token);
+    }
+
+    /// How many entries the protected segment holds at most.
+    fn protected_capacity(&self) -> usize {
+        self.capacity - self.capacity / 5
     }
 
     /// Number of cached tokens.
@@ -121,32 +145,77 @@ impl TokenCache {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.by_expiry.clear();
+        self.probation.clear();
+        self.protected.clear();
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Some(e) = self.entries.remove(key) {
+            self.by_expiry.remove(&(e.exp, e.seq));
+            if e.protected {
+                self.protected.remove(&e.tick);
+            } else {
+                self.probation.remove(&e.tick);
+            }
+        }
+    }
+
+    /// Moves the entry under `key` to the most recent end of the protected segment, demoting
+    /// the protected segment's least recent entry to probation when it overflows.
+    fn promote(&mut self, key: Arc<[u8]>) {
+        let Some(e) = self.entries.get_mut(&key) else {
+            return;
+        };
+        if e.protected {
+            self.protected.remove(&e.tick);
+        } else {
+            self.probation.remove(&e.tick);
+        }
+        self.tick += 1;
+        e.tick = self.tick;
+        e.protected = true;
+        self.protected.insert(self.tick, key);
+        if self.protected.len() > self.protected_capacity() {
+            if let Some((_, demoted)) = self.protected.pop_first() {
+                if let Some(d) = self.entries.get_mut(&demoted) {
+                    self.tick += 1;
+                    d.tick = self.tick;
+                    d.protected = false;
+                    self.probation.insert(self.tick, demoted);
+                }
+            }
+        }
     }
 
     /// The entry for `token` if it was verified in this `scope` and has not expired at `now`.
     /// A stale entry found on the way is removed.
     pub fn get(&mut self, scope: CacheScope, token: &[u8], now: i64) -> Option<Arc<Verified>> {
         self.key(scope, token);
-        match self.entries.get(self.scratch.as_slice()) {
+        let found = self
+            .entries
+            .get_key_value(self.scratch.as_slice())
+            .map(|(k, e)| (Arc::clone(k), now < e.exp, Arc::clone(&e.verified)));
+        match found {
             None => {
                 self.misses += 1;
-                return None;
+                None
             }
-            Some(e) if now < e.exp => {
+            Some((key, true, verified)) => {
                 self.hits += 1;
-                return Some(Arc::clone(&e.verified));
+                self.promote(key);
+                Some(verified)
             }
-            Some(_) => {}
+            Some((key, false, _)) => {
+                self.misses += 1;
+                self.remove(&key);
+                None
+            }
         }
-        self.misses += 1;
-        if let Some(e) = self.entries.remove(self.scratch.as_slice()) {
-            self.by_expiry.remove(&(e.exp, e.seq));
-        }
-        None
     }
 
     /// Caches a token verified in `scope`. Tokens without `exp`, or already expired at `now`,
-    /// are not cached.
+    /// are not cached. When full: an expired entry goes first, then the least recently used
+    /// probationary one, then the least recently used protected one.
     pub fn insert(&mut self, scope: CacheScope, token: &[u8], verified: Arc<Verified>, now: i64) {
         let Some(exp) = verified.claims().expiration() else {
             return;
@@ -155,27 +224,34 @@ impl TokenCache {
             return;
         }
         self.key(scope, token);
-        if let Some(old) = self.entries.remove(self.scratch.as_slice()) {
-            self.by_expiry.remove(&(old.exp, old.seq));
-        }
-        // Expired entries go first, then the soonest to expire.
+        let key: Arc<[u8]> = Arc::from(self.scratch.as_slice());
+        self.remove(&key);
         while self.entries.len() >= self.capacity {
-            let Some((&(exp_key, seq), _)) = self.by_expiry.iter().next() else {
-                break;
+            let victim = match self.by_expiry.first_key_value() {
+                Some((&(first_exp, _), k)) if first_exp <= now => Arc::clone(k),
+                _ => match self
+                    .probation
+                    .first_key_value()
+                    .or_else(|| self.protected.first_key_value())
+                {
+                    Some((_, k)) => Arc::clone(k),
+                    None => break,
+                },
             };
-            if let Some(victim) = self.by_expiry.remove(&(exp_key, seq)) {
-                self.entries.remove(&victim);
-            }
+            self.remove(&victim);
         }
         self.seq += 1;
-        let key: Arc<[u8]> = Arc::from(self.scratch.as_slice());
+        self.tick += 1;
         self.by_expiry.insert((exp, self.seq), Arc::clone(&key));
+        self.probation.insert(self.tick, Arc::clone(&key));
         self.entries.insert(
             key,
             Entry {
                 verified,
                 exp,
                 seq: self.seq,
+                tick: self.tick,
+                protected: false,
             },
         );
     }

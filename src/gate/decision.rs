@@ -5,9 +5,11 @@
 //! cannot hide behind a missing one:
 //! - a credential that is present but unusable (malformed, repeated, in two places) denies,
 //!   whatever else the request carries;
-//! - `requires_any`: the first provider whose token verifies decides; otherwise a token that
-//!   failed denies with its error; otherwise the request carries no token;
-//! - `requires_all`: every provider must verify its own token; a failed one denies;
+//! - `requires_any`: the first provider whose token verifies decides; otherwise, when a
+//!   provider could not decide ([`Error::is_unavailable`]), the gate cannot either; otherwise a
+//!   token that failed denies with its error; otherwise the request carries no token;
+//! - `requires_all`: every provider must verify its own token; a definite failure denies, and
+//!   otherwise a provider that could not decide makes the gate unable to;
 //! - no token at all is [`Error::Missing`], which `allow_missing` lets through
 //!   unauthenticated. A present token that fails is a denial even under `allow_missing`;
 //!   only `allow_missing_or_failed` (fail-open by name) lets that through;
@@ -81,10 +83,13 @@ pub fn decide(r: &Requires<'_>, attempts: &[&Attempt]) -> Verdict {
     }) {
         return fail(e);
     }
-    let failed = attempts.iter().find_map(|a| match a {
-        Attempt::Failed(e) => Some(e.clone()),
-        _ => None,
-    });
+    let failed_where = |unavailable: bool| {
+        attempts.iter().find_map(|a| match a {
+            Attempt::Failed(e) if e.is_unavailable() == unavailable => Some(e.clone()),
+            _ => None,
+        })
+    };
+    let (definite, undecided) = (failed_where(false), failed_where(true));
     let verified: Vec<usize> = attempts
         .iter()
         .enumerate()
@@ -92,14 +97,14 @@ pub fn decide(r: &Requires<'_>, attempts: &[&Attempt]) -> Verdict {
         .map(|(i, _)| i)
         .collect();
     if r.all {
-        if let Some(e) = failed {
+        if let Some(e) = definite.or(undecided) {
             return fail(e);
         }
         if attempts.is_empty() || verified.len() != attempts.len() {
             return missing();
         }
     } else if verified.is_empty() {
-        return match failed {
+        return match undecided.or(definite) {
             Some(e) => fail(e),
             None => missing(),
         };

@@ -284,6 +284,14 @@ impl Error {
         "ERR_PATH_NOT_NORMALIZED",
     ];
 
+    /// Whether the gate could not decide because something it needs is unavailable (no key set
+    /// yet, keys or denylist stale past their limit): not a verdict on the token. Hosts answer
+    /// HTTP 503 with `Retry-After`, never `invalid_token`, so clients keep their token instead
+    /// of asking the IdP for a new one (which would turn an IdP outage into a refresh storm).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::KeysUnavailable | Error::DenylistUnavailable)
+    }
+
     /// Whether this refuses the request itself rather than its credential (HTTP 400, RFC 6750
     /// `invalid_request`): only [`Error::PathNotNormalized`].
     pub fn is_bad_request(&self) -> bool {
