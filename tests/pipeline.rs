@@ -732,7 +732,7 @@ fn a_burst_of_one_off_tokens_does_not_evict_the_hot_set() {
     };
     let hot: Vec<String> = (0..100).map(|i| token(i, 600)).collect();
     let burst: Vec<String> = (0..2000).map(|i| token(100_000 + i, 3600)).collect();
-    let mut hits_of = |cache: &mut TokenCache, tokens: &[String], rounds: usize| {
+    let hits_of = |cache: &mut TokenCache, tokens: &[String], rounds: usize| {
         let before = cache.hits();
         for _ in 0..rounds {
             for t in tokens {
