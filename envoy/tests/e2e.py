@@ -795,7 +795,8 @@ def main():
                 gauges.get(("idp", "keys_loaded")) == 1 and gauges.get(("idp", "keys_count"), 0) >= 1
                 and gauges.get(("idp", "jwks_age_seconds"), 99) <= 6, {k: v for k, v in gauges.items() if k[0] == "idp"})
         r.check("health gauges: a provider whose JWKS never loaded: keys_loaded 0, its age growing",
-                gauges.get(("down", "keys_loaded")) == 0 and gauges.get(("down", "jwks_age_seconds"), 0) >= 30,
+                gauges.get(("down", "keys_loaded")) == 0 and gauges.get(("down", "jwks_age_seconds"), 0) >= 10
+                and gauges.get(("down", "jwks_age_seconds"), 0) > gauges.get(("idp", "jwks_age_seconds"), 10**9),
                 {k: v for k, v in gauges.items() if k[0] == "down"})
         r.check("health gauges: denylist_loaded 1 where it loads, 0 where it cannot",
                 gauges.get(("idp", "denylist_loaded")) == 1 and gauges.get(("nodeny", "denylist_loaded")) == 0,
