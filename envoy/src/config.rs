@@ -269,14 +269,24 @@ pub struct Config {
     pub owned_headers: Vec<String>,
 }
 
-/// A header name as upstreams that fold `_` and `-` (CGI, many frameworks) read it.
-pub fn folded_header_name(name: &[u8]) -> Vec<u8> {
-    name.iter()
-        .map(|&b| match b {
-            b'_' => b'-',
-            b => b.to_ascii_lowercase(),
-        })
-        .collect()
+/// One byte of a header name as upstreams that fold `_` and `-` (CGI, many frameworks) and
+/// case read it.
+fn fold(b: u8) -> u8 {
+    match b {
+        b'_' => b'-',
+        b => b.to_ascii_lowercase(),
+    }
+}
+
+/// A header name folded (`X_User` -> `x-user`).
+fn folded_header_name(name: &str) -> String {
+    name.bytes().map(|b| char::from(fold(b))).collect()
+}
+
+/// Whether a client's header `name` folds to `folded` (an already folded name): compared in
+/// place, with no copy, since it runs for every header of every request.
+pub fn folds_to(name: &[u8], folded: &str) -> bool {
+    name.len() == folded.len() && name.iter().zip(folded.bytes()).all(|(&a, b)| fold(a) == b)
 }
 
 /// A configuration error, naming the field.
@@ -329,8 +339,7 @@ impl Config {
                 .chain(&p.forward_payload_header)
                 .chain(&verdict_header);
             for name in set {
-                let folded =
-                    String::from_utf8_lossy(&folded_header_name(name.as_bytes())).into_owned();
+                let folded = folded_header_name(name);
                 if !owned_headers.contains(&folded) {
                     owned_headers.push(folded);
                 }
@@ -660,7 +669,9 @@ mod tests {
         assert_eq!(c.owned_headers, ["x-user", "x-payload"]);
         assert_eq!(c.providers[0].policy.issuers(), ["i"]);
         assert_eq!(c.providers[0].policy.limits().max_header_bytes, 4096);
-        assert_eq!(folded_header_name(b"X_uSeR"), b"x-user");
+        assert_eq!(folded_header_name("X_uSeR"), "x-user");
+        assert!(folds_to(b"X_uSeR", "x-user") && folds_to(b"x-user", "x-user"));
+        assert!(!folds_to(b"x-users", "x-user") && !folds_to(b"x.user", "x-user"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokengate::{
     Attempt, Error, Presented, Requires, Verdict, Verified, Verifier,
 };
 
-use crate::config::{folded_header_name, ArrayEncoding, Mode, Provider};
+use crate::config::{folds_to, ArrayEncoding, Mode, Provider};
 use crate::host;
 use crate::respond;
 use crate::state::Shared;
@@ -32,7 +32,7 @@ pub struct Filter {
 
 /// Where a provider's credential was found, so `forward: false` can remove it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+enum Location {
     Header(String),
     Cookie(String),
     Param(String),
@@ -181,10 +181,24 @@ impl Filter {
         })
     }
 
-    /// Removes these credentials from the request to the upstream: headers, and every named
-    /// cookie and query parameter in one rewrite each (so one removal never undoes another).
-    fn remove_tokens(&self, at: &[&Location], req: &Request, target: &[u8]) {
-        let mut cookies: Option<Vec<u8>> = None;
+    /// Removes the credentials of `attempts` whose providers strip theirs (`forward: false`)
+    /// from the request to the upstream, except at the locations in `kept`: headers, and every
+    /// named cookie and query parameter in one rewrite each (so one removal never undoes
+    /// another). `cookies` is the request's joined `Cookie` value.
+    fn strip_tokens(
+        &self,
+        s: &Shared,
+        attempts: &[(usize, Attempt, Vec<Location>)],
+        kept: &[&Location],
+        cookies: &[u8],
+        target: &[u8],
+    ) {
+        let at = attempts
+            .iter()
+            .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
+            .flat_map(|(_, _, at)| at.iter())
+            .filter(|l| !kept.contains(l));
+        let mut rest: Option<Vec<u8>> = None;
         let mut path: Option<Vec<u8>> = None;
         for l in at {
             match l {
@@ -192,8 +206,8 @@ impl Filter {
                     host::remove_request_header(h.as_bytes());
                 }
                 Location::Cookie(name) => {
-                    let current = cookies.take().unwrap_or_else(|| req.cookies());
-                    cookies = Some(without_cookie(&current, name).unwrap_or_default());
+                    let current = rest.take().unwrap_or_else(|| cookies.to_vec());
+                    rest = Some(without_cookie(&current, name).unwrap_or_default());
                 }
                 Location::Param(name) => {
                     let current = path.take().unwrap_or_else(|| target.to_vec());
@@ -201,7 +215,7 @@ impl Filter {
                 }
             }
         }
-        match cookies {
+        match rest {
             Some(rest) if rest.is_empty() => {
                 host::remove_request_header(b"cookie");
             }
@@ -257,11 +271,7 @@ impl Filter {
         }
         let mut removed: Vec<&[u8]> = Vec::new();
         for (name, _) in &req.headers {
-            let folded = folded_header_name(name);
-            if s.config
-                .owned_headers
-                .iter()
-                .any(|o| o.as_bytes() == folded.as_slice())
+            if s.config.owned_headers.iter().any(|o| folds_to(name, o))
                 && !removed.contains(&name.as_slice())
             {
                 host::remove_request_header(name);
@@ -286,15 +296,10 @@ impl Filter {
             return Action::Continue;
         }
         // An outage is counted apart from denials: it is no verdict on the token.
-        let verdict = if e.is_unavailable() {
-            "unavailable"
+        let (verdict, metric) = if e.is_unavailable() {
+            ("unavailable", "unavailable")
         } else {
-            "deny"
-        };
-        let metric = if e.is_unavailable() {
-            "unavailable"
-        } else {
-            "denied"
+            ("deny", "denied")
         };
         s.metrics.inc(&format!("{metric}.{code}"));
         audit(route, tried, verdict, code, first);
@@ -460,13 +465,7 @@ impl HttpContext for Filter {
                         self.forward_claims(&s.config.providers[*pi], v);
                     }
                 }
-                let strip: Vec<&Location> = attempts
-                    .iter()
-                    .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
-                    .flat_map(|(_, _, at)| at.iter())
-                    .filter(|l| !kept.contains(l))
-                    .collect();
-                self.remove_tokens(&strip, &req, &target);
+                self.strip_tokens(s, &attempts, &kept, &cookies, &target);
                 let first = verified.first().and_then(|&i| match &attempts[i].1 {
                     Attempt::Verified(v) => Some(v.as_ref()),
                     _ => None,
@@ -479,12 +478,7 @@ impl HttpContext for Filter {
             Verdict::AllowUnauthenticated(e) => {
                 // Nothing verified: a credential the client sent along is not passed on as if
                 // it had been checked (for providers that strip theirs).
-                let strip: Vec<&Location> = attempts
-                    .iter()
-                    .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
-                    .flat_map(|(_, _, at)| at.iter())
-                    .collect();
-                self.remove_tokens(&strip, &req, &target);
+                self.strip_tokens(s, &attempts, &[], &cookies, &target);
                 s.metrics.inc("allowed");
                 audit(Some(route), &tried, "allow_unauthenticated", e.code(), None);
                 tell_upstream(s, &format!("allow_unauthenticated {}", e.code()));

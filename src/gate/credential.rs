@@ -9,6 +9,7 @@
 
 use alloc::vec::Vec;
 
+use crate::gate::request_path::hex;
 use crate::jose::error::Error;
 
 /// What one token location, or a provider's locations together, presented.
@@ -218,12 +219,12 @@ fn decoded_equals(encoded: &[u8], plain: &[u8]) -> bool {
     while i < encoded.len() {
         let b = match encoded[i] {
             b'%' => {
-                let hex = |k: usize| encoded.get(k).and_then(|c| (*c as char).to_digit(16));
-                let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2)) else {
+                let digit = |k: usize| encoded.get(k).copied().and_then(hex);
+                let (Some(h), Some(l)) = (digit(i + 1), digit(i + 2)) else {
                     return false;
                 };
                 i += 3;
-                (h * 16 + l) as u8
+                h << 4 | l
             }
             b'+' => {
                 i += 1;

@@ -74,7 +74,8 @@ pub fn check_normal_form(target: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn hex(b: u8) -> Option<u8> {
+/// The value of one hexadecimal digit (percent-encoding), either case.
+pub(crate) fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

@@ -3,8 +3,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::jose::fingerprint::Fingerprint;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::jose::alg::Algorithm;
 use crate::jose::error::{ConfigError, Error};
@@ -243,12 +243,8 @@ impl JwkSet {
 }
 
 fn fingerprint(keys: &[Jwk]) -> u64 {
-    let mut h = Sha256::new();
-    let mut field = |tag: u8, bytes: &[u8]| {
-        h.update([tag]);
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
-    };
+    let mut f = Fingerprint::new();
+    let mut field = |tag: u8, bytes: &[u8]| f.field(tag, bytes);
     for k in keys {
         field(b'k', k.kid().unwrap_or("").as_bytes());
         field(b'a', k.alg().map_or("", |a| a.name()).as_bytes());
@@ -266,10 +262,7 @@ fn fingerprint(keys: &[Jwk]) -> u64 {
             KeyMaterial::Ed25519(x) => field(b'o', x),
         }
     }
-    let digest = h.finalize();
-    let mut v = [0u8; 8];
-    v.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(v)
+    f.finish()
 }
 
 /// Owned list of kids, for diagnostics.

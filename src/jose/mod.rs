@@ -9,6 +9,7 @@ pub(crate) mod b64;
 pub(crate) mod claims;
 pub(crate) mod compact;
 pub(crate) mod error;
+pub(crate) mod fingerprint;
 pub(crate) mod header;
 pub(crate) mod json;
 pub(crate) mod jwk;

@@ -356,13 +356,8 @@ impl Policy {
     }
 
     fn digest(&self) -> u64 {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        let mut field = |tag: u8, bytes: &[u8]| {
-            h.update([tag]);
-            h.update((bytes.len() as u64).to_be_bytes());
-            h.update(bytes);
-        };
+        let mut f = crate::jose::fingerprint::Fingerprint::new();
+        let mut field = |tag: u8, bytes: &[u8]| f.field(tag, bytes);
         for a in &self.algorithms {
             field(b'a', a.name().as_bytes());
         }
@@ -391,10 +386,7 @@ impl Policy {
         ] {
             field(tag, &(n as u64).to_be_bytes());
         }
-        let d = h.finalize();
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&d[..8]);
-        u64::from_be_bytes(out)
+        f.finish()
     }
     /// Accepted audiences (empty: `aud` is not checked, which only an absent `audiences` gives).
     pub fn audiences(&self) -> &[String] {
