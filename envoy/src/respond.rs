@@ -17,73 +17,55 @@ pub struct Denial {
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// RFC 6750 section 3: no `error` when no token was presented; `invalid_token` (401) for a bad
-/// token; `insufficient_scope` (403, with `scope`) when it is genuine but not enough.
+/// token; `insufficient_scope` (403, with `scope`) when it is genuine but not enough;
+/// `invalid_request` (400) for a request path not in normal form. An outage is 503 with
+/// `Retry-After` and no challenge: the gate could not decide, which is no verdict on the token,
+/// so a well-behaved client keeps it and retries instead of asking the IdP for a new one.
+/// With `hide_details`, the code (`error_description`, the body's `code`) is left out.
 pub fn denial(realm: &str, e: &Error, hide_details: bool) -> Denial {
-    let mut d = explained(realm, e);
-    if hide_details {
-        // No `error_description` and no body code: only RFC 6750's `error` (and `scope`).
-        let code = e.code();
-        if let Some(w) = &mut d.www_authenticate {
-            *w = w.replace(&format!(", error_description=\"{code}\""), "");
-        }
-        d.body = d.body.replace(&format!(",\"code\":\"{code}\""), "");
-    }
-    d
-}
-
-fn explained(realm: &str, e: &Error) -> Denial {
     let code = e.code();
-    if e.is_unavailable() {
-        // The gate could not decide (no keys, or keys/denylist stale): not `invalid_token`,
-        // so a well-behaved client keeps its token and retries instead of asking the IdP.
-        return Denial {
-            status: 503,
-            www_authenticate: None,
-            retry_after: Some(RETRY_AFTER_SECONDS),
-            body: format!("{{\"error\":\"temporarily_unavailable\",\"code\":\"{code}\"}}"),
-        };
-    }
-    if e.is_bad_request() {
-        // RFC 6750 3.1: a malformed request is `invalid_request`, HTTP 400.
-        return Denial {
-            status: 400,
-            www_authenticate: Some(format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{code}\""
-            )),
-            retry_after: None,
-            body: format!("{{\"error\":\"invalid_request\",\"code\":\"{code}\"}}"),
-        };
-    }
-    if *e == Error::Missing {
-        return Denial {
-            status: 401,
-            www_authenticate: Some(format!("Bearer realm=\"{realm}\"")),
-            retry_after: None,
-            body: format!("{{\"error\":\"unauthorized\",\"code\":\"{code}\"}}"),
-        };
-    }
-    if e.is_authorization_failure() {
-        let mut header = format!(
-            "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{code}\""
-        );
+    let error = if e.is_unavailable() {
+        "temporarily_unavailable"
+    } else if e.is_bad_request() {
+        "invalid_request"
+    } else if *e == Error::Missing {
+        "unauthorized"
+    } else if e.is_authorization_failure() {
+        "insufficient_scope"
+    } else {
+        "invalid_token"
+    };
+    let status = match error {
+        "temporarily_unavailable" => 503,
+        "invalid_request" => 400,
+        "insufficient_scope" => 403,
+        _ => 401,
+    };
+    let www_authenticate = if e.is_unavailable() {
+        None
+    } else if *e == Error::Missing {
+        Some(format!("Bearer realm=\"{realm}\""))
+    } else {
+        let mut header = format!("Bearer realm=\"{realm}\", error=\"{error}\"");
+        if !hide_details {
+            header.push_str(&format!(", error_description=\"{code}\""));
+        }
         if let Error::InsufficientScope { required } = e {
             // Scope tokens are configuration, and RFC 6749 forbids quotes and backslashes in them.
             header.push_str(&format!(", scope=\"{required}\""));
         }
-        return Denial {
-            status: 403,
-            www_authenticate: Some(header),
-            retry_after: None,
-            body: format!("{{\"error\":\"insufficient_scope\",\"code\":\"{code}\"}}"),
-        };
-    }
+        Some(header)
+    };
+    let body = if hide_details {
+        format!("{{\"error\":\"{error}\"}}")
+    } else {
+        format!("{{\"error\":\"{error}\",\"code\":\"{code}\"}}")
+    };
     Denial {
-        status: 401,
-        www_authenticate: Some(format!(
-            "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{code}\""
-        )),
-        retry_after: None,
-        body: format!("{{\"error\":\"invalid_token\",\"code\":\"{code}\"}}"),
+        status,
+        www_authenticate,
+        retry_after: e.is_unavailable().then_some(RETRY_AFTER_SECONDS),
+        body,
     }
 }
 

@@ -106,9 +106,9 @@ impl Shared {
     }
 
     /// Sets the per-provider health gauges (`tokengate.provider.<name>.*`): `keys_loaded` (0/1:
-    /// usable keys right now), `keys_count`, `keys_age_seconds`, and for remote documents
+    /// usable keys right now), `keys_count`, and for each remote document
     /// `<jwks|discovery|denylist>_age_seconds` (since the last good fetch, or since start when
-    /// never fetched) and `denylist_loaded` (0/1).
+    /// never fetched), and `denylist_loaded` (0/1) when a denylist is configured.
     pub fn record_health(&mut self, now: u64) {
         for i in 0..self.config.providers.len() {
             let name = crate::metrics::segment(&self.config.providers[i].name);
