@@ -7,12 +7,16 @@ Listeners (all answering with a direct_response, so no upstream is measured):
   jwt_authn_cache   the same with jwt_cache_config
   tokengate         the filter with its verified-token cache (a cache hit after the first request)
   tokengate_nocache cache_capacity 0: every request verifies its signature (RS256, ES256, HS256)
+  wasm_floor        the module with no rule matching the request
+  passthrough       a trivial proxy-wasm filter (bench/passthrough: every callback continues)
+  tenants1/100      one ES256 provider, and 100 (one issuer each) on one requires_any rule
 
 For each run: requests/s, p50/p99 latency from wrk, and Envoy's CPU time per request from
 /proc/<pid>/stat, with ratios to the no-filter run. Also the JWKS server's access count over the
 whole benchmark, against one fetch per refresh per Envoy.
 
-Usage: envoy.py PATH/TO/tokengate_envoy.wasm [seconds-per-run]
+Usage: envoy.py PATH/TO/tokengate_envoy.wasm [seconds-per-run] [only-runs-whose-label-contains]
+(the trivial filter, tokengate_bench_passthrough.wasm, is read from the same folder)
 """
 
 import json
@@ -58,23 +62,43 @@ def listener(name, port, filters):
             "filter_chains": [{"filters": [hcm(name, filters)]}]}
 
 
-def wasm_filter(wasm, config):
+def wasm_filter(wasm, config, vm_id="tokengate"):
     return [{"name": "envoy.filters.http.wasm", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
         "config": {"name": "tokengate", "root_id": "tokengate", "failure_policy": "FAIL_CLOSED",
-                   "vm_config": {"vm_id": "tokengate", "runtime": "envoy.wasm.runtime.v8",
+                   "vm_config": {"vm_id": vm_id, "runtime": "envoy.wasm.runtime.v8",
                                  "code": {"local": {"filename": wasm}}},
                    "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
                                      "value": json.dumps(config)}}}}]
 
 
-def jwt_authn(jwks_json, cache):
-    provider = {"issuer": ISS, "audiences": [AUD], "local_jwks": {"inline_string": jwks_json}, "forward": True}
-    if cache:
-        provider["jwt_cache_config"] = {"jwt_cache_size": 1000}
+def jwt_authn(jwks_json, es_jwks_json, cache):
+    def provider(jwks):
+        p = {"issuer": ISS, "audiences": [AUD], "local_jwks": {"inline_string": jwks}, "forward": True}
+        if cache:
+            p["jwt_cache_config"] = {"jwt_cache_size": 1000}
+        return p
     return [{"name": "envoy.filters.http.jwt_authn", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
-        "providers": {"idp": provider}, "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]}}]
+        "providers": {"idp": provider(jwks_json), "es": provider(es_jwks_json)},
+        "rules": [{"match": {"prefix": "/es"}, "requires": {"provider_name": "es"}},
+                  {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]}}]
+
+
+TENANTS = 100
+
+
+def tenant_iss(n):
+    return f"https://tenant-{n}.bench.local"
+
+
+def tenants(jwks_of, count):
+    """`count` ES256 providers, one issuer each, on one rule (`requires_any` when several)."""
+    names = [f"t{n}" for n in range(count)] if count > 1 else ["t57"]
+    providers = {name: {"issuer": tenant_iss(int(name[1:])), "audiences": [AUD], "algorithms": ["ES256"],
+                        "local_jwks": jwks_of(int(name[1:])), "forward": True} for name in names}
+    requires = {"requires_any": names} if count > 1 else {"provider_name": names[0]}
+    return {"cache_capacity": 1024, "providers": providers, "rules": [{"match": {"prefix": "/"}, "requires": requires}]}
 
 
 def tokengate(cache_capacity, jwks_port_cluster, es_jwks, hs_jwks):
@@ -144,14 +168,21 @@ def main():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     ports = {n: free_port() for n in ["admin", "nofilter", "jwt_authn", "jwt_authn_cache", "tokengate", "tokengate_nocache",
-                                      "wasm_floor"]}
+                                      "wasm_floor", "passthrough", "tenants1", "tenants100"]}
+    passthrough = os.path.join(os.path.dirname(wasm), "tokengate_bench_passthrough.wasm")
+    tenant_keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(TENANTS)]
+    tenant_jwks = lambda n: {"keys": [{**json.loads(ECAlgorithm.to_jwk(tenant_keys[n].public_key())),
+                                       "kid": f"t{n}", "alg": "ES256"}]}
     es_jwks = {"keys": [es_jwk]}
     hs_jwks = {"keys": [{"kty": "oct", "kid": "hs-1", "k": hs_k}]}
     cfg = {"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["admin"]}}},
            "static_resources": {"listeners": [
                listener("nofilter", ports["nofilter"], []),
-               listener("jwt_authn", ports["jwt_authn"], jwt_authn(rs_jwks, False)),
-               listener("jwt_authn_cache", ports["jwt_authn_cache"], jwt_authn(rs_jwks, True)),
+               listener("jwt_authn", ports["jwt_authn"], jwt_authn(rs_jwks, json.dumps(es_jwks), False)),
+               listener("jwt_authn_cache", ports["jwt_authn_cache"], jwt_authn(rs_jwks, json.dumps(es_jwks), True)),
+               listener("passthrough", ports["passthrough"], wasm_filter(passthrough, {}, vm_id="passthrough")),
+               listener("tenants1", ports["tenants1"], wasm_filter(wasm, tenants(tenant_jwks, 1))),
+               listener("tenants100", ports["tenants100"], wasm_filter(wasm, tenants(tenant_jwks, TENANTS))),
                listener("tokengate", ports["tokengate"], wasm_filter(wasm, tokengate(1024, None, es_jwks, hs_jwks))),
                listener("tokengate_nocache", ports["tokengate_nocache"], wasm_filter(wasm, tokengate(0, None, es_jwks, hs_jwks))),
                # The same module with no rule matching: the cost of running any wasm filter.
@@ -175,6 +206,7 @@ def main():
     rs = jwt.encode(claims, rs_key, algorithm="RS256", headers={"kid": "rs-1"})
     es = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "es-1"})
     hs = jwt.encode(claims, HS_SECRET, algorithm="HS256", headers={"kid": "hs-1"})
+    t57 = jwt.encode({**claims, "iss": tenant_iss(57)}, tenant_keys[57], algorithm="ES256", headers={"kid": "t57"})
     try:
         def status(port, token, p="/"):
             req = urllib.request.Request(f"http://127.0.0.1:{port}{p}", headers={"Authorization": f"Bearer {token}"})
@@ -185,19 +217,26 @@ def main():
                 return getattr(e, "code", 0)
 
         deadline = time.time() + 30
-        while status(ports["tokengate"], rs) != 200 or status(ports["jwt_authn"], rs) != 200:
+        while (status(ports["tokengate"], rs) != 200 or status(ports["jwt_authn"], rs) != 200
+               or status(ports["tenants100"], t57) != 200 or status(ports["tenants1"], t57) != 200):
             if time.time() > deadline:
                 raise SystemExit("Envoy not ready: " + open(log.name).read()[-2000:])
             time.sleep(0.3)
         start_hits, start = hits[0], time.time()
         runs = [("no filter", "nofilter", "/", None),
                 ("jwt_authn RS256, no cache", "jwt_authn", "/", rs),
+                ("jwt_authn ES256, no cache", "jwt_authn", "/es", es),
                 ("jwt_authn RS256, jwt_cache_config", "jwt_authn_cache", "/", rs),
-                ("tokengate, no rule matches (proxy-wasm floor)", "wasm_floor", "/", rs),
+                ("trivial proxy-wasm filter (Continue only)", "passthrough", "/", rs),
+                ("tokengate, no rule matches", "wasm_floor", "/", rs),
                 ("tokengate cache hit (RS256)", "tokengate", "/", rs),
                 ("tokengate uncached RS256", "tokengate_nocache", "/", rs),
                 ("tokengate uncached ES256", "tokengate_nocache", "/es", es),
-                ("tokengate uncached HS256", "tokengate_nocache", "/hs", hs)]
+                ("tokengate uncached HS256", "tokengate_nocache", "/hs", hs),
+                ("tokengate 1 provider, cache hit (ES256)", "tenants1", "/", t57),
+                (f"tokengate {TENANTS} providers on one rule, cache hit (ES256)", "tenants100", "/", t57)]
+        if len(sys.argv) > 3:  # a quick look at some rows; the target table needs them all
+            runs = [run for run in runs if run[0] == "no filter" or sys.argv[3] in run[0]]
         # Interleaved rounds (order reversed every other round), medians per run: sequential
         # runs drift on a shared machine.
         samples = {label: [] for label, *_ in runs}
@@ -229,10 +268,27 @@ def main():
     expected = int(elapsed // REFRESH) + 1
     print(f"\nJWKS fetches during the benchmark: {fetches} in {elapsed:.0f} s at a {REFRESH} s refresh "
           f"(one per refresh per Envoy would be at most {expected})")
-    hit = next(r for r in rows if r[0].startswith("tokengate cache hit"))
-    cached = next(r for r in rows if r[0].endswith("jwt_cache_config"))
-    print(f"tokengate cache hit CPU/request vs jwt_authn with cache: {hit[4]:.1f} vs {cached[4]:.1f} us "
-          f"({'met' if hit[4] <= cached[4] else 'NOT met'})")
+    if len(sys.argv) > 3:
+        return
+    # The issue-15 targets, as same-run ratios: (target, measured row, reference row, limit).
+    cpu = {label: c for label, _, _, _, c, _ in rows}
+    targets = [
+        ("no rule matching: at most the trivial filter + 1 us", "tokengate, no rule matches",
+         "trivial proxy-wasm filter (Continue only)", lambda ref: ref + 1.0),
+        ("cache hit: at most 1.10x jwt_authn with cache", "tokengate cache hit (RS256)",
+         "jwt_authn RS256, jwt_cache_config", lambda ref: 1.10 * ref),
+        ("uncached RS256: at most 1.3x jwt_authn", "tokengate uncached RS256", "jwt_authn RS256, no cache",
+         lambda ref: 1.3 * ref),
+        ("uncached ES256: at most 2x jwt_authn", "tokengate uncached ES256", "jwt_authn ES256, no cache",
+         lambda ref: 2.0 * ref),
+        (f"{TENANTS} providers: within 5% of 1", f"tokengate {TENANTS} providers on one rule, cache hit (ES256)",
+         "tokengate 1 provider, cache hit (ES256)", lambda ref: 1.05 * ref),
+    ]
+    print("\n| target | measured us | reference us | ratio | met |")
+    print("|---|---:|---:|---:|---|")
+    for name, row, ref_row, limit in targets:
+        got, ref = cpu[row], cpu[ref_row]
+        print(f"| {name} | {got:.1f} | {ref:.1f} | {got / ref:.2f}x | {'yes' if got <= limit(ref) else 'NO'} |")
     if any(r[5] for r in rows[1:]):
         raise SystemExit("some requests were refused: the comparison is void")
 

@@ -48,7 +48,12 @@ pub use gate::credential::{
     from_cookies, from_header_value, from_query, without_cookie, without_query_param, Presented,
 };
 pub use gate::decision::{decide, Attempt, Requires, Verdict};
+pub use gate::denial::{
+    denial, is_grpc, Denial, DenialStyle, GRPC_INVALID_ARGUMENT, GRPC_PERMISSION_DENIED,
+    GRPC_UNAUTHENTICATED, GRPC_UNAVAILABLE, RETRY_AFTER_SECONDS,
+};
 pub use gate::denylist::Denylist;
+pub use gate::issuer_index::{Candidates, IssuerIndex};
 pub use gate::request_path::{check_normal_form, path_of};
 pub use jose::alg::{Algorithm, Curve, KeyFamily};
 pub use jose::b64::encode as base64url_encode;

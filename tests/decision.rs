@@ -154,3 +154,41 @@ fn an_outage_is_undecided_not_a_bad_token() {
     );
     assert!(Error::DenylistUnavailable.is_unavailable() && !Error::Expired.is_unavailable());
 }
+
+/// Many issuers on one rule: providers a token is not for (by its `iss`) only decide when no
+/// provider it is for could say more, and never let anything through.
+#[test]
+fn a_token_for_no_provider_is_refused_with_the_issuer_error_last() {
+    let none = Requirement::default();
+    let other = Attempt::NotForIssuer(Error::ClaimInvalid {
+        claim: tokengate::Claim::Iss,
+        reason: tokengate::ClaimReason::CheckFailed,
+    });
+    let expired = Attempt::Failed(Error::Expired);
+    let outage = Attempt::Failed(Error::KeysUnavailable);
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&other]),
+        Verdict::Deny(Error::ClaimInvalid {
+            claim: tokengate::Claim::Iss,
+            reason: tokengate::ClaimReason::CheckFailed,
+        })
+    );
+    // The verdict of the provider the token is for wins, wherever it stands.
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&other, &expired]),
+        Verdict::Deny(Error::Expired)
+    );
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&other, &outage]),
+        Verdict::Deny(Error::KeysUnavailable)
+    );
+    assert_eq!(
+        decide(&requires(false, false, &none), &[&other, &verified()]),
+        Verdict::Allow(vec![1])
+    );
+    // allow_missing lets no token through, not a token nobody is for.
+    assert!(matches!(
+        decide(&requires(false, true, &none), &[&other]),
+        Verdict::Deny(_)
+    ));
+}

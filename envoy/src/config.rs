@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
-use tokengate::{JwkSet, Policy, PolicyConfig, Requirement};
+use tokengate::{IssuerIndex, JwkSet, Policy, PolicyConfig, Requirement};
 
 /// The configuration as written.
 #[derive(Debug, Deserialize)]
@@ -101,7 +101,7 @@ pub struct ProviderConfig {
     pub denylist_fail_open_until_loaded: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderSource {
     pub name: String,
@@ -230,6 +230,17 @@ pub struct Provider {
     pub discovery: Option<Remote>,
     pub denylist: Option<Remote>,
     pub denylist_fail_open_until_loaded: bool,
+    /// The index of the first provider that reads the same token locations (itself if none
+    /// before it does): providers sharing one are looked up in the request once.
+    pub locations: usize,
+}
+
+impl Provider {
+    fn same_locations(&self, other: &Provider) -> bool {
+        self.from_headers == other.from_headers
+            && self.from_cookies == other.from_cookies
+            && self.from_params == other.from_params
+    }
 }
 
 /// How a path is matched.
@@ -251,6 +262,17 @@ pub struct Rule {
     pub allow_missing: bool,
     pub allow_missing_or_failed: bool,
     pub requirement: Requirement,
+    /// For `requires_any` over several providers: who a token can be for, by its `iss`.
+    pub issuer_index: Option<IssuerIndex>,
+    /// The distinct token locations the rule's providers read, each as the index of a provider
+    /// that reads them: one lookup per slot per request.
+    pub slots: Vec<usize>,
+    /// Per position in `providers`: its slot.
+    pub slot_of: Vec<usize>,
+    /// Per slot: how many of the rule's providers read it.
+    pub slot_sizes: Vec<usize>,
+    /// Per slot: whether a provider reading it strips its credential (`forward: false`).
+    pub slot_strips: Vec<bool>,
 }
 
 /// The validated configuration.
@@ -307,7 +329,12 @@ impl Config {
         }
         let mut providers = Vec::new();
         for (name, p) in raw.providers {
-            providers.push(provider(&name, p)?);
+            let mut p = provider(&name, p)?;
+            p.locations = providers
+                .iter()
+                .position(|q: &Provider| q.same_locations(&p))
+                .unwrap_or(providers.len());
+            providers.push(p);
         }
         let mut rules = Vec::new();
         for (i, r) in raw.rules.into_iter().enumerate() {
@@ -492,6 +519,7 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         discovery,
         denylist: p.denylist,
         denylist_fail_open_until_loaded: p.denylist_fail_open_until_loaded,
+        locations: 0,
     })
 }
 
@@ -559,7 +587,28 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
             "scopes and claim conditions need a provider",
         ));
     }
+    let issuer_index = (!require_all && providers_idx.len() > 1)
+        .then(|| IssuerIndex::new(providers_idx.iter().map(|&pi| &providers[pi].policy)));
+    let (mut slots, mut slot_of, mut slot_sizes, mut slot_strips) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &pi in &providers_idx {
+        let group = providers[pi].locations;
+        let slot = slots.iter().position(|&g| g == group).unwrap_or_else(|| {
+            slots.push(group);
+            slot_sizes.push(0);
+            slot_strips.push(false);
+            slots.len() - 1
+        });
+        slot_of.push(slot);
+        slot_sizes[slot] += 1;
+        slot_strips[slot] |= !providers[pi].forward;
+    }
     Ok(Rule {
+        issuer_index,
+        slots,
+        slot_of,
+        slot_sizes,
+        slot_strips,
         path,
         case_sensitive,
         methods: r

@@ -16,14 +16,14 @@ use proxy_wasm::types::{Action, MapType};
 use serde_json::Value;
 
 use tokengate::{
-    base64url_encode, check_certificate_binding, check_normal_form, decide, from_cookies,
-    from_header_value, from_query, lookup_path, path_of, without_cookie, without_query_param,
-    Attempt, Error, Presented, Requires, Verdict, Verified, Verifier,
+    base64url_encode, check_certificate_binding, check_normal_form, decide, denial, from_cookies,
+    from_header_value, from_query, is_grpc, lookup_path, path_of, without_cookie,
+    without_query_param, Attempt, DenialStyle, Error, IssuerIndex, Presented, Requires, Verdict,
+    Verified, Verifier,
 };
 
-use crate::config::{folds_to, ArrayEncoding, Mode, Provider};
+use crate::config::{folds_to, ArrayEncoding, Mode, Provider, Rule};
 use crate::host;
-use crate::respond;
 use crate::state::Shared;
 
 pub struct Filter {
@@ -181,22 +181,23 @@ impl Filter {
         })
     }
 
-    /// Removes the credentials of `attempts` whose providers strip theirs (`forward: false`)
-    /// from the request to the upstream, except at the locations in `kept`: headers, and every
-    /// named cookie and query parameter in one rewrite each (so one removal never undoes
-    /// another). `cookies` is the request's joined `Cookie` value.
+    /// Removes the credentials found in the slots whose providers strip theirs (`forward:
+    /// false`) from the request to the upstream, except at the locations in `kept`: headers,
+    /// and every named cookie and query parameter in one rewrite each (so one removal never
+    /// undoes another). `cookies` is the request's joined `Cookie` value.
     fn strip_tokens(
         &self,
-        s: &Shared,
-        attempts: &[(usize, Attempt, Vec<Location>)],
+        rule: &Rule,
+        lookups: &[(Presented, Vec<Location>)],
         kept: &[&Location],
         cookies: &[u8],
         target: &[u8],
     ) {
-        let at = attempts
+        let at = lookups
             .iter()
-            .filter(|(pi, _, _)| !s.config.providers[*pi].forward)
-            .flat_map(|(_, _, at)| at.iter())
+            .zip(&rule.slot_strips)
+            .filter(|(_, &strips)| strips)
+            .flat_map(|((_, at), _)| at.iter())
             .filter(|l| !kept.contains(l));
         let mut rest: Option<Vec<u8>> = None;
         let mut path: Option<Vec<u8>> = None;
@@ -227,6 +228,88 @@ impl Filter {
         if let Some(p) = path {
             host::set_request_header(":path", &p);
         }
+    }
+
+    /// Each provider of the rule, in order, with its slot's credential: absent, unusable, or
+    /// a token it verifies (under `requires_any`, only until one verified).
+    fn try_each(
+        &self,
+        s: &mut Shared,
+        rule: &Rule,
+        lookups: &[(Presented, Vec<Location>)],
+        now: i64,
+        presented_cert: &mut Option<Option<[u8; 32]>>,
+    ) -> Vec<(usize, Attempt, usize)> {
+        let mut attempts = Vec::with_capacity(rule.providers.len());
+        let mut any_verified = false;
+        for (&pi, &slot) in rule.providers.iter().zip(&rule.slot_of) {
+            let attempt = match &lookups[slot].0 {
+                Presented::Absent => Attempt::Absent,
+                Presented::Invalid(e) => Attempt::Unusable(e.clone()),
+                Presented::Token(_) if any_verified && !rule.require_all => Attempt::Skipped,
+                Presented::Token(t) => match self.verify(s, pi, t, now, presented_cert) {
+                    Ok(v) => {
+                        any_verified = true;
+                        Attempt::Verified(v)
+                    }
+                    Err(e) => Attempt::Failed(e),
+                },
+            };
+            attempts.push((pi, attempt, slot));
+        }
+        attempts
+    }
+
+    /// `requires_any` over several providers: each token is tried only by the providers of
+    /// the issuer it names, in the rule's order, until one verifies; the others count as one
+    /// [`Attempt::NotForIssuer`] per slot. The cost does not grow with the number of providers.
+    fn try_by_issuer(
+        &self,
+        s: &mut Shared,
+        rule: &Rule,
+        index: &IssuerIndex,
+        lookups: &[(Presented, Vec<Location>)],
+        now: i64,
+        presented_cert: &mut Option<Option<[u8; 32]>>,
+    ) -> Vec<(usize, Attempt, usize)> {
+        let mut attempts = Vec::new();
+        let mut order: Vec<(usize, usize)> = Vec::new();
+        for (slot, (found, _)) in lookups.iter().enumerate() {
+            let first = rule.slots[slot];
+            match found {
+                Presented::Absent => {}
+                Presented::Invalid(e) => attempts.push((first, Attempt::Unusable(e.clone()), slot)),
+                Presented::Token(t) => match index.candidates(t.as_bytes()) {
+                    Err(e) => attempts.push((first, Attempt::Failed(e), slot)),
+                    Ok(c) => {
+                        let before = order.len();
+                        order.extend(
+                            c.positions()
+                                .filter(|&p| rule.slot_of[p] == slot)
+                                .map(|p| (p, slot)),
+                        );
+                        if order.len() - before < rule.slot_sizes[slot] {
+                            attempts.push((first, Attempt::NotForIssuer(c.refusal()), slot));
+                        }
+                    }
+                },
+            }
+        }
+        order.sort_unstable();
+        for (position, slot) in order {
+            let pi = rule.providers[position];
+            let Presented::Token(t) = &lookups[slot].0 else {
+                continue;
+            };
+            match self.verify(s, pi, t, now, presented_cert) {
+                Ok(v) => {
+                    attempts.push((pi, Attempt::Verified(v), slot));
+                    break;
+                }
+                Err(e) => attempts.push((pi, Attempt::Failed(e), slot)),
+            }
+        }
+        attempts
     }
 
     fn forward_claims(&self, p: &Provider, v: &Verified) {
@@ -283,6 +366,7 @@ impl Filter {
     fn deny(
         &self,
         s: &mut Shared,
+        grpc: bool,
         route: Option<usize>,
         tried: &str,
         e: &Error,
@@ -303,19 +387,31 @@ impl Filter {
         };
         s.metrics.inc(&format!("{metric}.{code}"));
         audit(route, tried, verdict, code, first);
-        let d = respond::denial(&s.config.realm, e, s.config.hide_failure_details);
+        let d = denial(
+            e,
+            &DenialStyle {
+                realm: &s.config.realm,
+                hide_details: s.config.hide_failure_details,
+                grpc,
+            },
+        );
         let retry_after = d.retry_after.map(|r| r.to_string());
-        let mut headers = vec![
-            ("content-type", "application/json"),
-            ("cache-control", "no-store"),
-        ];
+        let mut headers = vec![("cache-control", "no-store")];
+        if let Some(ct) = d.content_type {
+            headers.push(("content-type", ct));
+        }
         if let Some(challenge) = &d.www_authenticate {
             headers.push(("www-authenticate", challenge));
         }
         if let Some(r) = &retry_after {
             headers.push(("retry-after", r));
         }
-        if !host::send_response(d.status, &headers, d.body.as_bytes()) {
+        if !host::send_response(
+            u32::from(d.status),
+            &headers,
+            d.body.as_bytes(),
+            d.grpc_status,
+        ) {
             error!("tokengate: the host refused the local response; the request stays paused");
         }
         Action::Pause
@@ -369,10 +465,11 @@ impl HttpContext for Filter {
         // Headers this filter sets are never taken from the client, in any spelling.
         self.strip_owned_headers(s, &req);
 
+        let grpc = is_grpc(req.first("content-type"));
         let target = req.first(":path").unwrap_or(b"/").to_vec();
         if !s.config.allow_unnormalized_paths {
             if let Err(e) = check_normal_form(&target) {
-                return self.deny(s, None, "-", &e, None);
+                return self.deny(s, grpc, None, "-", &e, None);
             }
         }
         let method = req.text(":method").unwrap_or("");
@@ -384,57 +481,38 @@ impl HttpContext for Filter {
             return Action::Continue;
         }
         let path = String::from_utf8_lossy(path_of(&target)).into_owned();
-        let Some(route) = s.config.rules.iter().position(|r| r.matches(method, &path)) else {
+        let config = Rc::clone(&s.config);
+        let Some(route) = config.rules.iter().position(|r| r.matches(method, &path)) else {
             return Action::Continue;
         };
-        let rule = &s.config.rules[route];
+        let rule = &config.rules[route];
         if rule.providers.is_empty() {
             return Action::Continue;
         }
-        let providers = rule.providers.clone();
-        let require_all = rule.require_all;
 
         // Every provider of the rule looks at the request before anything is decided.
+        // Providers reading the same locations share one lookup (`lookups[slot]`).
         let cookies = req.cookies();
-        let mut attempts: Vec<(usize, Attempt, Vec<Location>)> = Vec::new();
-        let mut presented_cert = None;
-        let found: Vec<(usize, Presented, Vec<Location>)> = providers
+        let lookups: Vec<(Presented, Vec<Location>)> = rule
+            .slots
             .iter()
-            .map(|&pi| {
-                let (p, at) = Self::find_token(&s.config.providers[pi], &req, &cookies, &target);
-                (pi, p, at)
-            })
+            .map(|&group| Self::find_token(&config.providers[group], &req, &cookies, &target))
             .collect();
-        for (pi, presented, at) in found {
-            let attempt = match presented {
-                Presented::Absent => Attempt::Absent,
-                Presented::Invalid(e) => Attempt::Unusable(e),
-                Presented::Token(t) => {
-                    // requires_any: once one provider verified, the rest need not.
-                    let done = !require_all
-                        && attempts
-                            .iter()
-                            .any(|(_, a, _)| matches!(a, Attempt::Verified(_)));
-                    if done {
-                        Attempt::Skipped
-                    } else {
-                        match self.verify(s, pi, t, now, &mut presented_cert) {
-                            Ok(v) => Attempt::Verified(v),
-                            Err(e) => Attempt::Failed(e),
-                        }
-                    }
-                }
-            };
-            attempts.push((pi, attempt, at));
-        }
+        let mut presented_cert = None;
+        let attempts = match &rule.issuer_index {
+            Some(index) => self.try_by_issuer(s, rule, index, &lookups, now, &mut presented_cert),
+            None => self.try_each(s, rule, &lookups, now, &mut presented_cert),
+        };
         let tried = attempts
             .iter()
-            .find(|(_, a, _)| !matches!(a, Attempt::Absent | Attempt::Skipped))
+            .find(|(_, a, _)| {
+                !matches!(
+                    a,
+                    Attempt::Absent | Attempt::Skipped | Attempt::NotForIssuer(_)
+                )
+            })
             .or(attempts.first())
-            .map_or("-".to_string(), |(pi, _, _)| {
-                s.config.providers[*pi].name.clone()
-            });
-        let rule = &s.config.rules[route];
+            .map_or("-", |(pi, _, _)| config.providers[*pi].name.as_str());
         let requires = Requires {
             all: rule.require_all,
             allow_missing: rule.allow_missing,
@@ -458,29 +536,29 @@ impl HttpContext for Filter {
                 let kept: Vec<&Location> = verified
                     .iter()
                     .filter(|&&i| s.config.providers[attempts[i].0].forward)
-                    .flat_map(|&i| attempts[i].2.iter())
+                    .flat_map(|&i| lookups[attempts[i].2].1.iter())
                     .collect();
                 for &i in &verified {
                     if let (pi, Attempt::Verified(v), _) = &attempts[i] {
                         self.forward_claims(&s.config.providers[*pi], v);
                     }
                 }
-                self.strip_tokens(s, &attempts, &kept, &cookies, &target);
+                self.strip_tokens(rule, &lookups, &kept, &cookies, &target);
                 let first = verified.first().and_then(|&i| match &attempts[i].1 {
                     Attempt::Verified(v) => Some(v.as_ref()),
                     _ => None,
                 });
                 s.metrics.inc("allowed");
-                audit(Some(route), &tried, "allow", "-", first);
+                audit(Some(route), tried, "allow", "-", first);
                 tell_upstream(s, "allow");
                 Action::Continue
             }
             Verdict::AllowUnauthenticated(e) => {
                 // Nothing verified: a credential the client sent along is not passed on as if
                 // it had been checked (for providers that strip theirs).
-                self.strip_tokens(s, &attempts, &[], &cookies, &target);
+                self.strip_tokens(rule, &lookups, &[], &cookies, &target);
                 s.metrics.inc("allowed");
-                audit(Some(route), &tried, "allow_unauthenticated", e.code(), None);
+                audit(Some(route), tried, "allow_unauthenticated", e.code(), None);
                 tell_upstream(s, &format!("allow_unauthenticated {}", e.code()));
                 Action::Continue
             }
@@ -489,7 +567,7 @@ impl HttpContext for Filter {
                     Attempt::Verified(v) => Some(Arc::clone(v)),
                     _ => None,
                 });
-                self.deny(s, Some(route), &tried, &e, first.as_deref())
+                self.deny(s, grpc, Some(route), tried, &e, first.as_deref())
             }
         }
     }

@@ -195,9 +195,18 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
 
 /// Sends a local response and stops the request. `false` if the host refused (the caller
 /// then must not continue the request either).
-pub fn send_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool {
+pub fn send_response(
+    status: u32,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    grpc_status: Option<u32>,
+) -> bool {
     let headers = serialize_pairs(headers);
     let details = b"tokengate";
+    // -1: no gRPC status (Envoy derives one from the HTTP status for a gRPC request).
+    let grpc_status = grpc_status
+        .and_then(|g| i32::try_from(g).ok())
+        .unwrap_or(-1);
     // SAFETY: every slice outlives the call; the host copies them.
     unsafe {
         proxy_send_local_response(
@@ -208,7 +217,7 @@ pub fn send_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool
             body.len(),
             headers.as_ptr(),
             headers.len(),
-            -1,
+            grpc_status,
         ) == Status::Ok
     }
 }

@@ -12,7 +12,6 @@ mod filter;
 mod host;
 mod metrics;
 mod remote_sync;
-mod respond;
 mod root;
 mod state;
 

@@ -55,7 +55,8 @@ pub struct Source {
 }
 
 pub struct Shared {
-    pub config: Config,
+    /// Shared with the request in flight, which reads it while it updates the rest.
+    pub config: Rc<Config>,
     pub sources: Vec<Source>,
     /// Per provider: the fetched key set and when it was fetched.
     pub keys: Vec<Option<(Rc<JwkSet>, u64)>>,
@@ -95,7 +96,7 @@ impl Shared {
         let n = config.providers.len();
         let cache = TokenCache::new(config.cache_capacity);
         Shared {
-            config,
+            config: Rc::new(config),
             sources,
             keys: vec![None; n],
             denylists: vec![None; n],

@@ -28,7 +28,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grpc_e2e  # noqa: E402
 import hostile  # noqa: E402
+import tenants  # noqa: E402
 
 ISS = "https://idp.e2e.local"
 OIDC_ISS = "https://oidc.e2e.local"
@@ -213,6 +215,7 @@ def plugin_config(mode):
             {"match": {"prefix": "/tls"}, "requires": {"provider_name": "tls"}},
             {"match": {"prefix": "/huge"}, "requires": {"provider_name": "huge"}},
             {"match": {"prefix": "/big"}, "requires": {"provider_name": "big"}},
+            *grpc_e2e.rules(),
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
         ],
     }
@@ -289,14 +292,14 @@ def plugin_config(mode):
     return config
 
 
-def listener(name, port, config, tls=None, failure_policy="FAIL_CLOSED", vm_id="tokengate"):
+def listener(name, port, config, tls=None, failure_policy="FAIL_CLOSED", vm_id="tokengate", upstream="upstream"):
     chain = {"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                 "stat_prefix": name,
                 "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"],
-                                                     "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}]}]},
+                                                     "routes": [{"match": {"prefix": "/"}, "route": {"cluster": upstream}}]}]},
                 "http_filters": [
                     {"name": "envoy.filters.http.wasm", "typed_config": {
                         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
@@ -369,6 +372,8 @@ def tls_cluster(name, port, ca):
 
 
 def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls, tls_jwks=None, rogue_jwks=None):
+    grpc_port = ports.get("grpc_service") or free_port()
+    tenant_port = ports.get("tenant_keys") or free_port()
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["admin"]}}},
         "static_resources": {
@@ -380,9 +385,14 @@ def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls, tls_jwk
                           # The same configuration under FAIL_OPEN, in a VM of its own.
                           listener("failopen", ports["failopen"], enforce_config,
                                    failure_policy="FAIL_OPEN", vm_id="tokengate-failopen"),
+                          # gRPC clients, the same configuration, a gRPC service behind it.
+                          listener("grpc", ports["grpc"], enforce_config, upstream="grpc_service"),
+                          # 100 tenant providers on one rule, in a VM of their own.
+                          listener("tenants", ports["tenants"], tenants.config("tenant_keys"), vm_id="tokengate-tenants"),
                           native_listener(ports["native"])],
             "clusters": [cluster("upstream", upstream.port), cluster("jwks", jwks.port),
                          cluster("dead", free_port()),
+                         grpc_e2e.cluster("grpc_service", grpc_port), cluster("tenant_keys", tenant_port),
                          tls_cluster("jwks_tls", tls_jwks.port if tls_jwks else free_port(), tls["ca"]),
                          tls_cluster("jwks_rogue", rogue_jwks.port if rogue_jwks else free_port(), tls["ca"])],
         },
@@ -475,11 +485,14 @@ def main():
     jwks = JwksServer(keys)
     upstream = Upstream()
     ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port(),
-             "native": free_port(), "failopen": free_port(), "quiet": free_port()}
+             "native": free_port(), "failopen": free_port(), "quiet": free_port(), "grpc": free_port(),
+             "grpc_service": free_port(), "tenants": free_port(), "tenant_keys": free_port()}
     work = tempfile.mkdtemp(prefix="tokengate-e2e-")
     tls = make_certs(work)
     tls_jwks = JwksServer(keys, tls=(tls["cert"], tls["key"]))
     rogue_jwks = JwksServer(keys, tls=tls["rogue"])
+    grpc_service = grpc_e2e.Service(ports["grpc_service"])
+    tenant_keys = tenants.TenantKeys(ports["tenant_keys"])
     cfg_path = os.path.join(work, "envoy.json")
     with open(cfg_path, "w") as f:
         json.dump(bootstrap(ports, upstream, jwks, plugin_config("enforce"), plugin_config("report"), tls,
@@ -718,6 +731,16 @@ def main():
             },
         })
 
+        # gRPC clients (issue 15).
+        grpc_e2e.run(r, ports["grpc"], {
+            "good": good,
+            "admin": mint(keys.rsa, "rsa-1", "RS256", scope="orders:read orders:admin"),
+            "expired": mint(keys.rsa, "rsa-1", "RS256", exp=int(time.time()) - 3600),
+            "forged": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
+        }, REALM)
+        # 100 issuers on one rule (issue 15).
+        tenants.run(r, request, ports["tenants"], tenant_keys, wait_until)
+
         # Item 5: once remote keys were adopted, stale keys fail closed; the inline bootstrap
         # keys (holding rsa-1, which the IdP removed) never come back.
         rotated_tok = mint(keys.rotated, "rsa-2", "RS256")
@@ -824,8 +847,9 @@ def main():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        for server in (jwks, tls_jwks, rogue_jwks, upstream):
+        for server in (jwks, tls_jwks, rogue_jwks, upstream, tenant_keys):
             server.server.shutdown()
+        grpc_service.stop()
 
     print(f"envoy e2e: {r.passed} passed, {r.failed} failed")
     if r.failed or r.passed == 0:

@@ -7,7 +7,8 @@
 //!   whatever else the request carries;
 //! - `requires_any`: the first provider whose token verifies decides; otherwise, when a
 //!   provider could not decide ([`Error::is_unavailable`]), the gate cannot either; otherwise a
-//!   token that failed denies with its error; otherwise the request carries no token;
+//!   token that failed denies with its error; otherwise a token no provider is for (by its
+//!   issuer) denies with the issuer error; otherwise the request carries no token;
 //! - `requires_all`: every provider must verify its own token; a definite failure denies, and
 //!   otherwise a provider that could not decide makes the gate unable to;
 //! - no token at all is [`Error::Missing`], which `allow_missing` lets through
@@ -35,6 +36,10 @@ pub enum Attempt {
     Failed(Error),
     /// Not tried: an earlier provider of a `requires_any` rule already verified.
     Skipped,
+    /// Not tried: the token names an issuer this provider does not accept (see
+    /// [`crate::IssuerIndex`]); the error is what the provider's `iss` check would say. It
+    /// decides only when no provider the token is for could say more.
+    NotForIssuer(Error),
 }
 
 /// What a rule requires.
@@ -90,6 +95,10 @@ pub fn decide(r: &Requires<'_>, attempts: &[&Attempt]) -> Verdict {
         })
     };
     let (definite, undecided) = (failed_where(false), failed_where(true));
+    let other_issuer = attempts.iter().find_map(|a| match a {
+        Attempt::NotForIssuer(e) => Some(e.clone()),
+        _ => None,
+    });
     let verified: Vec<usize> = attempts
         .iter()
         .enumerate()
@@ -97,14 +106,14 @@ pub fn decide(r: &Requires<'_>, attempts: &[&Attempt]) -> Verdict {
         .map(|(i, _)| i)
         .collect();
     if r.all {
-        if let Some(e) = definite.or(undecided) {
+        if let Some(e) = definite.or(other_issuer).or(undecided) {
             return fail(e);
         }
         if attempts.is_empty() || verified.len() != attempts.len() {
             return missing();
         }
     } else if verified.is_empty() {
-        return match undecided.or(definite) {
+        return match undecided.or(definite).or(other_issuer) {
             Some(e) => fail(e),
             None => missing(),
         };
