@@ -38,7 +38,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 ISS, AUD = "https://idp.bench.local", "bench-api"
 HS_SECRET = b"bench-hs256-secret-of-32-bytes!!"
 REFRESH = 5
-ROUNDS = 3
+ROUNDS = 5
 
 
 def free_port():

@@ -38,15 +38,40 @@ enum Location {
     Param(String),
 }
 
-/// The request headers as the client sent them (names lowercase, as Envoy keeps them).
+/// The request headers as the client sent them (names lowercase, as Envoy keeps them). Until
+/// [`Request::complete`], only `:path` and `:method` (all a request that no rule protects needs,
+/// when the filter owns no header to strip).
 struct Request {
     headers: Vec<(Vec<u8>, Vec<u8>)>,
+    complete: bool,
 }
 
 impl Request {
-    fn read() -> Request {
+    /// Every header, when `all`; else only the pseudo-headers rule matching needs.
+    fn read(all: bool) -> Request {
+        if all {
+            return Request {
+                headers: host::header_pairs(MapType::HttpRequestHeaders),
+                complete: true,
+            };
+        }
+        let headers = [":path", ":method"]
+            .into_iter()
+            .filter_map(|name| {
+                host::header_value(MapType::HttpRequestHeaders, name)
+                    .map(|v| (name.as_bytes().to_vec(), v))
+            })
+            .collect();
         Request {
-            headers: host::header_pairs(MapType::HttpRequestHeaders),
+            headers,
+            complete: false,
+        }
+    }
+
+    /// Reads every header, once.
+    fn complete(&mut self) {
+        if !self.complete {
+            *self = Request::read(true);
         }
     }
 
@@ -456,39 +481,44 @@ impl Context for Filter {}
 
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let now = self.now();
-        let req = Request::read();
         let shared = Rc::clone(&self.shared);
         let mut guard = shared.borrow_mut();
         let s = &mut *guard;
+        // Every header is read when the filter owns some (to strip a client's spelling of
+        // them) or a rule needs a token; a request that passes untouched reads two.
+        let mut req = Request::read(!s.config.owned_headers.is_empty());
 
         // Headers this filter sets are never taken from the client, in any spelling.
         self.strip_owned_headers(s, &req);
 
-        let grpc = is_grpc(req.first("content-type"));
         let target = req.first(":path").unwrap_or(b"/").to_vec();
         if !s.config.allow_unnormalized_paths {
             if let Err(e) = check_normal_form(&target) {
+                req.complete();
+                let grpc = is_grpc(req.first("content-type"));
                 return self.deny(s, grpc, None, "-", &e, None);
             }
         }
-        let method = req.text(":method").unwrap_or("");
-        if s.config.bypass_cors_preflight
-            && method == "OPTIONS"
-            && req.text("origin").is_some()
-            && req.text("access-control-request-method").is_some()
-        {
-            return Action::Continue;
+        let method = req.text(":method").unwrap_or("").to_string();
+        if s.config.bypass_cors_preflight && method == "OPTIONS" {
+            req.complete();
+            if req.text("origin").is_some() && req.text("access-control-request-method").is_some() {
+                return Action::Continue;
+            }
         }
         let path = String::from_utf8_lossy(path_of(&target)).into_owned();
         let config = Rc::clone(&s.config);
-        let Some(route) = config.rules.iter().position(|r| r.matches(method, &path)) else {
+        let Some(route) = config.rules.iter().position(|r| r.matches(&method, &path)) else {
             return Action::Continue;
         };
         let rule = &config.rules[route];
         if rule.providers.is_empty() {
             return Action::Continue;
         }
+        req.complete();
+        let req = req;
+        let now = self.now();
+        let grpc = is_grpc(req.first("content-type"));
 
         // Every provider of the rule looks at the request before anything is decided.
         // Providers reading the same locations share one lookup (`lookups[slot]`).

@@ -19,6 +19,13 @@ extern "C" {
         return_map_data: *mut *mut u8,
         return_map_size: *mut usize,
     ) -> Status;
+    fn proxy_get_header_map_value(
+        map_type: MapType,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> Status;
     fn proxy_replace_header_map_value(
         map_type: MapType,
         key_data: *const u8,
@@ -88,6 +95,19 @@ pub fn header_pairs(map: MapType) -> Vec<(Vec<u8>, Vec<u8>)> {
         }
     };
     parse_pairs(&bytes).unwrap_or_default()
+}
+
+/// One header's value (`None` when absent), for names that cannot repeat (`:path`, `:method`).
+pub fn header_value(map: MapType, name: &str) -> Option<Vec<u8>> {
+    let mut data = null_mut();
+    let mut size = 0usize;
+    // SAFETY: the name outlives the call; on Ok the host hands over `size` bytes (or null).
+    unsafe {
+        match proxy_get_header_map_value(map, name.as_ptr(), name.len(), &mut data, &mut size) {
+            Status::Ok if !data.is_null() => Some(take(data, size)),
+            _ => None,
+        }
+    }
 }
 
 /// Parses the ABI's serialized map: a `u32` count, `count` pairs of `u32` sizes, then each

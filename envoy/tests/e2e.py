@@ -292,6 +292,13 @@ def plugin_config(mode):
     return config
 
 
+def bare_config():
+    return {"bypass_cors_preflight": True, "providers": {"idp": {
+        "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256"],
+        "remote_jwks": {"cluster": "jwks", "authority": "jwks.e2e.local", "path": "/jwks.json", "refresh_seconds": 4}}},
+        "rules": [{"match": {"prefix": "/public"}}, {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]}
+
+
 def listener(name, port, config, tls=None, failure_policy="FAIL_CLOSED", vm_id="tokengate", upstream="upstream"):
     chain = {"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
@@ -387,6 +394,9 @@ def bootstrap(ports, upstream, jwks, enforce_config, report_config, tls, tls_jwk
                                    failure_policy="FAIL_OPEN", vm_id="tokengate-failopen"),
                           # gRPC clients, the same configuration, a gRPC service behind it.
                           listener("grpc", ports["grpc"], enforce_config, upstream="grpc_service"),
+                          # No header to strip (no claim or verdict headers): the filter reads only
+                          # :path and :method until a rule needs a token.
+                          listener("bare", ports["bare"], bare_config()),
                           # 100 tenant providers on one rule, in a VM of their own.
                           listener("tenants", ports["tenants"], tenants.config("tenant_keys"), vm_id="tokengate-tenants"),
                           native_listener(ports["native"])],
@@ -486,7 +496,8 @@ def main():
     upstream = Upstream()
     ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port(),
              "native": free_port(), "failopen": free_port(), "quiet": free_port(), "grpc": free_port(),
-             "grpc_service": free_port(), "tenants": free_port(), "tenant_keys": free_port()}
+             "grpc_service": free_port(), "tenants": free_port(), "tenant_keys": free_port(),
+             "bare": free_port()}
     work = tempfile.mkdtemp(prefix="tokengate-e2e-")
     tls = make_certs(work)
     tls_jwks = JwksServer(keys, tls=(tls["cert"], tls["key"]))
@@ -730,6 +741,23 @@ def main():
                 "none": jwt.encode({"iss": ISS, "aud": AUD, "exp": now + 60}, None, algorithm="none"),
             },
         })
+
+        # A configuration that owns no header reads every header only once a rule needs a token.
+        B = ports["bare"]
+        r.check("no owned headers: token accepted", wait_until(lambda: request(B, "/orders", auth(good))[0] == 200))
+        s, _, b = request(B, "/public/x", {"x-jwt-sub": "client-value"})
+        r.check("no owned headers: public path passes, the client's headers untouched",
+                s == 200 and json.loads(b)["headers"].get("x-jwt-sub") == "client-value", (s, b[:200]))
+        s, h, b = request(B, "/orders")
+        r.check("no owned headers: missing token 401", s == 401 and json.loads(b).get("code") == "ERR_JWT_MISSING", (s, b[:200]))
+        s, _, _ = request(B, "/orders", {"Origin": "https://app.local", "Access-Control-Request-Method": "GET"}, method="OPTIONS")
+        s2, _, _ = request(B, "/orders", method="OPTIONS")
+        r.check("no owned headers: CORS preflight bypassed, a bare OPTIONS is not", s == 200 and s2 == 401, (s, s2))
+        s, _, b = request(B, "/public/../orders")
+        r.check("no owned headers: a path not in normal form is 400", s == 400, (s, b[:200]))
+        s, _, b = request(B, "/orders", {**auth(good), "Cookie": "a=b"})
+        r.check("no owned headers: token stripped before the upstream", s == 200 and "authorization" not in json.loads(b)["headers"],
+                (s, b[:300]))
 
         # gRPC clients (issue 15).
         grpc_e2e.run(r, ports["grpc"], {
