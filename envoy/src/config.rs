@@ -628,8 +628,14 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
 impl Rule {
     /// Whether the rule applies to this request. `path` is the path alone (no query string),
     /// as `tokengate::path_of` gives it.
+    #[cfg(test)]
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        let path_ok = match &self.path {
+        self.matches_path(path) && self.matches_method(method)
+    }
+
+    /// Whether the rule's path matches `path` (the path alone, no query string).
+    pub fn matches_path(&self, path: &str) -> bool {
+        match &self.path {
             PathMatch::Prefix(p) if self.case_sensitive => path.starts_with(p.as_str()),
             PathMatch::Prefix(p) => path
                 .get(..p.len())
@@ -637,16 +643,19 @@ impl Rule {
             PathMatch::Exact(p) if self.case_sensitive => path == p,
             PathMatch::Exact(p) => path.eq_ignore_ascii_case(p),
             PathMatch::Regex(re) => re.is_match(path),
-        };
-        let method_ok = self.methods.is_empty()
+        }
+    }
+
+    /// Whether the rule's methods (none: any) include `method`.
+    pub fn matches_method(&self, method: &str) -> bool {
+        self.methods.is_empty()
             || self.methods.iter().any(|m| {
                 if self.case_sensitive {
                     m == method
                 } else {
                     m.eq_ignore_ascii_case(method)
                 }
-            });
-        path_ok && method_ok
+            })
     }
 }
 

@@ -47,7 +47,8 @@ struct Request {
 }
 
 impl Request {
-    /// Every header, when `all`; else only the pseudo-headers rule matching needs.
+    /// Every header, when `all`; else only `:path` (all that rule matching needs until a
+    /// rule names methods).
     fn read(all: bool) -> Request {
         if all {
             return Request {
@@ -55,17 +56,24 @@ impl Request {
                 complete: true,
             };
         }
-        let headers = [":path", ":method"]
+        let headers = host::header_value(MapType::HttpRequestHeaders, ":path")
+            .map(|v| (b":path".to_vec(), v))
             .into_iter()
-            .filter_map(|name| {
-                host::header_value(MapType::HttpRequestHeaders, name)
-                    .map(|v| (name.as_bytes().to_vec(), v))
-            })
             .collect();
         Request {
             headers,
             complete: false,
         }
+    }
+
+    /// The method, read on first use when only `:path` was read.
+    fn method(&mut self) -> String {
+        if !self.complete && self.first(":method").is_none() {
+            if let Some(m) = host::header_value(MapType::HttpRequestHeaders, ":method") {
+                self.headers.push((b":method".to_vec(), m));
+            }
+        }
+        self.text(":method").unwrap_or("").to_string()
     }
 
     /// Reads every header, once.
@@ -485,7 +493,7 @@ impl HttpContext for Filter {
         let mut guard = shared.borrow_mut();
         let s = &mut *guard;
         // Every header is read when the filter owns some (to strip a client's spelling of
-        // them) or a rule needs a token; a request that passes untouched reads two.
+        // them) or a rule needs a token; a request that passes untouched reads only `:path`.
         let mut req = Request::read(!s.config.owned_headers.is_empty());
 
         // Headers this filter sets are never taken from the client, in any spelling.
@@ -499,21 +507,29 @@ impl HttpContext for Filter {
                 return self.deny(s, grpc, None, "-", &e, None);
             }
         }
-        let method = req.text(":method").unwrap_or("").to_string();
-        if s.config.bypass_cors_preflight && method == "OPTIONS" {
-            req.complete();
-            if req.text("origin").is_some() && req.text("access-control-request-method").is_some() {
-                return Action::Continue;
-            }
-        }
         let path = String::from_utf8_lossy(path_of(&target)).into_owned();
         let config = Rc::clone(&s.config);
-        let Some(route) = config.rules.iter().position(|r| r.matches(&method, &path)) else {
+        let mut method: Option<String> = None;
+        let Some(route) = config.rules.iter().position(|r| {
+            r.matches_path(&path)
+                && (r.methods.is_empty()
+                    || r.matches_method(method.get_or_insert_with(|| req.method())))
+        }) else {
             return Action::Continue;
         };
         let rule = &config.rules[route];
         if rule.providers.is_empty() {
             return Action::Continue;
+        }
+        // A CORS preflight carries no credentials; only a route that asks for them can refuse it.
+        if s.config.bypass_cors_preflight {
+            req.complete();
+            if req.text(":method") == Some("OPTIONS")
+                && req.text("origin").is_some()
+                && req.text("access-control-request-method").is_some()
+            {
+                return Action::Continue;
+            }
         }
         req.complete();
         let req = req;

@@ -327,11 +327,9 @@ impl RootContext for Root {
         let started = self.now();
         let mut shared = Shared::new(config, started);
         shared.record_health(started);
-        let remote = !shared.sources.is_empty();
         self.shared = Some(Rc::new(RefCell::new(shared)));
-        if remote {
-            self.set_tick_period(Duration::from_secs(1));
-        }
+        // Every second: remote documents, health gauges, counted metrics.
+        self.set_tick_period(Duration::from_secs(1));
         true
     }
 
@@ -339,7 +337,9 @@ impl RootContext for Root {
         self.sync_remote();
         if let Some(shared) = self.shared.clone() {
             let now = self.now();
-            shared.borrow_mut().record_health(now);
+            let mut s = shared.borrow_mut();
+            s.record_health(now);
+            s.metrics.flush();
         }
     }
 

@@ -841,13 +841,23 @@ def main():
                 s == 401 and h.get("www-authenticate") == f'Bearer realm="{REALM}", error="invalid_token"'
                 and json.loads(b) == {"error": "invalid_token"}, (s, h.get("www-authenticate"), b))
 
+        time.sleep(1.5)  # counters reach Envoy on the next one-second tick
         stats = request(ports["admin"], "/stats")[2].decode()
-        r.check("metrics: allowed counted", "tokengate.allowed" in stats)
+        import re
+        counter = lambda name: sum(int(v) for v in re.findall(rf"tokengate\.{re.escape(name)}: (\d+)", stats))
+        r.check(f"metrics: allowed counted ({counter('allowed')})", counter("allowed") >= 20, counter("allowed"))
+        before = counter("denied.ERR_JWT_EXPIRED")
+        expired_now = mint(keys.rotated, "rsa-2", "RS256", exp=int(time.time()) - 3600)
+        for _ in range(3):
+            request(E, "/orders", auth(expired_now))
+        time.sleep(1.5)
+        stats = request(ports["admin"], "/stats")[2].decode()
+        r.check(f"metrics: three more denials counted within a tick ({before} -> {counter('denied.ERR_JWT_EXPIRED')})",
+                counter("denied.ERR_JWT_EXPIRED") == before + 3, (before, counter("denied.ERR_JWT_EXPIRED")))
         r.check("metrics: denials counted per code", "tokengate.denied.ERR_JWT_EXPIRED" in stats)
         r.check("metrics: outages counted apart from denials",
                 "tokengate.unavailable.ERR_JWKS_UNAVAILABLE" in stats and "tokengate.denied.ERR_JWKS_UNAVAILABLE" not in stats)
         r.check("metrics: report-mode would-deny counted", "tokengate.would_deny.ERR_JWT_MISSING" in stats)
-        import re
         gauges = {(m[0], m[1]): int(m[2]) for m in re.findall(r"tokengate\.provider\.([\w-]+)\.(\w+): (\d+)", stats)}
         served_age = time.time() - jwks.last_good
         r.check(f"health gauges: keys_loaded 1, keys_count, and jwks_age_seconds = the age of the last good document ({served_age:.0f} s)",
