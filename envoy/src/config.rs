@@ -289,6 +289,10 @@ pub struct Config {
     /// Every request header the filter sets (claim headers, payload headers), lowercase with
     /// `_` folded to `-`: a client's header whose name folds to one of these is removed.
     pub owned_headers: Vec<String>,
+    /// Read every request header at once (one host call) instead of `:path` first: when the
+    /// filter owns headers (it must see every name to strip spoofed spellings), or when a rule
+    /// that requires a token catches every path (most requests will need them all anyway).
+    pub read_all_headers: bool,
 }
 
 /// One byte of a header name as upstreams that fold `_` and `-` (CGI, many frameworks) and
@@ -372,7 +376,14 @@ impl Config {
                 }
             }
         }
+        let read_all_headers = !owned_headers.is_empty()
+            || rules.iter().any(|r| {
+                !r.providers.is_empty()
+                    && r.methods.is_empty()
+                    && matches!(&r.path, PathMatch::Prefix(p) if p.is_empty() || p == "/")
+            });
         Ok(Config {
+            read_all_headers,
             providers,
             rules,
             mode: raw.mode,

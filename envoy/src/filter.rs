@@ -492,9 +492,10 @@ impl HttpContext for Filter {
         let shared = Rc::clone(&self.shared);
         let mut guard = shared.borrow_mut();
         let s = &mut *guard;
-        // Every header is read when the filter owns some (to strip a client's spelling of
-        // them) or a rule needs a token; a request that passes untouched reads only `:path`.
-        let mut req = Request::read(!s.config.owned_headers.is_empty());
+        // Every header at once when the filter owns some (to strip a client's spelling of them)
+        // or most requests will need them; else `:path` first, the rest once a rule needs a
+        // token (each host call that returns data costs a call back into the module).
+        let mut req = Request::read(s.config.read_all_headers);
 
         // Headers this filter sets are never taken from the client, in any spelling.
         self.strip_owned_headers(s, &req);
