@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The npm package: builds it from scratch (scripts/build-js.sh), then runs its tests with
 # `node --test`: the API and the conformance vectors (tests/vectors) in Node, examples/worker.js in
-# workerd, examples/browser.html in Debian's headless Chromium. Ends on one count line.
+# workerd, examples/browser.html and apps bundled by esbuild, webpack and Rollup in Debian's
+# headless Chromium. Ends on one count line.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

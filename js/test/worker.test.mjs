@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import * as jose from 'jose';
 import { startJwksServer } from './jwks-server.mjs';
 import { startWorkerd } from './workerd.mjs';
@@ -94,4 +95,5 @@ test('workerd: a huge JWKS body is cut off while streaming, not buffered (issue 
     w.stop();
     await huge.close();
   }
+  assert.equal(existsSync(w.dir), false, "workerd's temporary folder is left behind");
 });

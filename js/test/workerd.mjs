@@ -1,7 +1,7 @@
 // Runs a worker in a real workerd (the npm `workerd` binary) from a generated capnp config, on
 // loopback. Used by the worker test and by bench/workerd.mjs.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -52,7 +52,7 @@ const worker :Workerd.Worker = (
 /**
  * Starts workerd serving the ES module at `workerPath` (which imports `tokengate`) with text
  * `bindings` and any `extraModules` (`[name, path]` pairs); resolves once it answers HTTP.
- * Returns `{ base, stderr(), stop() }`.
+ * Returns `{ base, stderr(), stop() }`; `stop()` ends workerd and removes its temporary folder.
  */
 export async function startWorkerd(workerPath, bindings = {}, extraModules = []) {
   const port = await freePort();
@@ -61,7 +61,11 @@ export async function startWorkerd(workerPath, bindings = {}, extraModules = [])
   const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  const running = { base: `http://127.0.0.1:${port}`, stderr: () => stderr, stop: () => child.kill() };
+  const stop = () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const running = { base: `http://127.0.0.1:${port}`, stderr: () => stderr, stop, dir };
   for (let i = 0; i < 200; i++) {
     try {
       await fetch(running.base);
@@ -70,6 +74,6 @@ export async function startWorkerd(workerPath, bindings = {}, extraModules = [])
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  child.kill();
+  stop();
   throw new Error(`workerd did not start:\n${stderr}`);
 }
