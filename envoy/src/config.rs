@@ -264,8 +264,9 @@ pub struct Rule {
     pub requirement: Requirement,
     /// For `requires_any` over several providers: who a token can be for, by its `iss`.
     pub issuer_index: Option<IssuerIndex>,
-    /// The distinct token locations the rule's providers read, each as the index of a provider
-    /// that reads them: one lookup per slot per request.
+    /// The distinct token locations the rule's providers read, each as the index (into
+    /// `Config::providers`) of the rule's first provider that reads them: one lookup per slot
+    /// per request.
     pub slots: Vec<usize>,
     /// Per position in `providers`: its slot.
     pub slot_of: Vec<usize>,
@@ -604,12 +605,15 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &pi in &providers_idx {
         let group = providers[pi].locations;
-        let slot = slots.iter().position(|&g| g == group).unwrap_or_else(|| {
-            slots.push(group);
-            slot_sizes.push(0);
-            slot_strips.push(false);
-            slots.len() - 1
-        });
+        let slot = slots
+            .iter()
+            .position(|&first: &usize| providers[first].locations == group)
+            .unwrap_or_else(|| {
+                slots.push(pi);
+                slot_sizes.push(0);
+                slot_strips.push(false);
+                slots.len() - 1
+            });
         slot_of.push(slot);
         slot_sizes[slot] += 1;
         slot_strips[slot] |= !providers[pi].forward;
@@ -686,6 +690,30 @@ mod tests {
         assert!(c.rules[0].matches("GET", "/a/12"));
         assert!(!c.rules[0].matches("GET", "/a/12/b"));
         assert_eq!(c.realm, "tokengate");
+    }
+
+    #[test]
+    fn a_rule_looks_up_each_token_location_once_through_its_own_providers() {
+        let key = r#""algorithms":["ES256"],"local_jwks":{"keys":[{"kty":"EC","crv":"P-256",
+            "x":"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY","y":"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw"}]}"#;
+        let json = format!(
+            r#"{{"providers":{{"a":{{{key},"issuer":"a"}},"b":{{{key},"issuer":"b"}},
+            "c":{{{key},"issuer":"c","forward":true,"from_headers":[{{"name":"x-token"}}]}},
+            "d":{{{key},"issuer":"d"}}}},
+            "rules":[{{"match":{{"prefix":"/"}},"requires":{{"requires_any":["b","c","d"]}}}}]}}"#
+        );
+        let c = Config::from_json(json.as_bytes()).unwrap();
+        let r = &c.rules[0];
+        // a, b and d read Authorization; "a" is not in the rule, so the slot is b's.
+        assert_eq!(r.slots, [1, 2]);
+        assert_eq!(r.slot_of, [0, 1, 0]);
+        assert_eq!(r.slot_sizes, [2, 1]);
+        assert_eq!(r.slot_strips, [true, false]);
+        assert!(r.issuer_index.is_some());
+        assert!(
+            c.read_all_headers,
+            "a token-requiring catch-all rule reads every header at once"
+        );
     }
 
     #[test]
