@@ -9,7 +9,7 @@ Listeners (all answering with a direct_response, so no upstream is measured):
   tokengate_nocache cache_capacity 0: every request verifies its signature (RS256, ES256, HS256)
   wasm_floor        the module with no rule matching the request
   passthrough       a trivial proxy-wasm filter (bench/passthrough: every callback continues)
-  tenants1/100      one ES256 provider, and 100 (one issuer each) on one requires_any rule
+  tenants1/2/100    one ES256 provider, and 2 and 100 (one issuer each) on one requires_any rule
 
 For each run: requests/s, p50/p99 latency from wrk, and Envoy's CPU time per request from
 /proc/<pid>/stat, with ratios to the no-filter run. Also the JWKS server's access count over the
@@ -93,8 +93,9 @@ def tenant_iss(n):
 
 
 def tenants(jwks_of, count):
-    """`count` ES256 providers, one issuer each, on one rule (`requires_any` when several)."""
-    names = [f"t{n}" for n in range(count)] if count > 1 else ["t57"]
+    """`count` ES256 providers, one issuer each, on one rule (`requires_any` when several),
+    always including tenant 57's."""
+    names = {1: ["t57"], 2: ["t3", "t57"]}.get(count) or [f"t{n}" for n in range(count)]
     providers = {name: {"issuer": tenant_iss(int(name[1:])), "audiences": [AUD], "algorithms": ["ES256"],
                         "local_jwks": jwks_of(int(name[1:])), "forward": True} for name in names}
     requires = {"requires_any": names} if count > 1 else {"provider_name": names[0]}
@@ -168,7 +169,7 @@ def main():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     ports = {n: free_port() for n in ["admin", "nofilter", "jwt_authn", "jwt_authn_cache", "tokengate", "tokengate_nocache",
-                                      "wasm_floor", "passthrough", "tenants1", "tenants100"]}
+                                      "wasm_floor", "passthrough", "tenants1", "tenants2", "tenants100"]}
     passthrough = os.path.join(os.path.dirname(wasm), "tokengate_bench_passthrough.wasm")
     tenant_keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(TENANTS)]
     tenant_jwks = lambda n: {"keys": [{**json.loads(ECAlgorithm.to_jwk(tenant_keys[n].public_key())),
@@ -182,6 +183,7 @@ def main():
                listener("jwt_authn_cache", ports["jwt_authn_cache"], jwt_authn(rs_jwks, json.dumps(es_jwks), True)),
                listener("passthrough", ports["passthrough"], wasm_filter(passthrough, {}, vm_id="passthrough")),
                listener("tenants1", ports["tenants1"], wasm_filter(wasm, tenants(tenant_jwks, 1))),
+               listener("tenants2", ports["tenants2"], wasm_filter(wasm, tenants(tenant_jwks, 2))),
                listener("tenants100", ports["tenants100"], wasm_filter(wasm, tenants(tenant_jwks, TENANTS))),
                listener("tokengate", ports["tokengate"], wasm_filter(wasm, tokengate(1024, None, es_jwks, hs_jwks))),
                listener("tokengate_nocache", ports["tokengate_nocache"], wasm_filter(wasm, tokengate(0, None, es_jwks, hs_jwks))),
@@ -234,6 +236,7 @@ def main():
                 ("tokengate uncached ES256", "tokengate_nocache", "/es", es),
                 ("tokengate uncached HS256", "tokengate_nocache", "/hs", hs),
                 ("tokengate 1 provider, cache hit (ES256)", "tenants1", "/", t57),
+                ("tokengate 2 providers on one rule, cache hit (ES256)", "tenants2", "/", t57),
                 (f"tokengate {TENANTS} providers on one rule, cache hit (ES256)", "tenants100", "/", t57)]
         if len(sys.argv) > 3:  # a quick look at some rows; the target table needs them all
             runs = [run for run in runs if run[0] == "no filter" or sys.argv[3] in run[0]]
