@@ -230,12 +230,10 @@ pub struct Provider {
     pub discovery: Option<Remote>,
     pub denylist: Option<Remote>,
     pub denylist_fail_open_until_loaded: bool,
-    /// The index of the first provider that reads the same token locations (itself if none
-    /// before it does): providers sharing one are looked up in the request once.
-    pub locations: usize,
 }
 
 impl Provider {
+    /// Whether both read the token from the same places (then one lookup serves both).
     fn same_locations(&self, other: &Provider) -> bool {
         self.from_headers == other.from_headers
             && self.from_cookies == other.from_cookies
@@ -334,12 +332,7 @@ impl Config {
         }
         let mut providers = Vec::new();
         for (name, p) in raw.providers {
-            let mut p = provider(&name, p)?;
-            p.locations = providers
-                .iter()
-                .position(|q: &Provider| q.same_locations(&p))
-                .unwrap_or(providers.len());
-            providers.push(p);
+            providers.push(provider(&name, p)?);
         }
         let mut rules = Vec::new();
         for (i, r) in raw.rules.into_iter().enumerate() {
@@ -531,7 +524,6 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         discovery,
         denylist: p.denylist,
         denylist_fail_open_until_loaded: p.denylist_fail_open_until_loaded,
-        locations: 0,
     })
 }
 
@@ -604,10 +596,9 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
     let (mut slots, mut slot_of, mut slot_sizes, mut slot_strips) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &pi in &providers_idx {
-        let group = providers[pi].locations;
         let slot = slots
             .iter()
-            .position(|&first: &usize| providers[first].locations == group)
+            .position(|&first: &usize| providers[first].same_locations(&providers[pi]))
             .unwrap_or_else(|| {
                 slots.push(pi);
                 slot_sizes.push(0);

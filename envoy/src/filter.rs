@@ -39,8 +39,8 @@ enum Location {
 }
 
 /// The request headers as the client sent them (names lowercase, as Envoy keeps them). Until
-/// [`Request::complete`], only `:path` and `:method` (all a request that no rule protects needs,
-/// when the filter owns no header to strip).
+/// [`Request::complete`], possibly only `:path` (and `:method` once asked for): all that a
+/// request no rule protects needs when the filter owns no header to strip.
 struct Request {
     headers: Vec<(Vec<u8>, Vec<u8>)>,
     complete: bool,
@@ -522,18 +522,16 @@ impl HttpContext for Filter {
         if rule.providers.is_empty() {
             return Action::Continue;
         }
-        // A CORS preflight carries no credentials; only a route that asks for them can refuse it.
-        if s.config.bypass_cors_preflight {
-            req.complete();
-            if req.text(":method") == Some("OPTIONS")
-                && req.text("origin").is_some()
-                && req.text("access-control-request-method").is_some()
-            {
-                return Action::Continue;
-            }
-        }
         req.complete();
         let req = req;
+        // A CORS preflight carries no credentials; only a route that asks for them can refuse it.
+        if s.config.bypass_cors_preflight
+            && req.text(":method") == Some("OPTIONS")
+            && req.text("origin").is_some()
+            && req.text("access-control-request-method").is_some()
+        {
+            return Action::Continue;
+        }
         let now = self.now();
         let grpc = is_grpc(req.first("content-type"));
 
@@ -543,7 +541,7 @@ impl HttpContext for Filter {
         let lookups: Vec<(Presented, Vec<Location>)> = rule
             .slots
             .iter()
-            .map(|&group| Self::find_token(&config.providers[group], &req, &cookies, &target))
+            .map(|&first| Self::find_token(&config.providers[first], &req, &cookies, &target))
             .collect();
         let mut presented_cert = None;
         let attempts = match &rule.issuer_index {
