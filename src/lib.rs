@@ -26,6 +26,8 @@
 //! ## Features
 //! - `std` (default): `std::error::Error` impls. Everything else works without it; the crate
 //!   builds for `wasm32-unknown-unknown` and `x86_64-unknown-none`.
+//! - `regex` (default): gate rules that match paths by regular expression (`regex-lite`,
+//!   which needs std). Without it a configuration with a `regex` rule is refused.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -44,6 +46,10 @@ mod test_rng;
 pub use gate::authz::{ClaimCondition, Condition, Requirement};
 pub use gate::binding::{certificate_thumbprint, check_certificate_binding};
 pub use gate::cache::{CacheScope, TokenCache};
+pub use gate::config::{
+    folds_to, ArrayEncoding, ClaimHeader, GateConfig, GateConfigError, GateProvider, GateRule,
+    HeaderSource, Mode, Remote,
+};
 pub use gate::credential::{
     from_cookies, from_header_value, from_query, without_cookie, without_query_param, Presented,
 };
@@ -53,8 +59,11 @@ pub use gate::denial::{
     GRPC_UNAUTHENTICATED, GRPC_UNAVAILABLE, RETRY_AFTER_SECONDS,
 };
 pub use gate::denylist::Denylist;
+pub use gate::http_gate::{Gate, GateHost, Routing};
 pub use gate::issuer_index::{Candidates, IssuerIndex};
+pub use gate::outcome::{Audit, AuditVerdict, Decision, HeaderEdit};
 pub use gate::request_path::{check_normal_form, path_of};
+pub use gate::route::PathMatch;
 pub use jose::alg::{Algorithm, Curve, KeyFamily};
 pub use jose::b64::encode as base64url_encode;
 pub use jose::claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};

@@ -7,7 +7,6 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod config;
 mod filter;
 mod host;
 mod metrics;

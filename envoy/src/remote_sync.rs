@@ -17,7 +17,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Remote;
+use tokengate::Remote;
 
 /// The shared record for one remote document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

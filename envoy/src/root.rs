@@ -13,11 +13,11 @@ use proxy_wasm::types::{BufferType, ContextType, MapType};
 use serde_json::Value;
 use tokengate::{Denylist, JwkSet};
 
-use crate::config::{Config, Remote};
 use crate::filter::Filter;
 use crate::host;
 use crate::remote_sync;
 use crate::state::{Kind, Shared};
+use tokengate::{Gate, Mode, Remote};
 
 /// Retry delay after a failed fetch, in seconds.
 const RETRY_SECONDS: u64 = 5;
@@ -47,7 +47,7 @@ fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String>
             .map(Parsed::Denylist)
             .map_err(|e| e.to_string()),
         Kind::Discovery => {
-            let p = &s.config.providers[i];
+            let p = &s.config().providers[i];
             let meta: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             let issuer = meta.get("issuer").and_then(Value::as_str);
             if issuer.is_none() || p.policy.issuers().first().map(String::as_str) != issuer {
@@ -99,7 +99,7 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
         }
         return;
     }
-    let name = s.config.providers[i].name.clone();
+    let name = s.config().providers[i].name.clone();
     match parse(s, i, kind, text) {
         Ok(Parsed::Jwks(keys)) => {
             info!(
@@ -201,7 +201,7 @@ impl Root {
                         remote_sync::after_fetch(&claimed, &remote, now, None, RETRY_SECONDS);
                     let _ = remote_sync::write(&key, &retry, None);
                     s.metrics.inc(&format!("{}_fetch_failed", kind.name()));
-                    let name = &s.config.providers[s.sources[si].provider].name;
+                    let name = &s.config().providers[s.sources[si].provider].name;
                     error!(
                         "tokengate: {} fetch for provider {name:?} could not start: {e:?}",
                         kind.name()
@@ -249,7 +249,7 @@ impl Context for Root {
         let Some(remote) = s.sources[si].remote.clone() else {
             return;
         };
-        let name = s.config.providers[i].name.clone();
+        let name = s.config().providers[i].name.clone();
         // Only a document that parses and checks out is published.
         let fetched = match (status.as_deref(), body) {
             (Some(b"200"), Ok(body)) => String::from_utf8(body)
@@ -301,13 +301,14 @@ impl RootContext for Root {
             error!("tokengate: no plugin configuration");
             return false;
         };
-        let config = match Config::from_json(&bytes) {
-            Ok(c) => c,
+        let gate = match Gate::from_json(&bytes) {
+            Ok(g) => g,
             Err(e) => {
-                error!("tokengate: invalid configuration: {}", e.0);
+                error!("tokengate: invalid configuration: {e}");
                 return false;
             }
         };
+        let config = gate.config();
         for r in &config.rules {
             if r.allow_missing_or_failed {
                 warn!("tokengate: a rule uses allow_missing_or_failed (FAIL-OPEN): invalid tokens pass");
@@ -321,11 +322,11 @@ impl RootContext for Root {
         if config.allow_unnormalized_paths {
             warn!("tokengate: allow_unnormalized_paths (FAIL-OPEN): rules match paths that are not in normal form");
         }
-        if config.mode == crate::config::Mode::Report {
+        if config.mode == Mode::Report {
             warn!("tokengate: mode \"report\" (FAIL-OPEN): denials are logged and counted, not enforced");
         }
         let started = self.now();
-        let mut shared = Shared::new(config, started);
+        let mut shared = Shared::new(gate, started);
         shared.record_health(started);
         self.shared = Some(Rc::new(RefCell::new(shared)));
         // Every second: remote documents, health gauges, counted metrics.

@@ -4,9 +4,8 @@
 
 use std::rc::Rc;
 
-use tokengate::{Denylist, JwkSet, TokenCache};
+use tokengate::{Denylist, Gate, GateConfig, JwkSet, Remote, TokenCache};
 
-use crate::config::{Config, Remote};
 use crate::metrics::Metrics;
 
 /// What a remote document is.
@@ -56,7 +55,7 @@ pub struct Source {
 
 pub struct Shared {
     /// Shared with the request in flight, which reads it while it updates the rest.
-    pub config: Rc<Config>,
+    pub gate: Rc<Gate>,
     pub sources: Vec<Source>,
     /// Per provider: the fetched key set and when it was fetched.
     pub keys: Vec<Option<(Rc<JwkSet>, u64)>>,
@@ -69,7 +68,8 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config, started: u64) -> Shared {
+    pub fn new(gate: Gate, started: u64) -> Shared {
+        let config = gate.config();
         let mut sources = Vec::new();
         for (i, p) in config.providers.iter().enumerate() {
             let mut add = |kind, remote: Option<Remote>| {
@@ -96,7 +96,7 @@ impl Shared {
         let n = config.providers.len();
         let cache = TokenCache::new(config.cache_capacity);
         Shared {
-            config: Rc::new(config),
+            gate: Rc::new(gate),
             sources,
             keys: vec![None; n],
             denylists: vec![None; n],
@@ -111,10 +111,10 @@ impl Shared {
     /// `<jwks|discovery|denylist>_age_seconds` (since the last good fetch, or since start when
     /// never fetched), and `denylist_loaded` (0/1) when a denylist is configured.
     pub fn record_health(&mut self, now: u64) {
-        for i in 0..self.config.providers.len() {
-            let name = crate::metrics::segment(&self.config.providers[i].name);
+        for i in 0..self.config().providers.len() {
+            let name = crate::metrics::segment(&self.config().providers[i].name);
             let keys = self.keys(i, now);
-            let denylist = self.config.providers[i]
+            let denylist = self.config().providers[i]
                 .denylist
                 .is_some()
                 .then(|| u64::from(matches!(self.denylist(i, now), Ok(Some(_)))));
@@ -145,51 +145,31 @@ impl Shared {
         }
     }
 
-    /// The keys provider `i` verifies with at `now`:
-    /// - fetched keys while fresh enough (`refresh_seconds + max_stale_seconds` since the last
-    ///   good fetch);
-    /// - before any remote document was adopted, the inline `local_jwks` as bootstrap;
-    /// - once remote keys were adopted and went stale, none: the bootstrap keys never come back
-    ///   (a key the IdP removed must stay removed), so requests fail closed with
-    ///   `ERR_JWKS_UNAVAILABLE` until a fetch succeeds.
+    /// The validated configuration.
+    pub fn config(&self) -> &GateConfig {
+        self.gate.config()
+    }
+
+    /// The keys provider `i` verifies with at `now` (the core's rule,
+    /// [`tokengate::GateProvider::keys_at`]), from the set this worker adopted and where the
+    /// set comes from now.
     pub fn keys(&self, i: usize, now: u64) -> Option<Rc<JwkSet>> {
         let remote = self
             .sources
             .iter()
             .find(|s| s.provider == i && s.kind == Kind::Jwks)
             .and_then(|s| s.remote.as_ref());
-        match (&self.keys[i], remote) {
-            (Some((keys, at)), Some(r)) => fresh(*at, r, now).then(|| Rc::clone(keys)),
-            // Adopted keys whose source disappeared (discovery moved it): fail closed.
-            (Some(_), None) => None,
-            (None, _) => self.config.providers[i].local_jwks.clone(),
-        }
+        let fetched = self.keys[i].as_ref().map(|(k, at)| (k, *at));
+        self.config().providers[i].keys_at(fetched, remote, now)
     }
 
-    /// Provider `i`'s denylist at `now`: `Ok(None)` when it has none; the list while fresh
-    /// (`refresh_seconds + max_stale_seconds` since the last good fetch);
-    /// `Err(DenylistUnavailable)` before the first load and once stale, so a day of failed
-    /// fetches never keeps serving a day-old list. `denylist_fail_open_until_loaded` lets
-    /// requests pass unchecked only before the first load, never once a list went stale.
+    /// Provider `i`'s denylist at `now` (the core's rule,
+    /// [`tokengate::GateProvider::denylist_usable`]): `Ok(None)` when there is none to check.
     pub fn denylist(&self, i: usize, now: u64) -> Result<Option<Rc<Denylist>>, tokengate::Error> {
-        let p = &self.config.providers[i];
-        let Some(remote) = &p.denylist else {
-            return Ok(None);
-        };
-        match &self.denylists[i] {
-            Some((list, at)) if fresh(*at, remote, now) => Ok(Some(Rc::clone(list))),
-            Some(_) => Err(tokengate::Error::DenylistUnavailable),
-            None if p.denylist_fail_open_until_loaded => Ok(None),
-            None => Err(tokengate::Error::DenylistUnavailable),
-        }
+        let fetched = self.denylists[i].as_ref();
+        let usable = self.config().providers[i].denylist_usable(fetched.map(|(_, at)| *at), now)?;
+        Ok(fetched.filter(|_| usable).map(|(list, _)| Rc::clone(list)))
     }
-}
-
-/// Whether a document fetched at `at` may still serve at `now`.
-fn fresh(at: u64, r: &Remote, now: u64) -> bool {
-    now <= at
-        .saturating_add(r.refresh_seconds)
-        .saturating_add(r.max_stale_seconds)
 }
 
 /// Asks for an early JWKS fetch for provider `i` (a token named an unknown `kid`). A free

@@ -1,110 +1,129 @@
-//! The plugin configuration (JSON, in the filter's `configuration`), validated once in
-//! `on_configure`. Field names follow Envoy's `jwt_authn` where the meaning is the same.
+//! The gate configuration: one JSON document for every host (the Envoy filter's
+//! `configuration`, the npm package's `createGate`), validated once into an immutable
+//! [`GateConfig`]. Field names follow Envoy's `jwt_authn` where the meaning is the same.
 //! Unknown fields are refused, and every error names the field.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
-use tokengate::{IssuerIndex, JwkSet, Policy, PolicyConfig, Requirement};
+
+use crate::gate::authz::Requirement;
+use crate::gate::issuer_index::IssuerIndex;
+use crate::gate::route::PathMatch;
+use crate::jose::jwks::JwkSet;
+use crate::jose::policy::{Policy, PolicyConfig};
 
 /// The configuration as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PluginConfig {
-    pub providers: BTreeMap<String, ProviderConfig>,
+struct RawConfig {
+    providers: BTreeMap<String, ProviderConfig>,
     #[serde(default)]
-    pub rules: Vec<RuleConfig>,
+    rules: Vec<RuleConfig>,
     #[serde(default)]
-    pub mode: Mode,
+    mode: Mode,
     #[serde(default)]
-    pub bypass_cors_preflight: bool,
+    bypass_cors_preflight: bool,
     #[serde(default)]
-    pub cache_capacity: Option<usize>,
+    cache_capacity: Option<usize>,
     #[serde(default)]
-    pub realm: Option<String>,
+    realm: Option<String>,
     /// FAIL-OPEN: match rules against paths that are not in normal form (`..`, `//`, `%2F`,
     /// `;`, ...) instead of refusing them with 400. Only for an Envoy that normalizes paths
     /// itself and an upstream that reads them the same way.
     #[serde(default)]
-    pub allow_unnormalized_paths: bool,
+    allow_unnormalized_paths: bool,
     /// A request header that tells the upstream what the filter decided for a request that
     /// matched a rule (`allow`, `allow_unauthenticated <code>`, `would_deny <code>`), so a team
     /// can shadow-test in report mode before enforcing. Stripped from client input.
     #[serde(default)]
-    pub verdict_header: Option<String>,
+    verdict_header: Option<String>,
     /// Keep why a token failed out of responses (no `error_description`, no body `code`); the
     /// audit log and metrics keep it.
     #[serde(default)]
-    pub hide_failure_details: bool,
+    hide_failure_details: bool,
 }
 
 /// `enforce` denies; `report` only logs and counts what it would deny (fail-open by name).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    /// Deny what fails.
     #[default]
     Enforce,
+    /// FAIL-OPEN: let everything through, logging and counting what would be denied.
     Report,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProviderConfig {
+struct ProviderConfig {
     #[serde(default)]
-    pub issuer: Option<String>,
+    issuer: Option<String>,
     #[serde(default)]
-    pub issuers: Option<Vec<String>>,
+    issuers: Option<Vec<String>>,
     #[serde(default)]
-    pub audiences: Option<Vec<String>>,
+    audiences: Option<Vec<String>>,
     #[serde(default)]
-    pub algorithms: Vec<String>,
+    algorithms: Vec<String>,
     #[serde(default)]
-    pub typ: Option<String>,
+    typ: Option<String>,
     #[serde(default)]
-    pub clock_skew_seconds: Option<u64>,
+    clock_skew_seconds: Option<u64>,
     #[serde(default)]
-    pub max_lifetime_seconds: Option<u64>,
+    max_lifetime_seconds: Option<u64>,
     #[serde(default)]
-    pub require_expiration: Option<bool>,
+    require_expiration: Option<bool>,
     #[serde(default)]
-    pub max_token_bytes: Option<usize>,
+    max_token_bytes: Option<usize>,
     #[serde(default)]
-    pub max_header_bytes: Option<usize>,
+    max_header_bytes: Option<usize>,
     #[serde(default)]
-    pub from_headers: Vec<HeaderSource>,
+    from_headers: Vec<HeaderSource>,
     #[serde(default)]
-    pub from_cookies: Vec<String>,
+    from_cookies: Vec<String>,
     #[serde(default)]
-    pub from_params: Vec<String>,
+    from_params: Vec<String>,
     /// Keep the token in the request to the upstream (default: strip it, as jwt_authn does).
     #[serde(default)]
-    pub forward: bool,
+    forward: bool,
     #[serde(default)]
-    pub forward_payload_header: Option<String>,
+    forward_payload_header: Option<String>,
     #[serde(default)]
-    pub claim_to_headers: Vec<ClaimHeader>,
+    claim_to_headers: Vec<ClaimHeader>,
     #[serde(default)]
-    pub local_jwks: Option<Value>,
+    local_jwks: Option<Value>,
     #[serde(default)]
-    pub remote_jwks: Option<Remote>,
+    remote_jwks: Option<Remote>,
     /// OIDC discovery: fetch the issuer's metadata (`/.well-known/openid-configuration` by
     /// default) and the JWKS its `jwks_uri` names, over this cluster.
     #[serde(default)]
-    pub discovery: Option<Remote>,
+    discovery: Option<Remote>,
     /// A revocation denylist (the core's JSON format), polled like the JWKS.
     #[serde(default)]
-    pub denylist: Option<Remote>,
+    denylist: Option<Remote>,
     /// FAIL-OPEN: before the first denylist arrives, skip the revocation check instead of
     /// refusing every token.
     #[serde(default)]
-    pub denylist_fail_open_until_loaded: bool,
+    denylist_fail_open_until_loaded: bool,
 }
 
+/// A header a provider reads its token from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderSource {
+    /// The header name (lowercase once validated).
     pub name: String,
+    /// What precedes the token in the value (`Bearer `, compared case-insensitively); none:
+    /// the whole value is the token.
     #[serde(default)]
     pub value_prefix: Option<String>,
 }
@@ -120,11 +139,15 @@ pub enum ArrayEncoding {
     Json,
 }
 
+/// A verified claim forwarded to the upstream as a request header.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimHeader {
+    /// The request header set for the upstream (lowercase once validated).
     pub header_name: String,
+    /// The claim, or a dotted path into nested objects (`realm.roles`).
     pub claim_name: String,
+    /// How an array claim is written.
     #[serde(default)]
     pub arrays: ArrayEncoding,
 }
@@ -133,14 +156,21 @@ pub struct ClaimHeader {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Remote {
+    /// The Envoy cluster to call; the npm gate maps it to a base URL (`clusters` option).
     pub cluster: String,
+    /// The `:authority` of the request (the npm gate's default base URL is `https://` + it).
     pub authority: String,
+    /// The absolute path of the document.
     #[serde(default)]
     pub path: String,
+    /// How often the document is fetched again.
     #[serde(default = "default_refresh")]
     pub refresh_seconds: u64,
+    /// How long one fetch may take.
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// A token naming a `kid` the set lacks makes at most one early fetch per this period,
+    /// counted from the last attempt.
     #[serde(default = "default_cooldown")]
     pub unknown_kid_cooldown_seconds: u64,
     /// How long the last good keys keep serving after fetches start failing.
@@ -163,108 +193,175 @@ fn default_max_stale() -> u64 {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleConfig {
+struct RuleConfig {
     #[serde(rename = "match")]
-    pub matcher: MatchConfig,
+    matcher: MatchConfig,
     #[serde(default)]
-    pub requires: Option<RequiresConfig>,
+    requires: Option<RequiresConfig>,
     #[serde(default)]
-    pub scopes_all: Vec<String>,
+    scopes_all: Vec<String>,
     #[serde(default)]
-    pub scopes_any: Vec<String>,
+    scopes_any: Vec<String>,
     #[serde(default)]
-    pub claims: Vec<Value>,
+    claims: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MatchConfig {
+struct MatchConfig {
     #[serde(default)]
-    pub prefix: Option<String>,
+    prefix: Option<String>,
     #[serde(default)]
-    pub path: Option<String>,
+    path: Option<String>,
     /// Must match the whole path (query string excluded).
     #[serde(default)]
-    pub regex: Option<String>,
+    regex: Option<String>,
     #[serde(default)]
-    pub methods: Vec<String>,
+    methods: Vec<String>,
     /// Whether path and method compare case-sensitively. Default: `false` for a rule that
     /// requires a token (so `/Admin` cannot slip past `/admin`), `true` for one that does not
     /// (so `/PUBLIC` is not waved through as `/public`). Either way a miss falls to a later
     /// rule, never to less protection than the author wrote.
     #[serde(default)]
-    pub case_sensitive: Option<bool>,
+    case_sensitive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequiresConfig {
+struct RequiresConfig {
     #[serde(default)]
-    pub provider_name: Option<String>,
+    provider_name: Option<String>,
     #[serde(default)]
-    pub requires_any: Vec<String>,
+    requires_any: Vec<String>,
     /// Every one of these providers must find and verify its own token.
     #[serde(default)]
-    pub requires_all: Vec<String>,
+    requires_all: Vec<String>,
     /// Requests without a token pass; a token that is present must verify.
     #[serde(default)]
-    pub allow_missing: bool,
+    allow_missing: bool,
     /// FAIL-OPEN: requests pass whether or not a token is present or valid; a valid one still
     /// sets the claim headers.
     #[serde(default)]
-    pub allow_missing_or_failed: bool,
+    allow_missing_or_failed: bool,
 }
 
-/// A validated provider.
-pub struct Provider {
+impl Remote {
+    /// Whether a document fetched at `fetched_at` may still serve at `now` (Unix seconds):
+    /// until `refresh_seconds + max_stale_seconds` after it was fetched, so a day of failed
+    /// fetches never keeps serving a day-old document.
+    pub fn serves(&self, fetched_at: u64, now: u64) -> bool {
+        now <= fetched_at
+            .saturating_add(self.refresh_seconds)
+            .saturating_add(self.max_stale_seconds)
+    }
+}
+
+/// A validated provider: who issues the tokens, how they are checked, where they are found
+/// and what is forwarded.
+#[derive(Debug)]
+pub struct GateProvider {
+    /// The provider's name in the configuration.
     pub name: String,
+    /// The token policy (algorithms, issuers, audiences, lifetimes, limits).
     pub policy: Policy,
+    /// Headers the token is read from (default: `Authorization: Bearer`).
     pub from_headers: Vec<HeaderSource>,
+    /// Cookies the token is read from.
     pub from_cookies: Vec<String>,
+    /// Query parameters the token is read from.
     pub from_params: Vec<String>,
+    /// Keep the token in the request to the upstream (default: strip it).
     pub forward: bool,
+    /// A header that carries the verified payload (base64url JSON) to the upstream.
     pub forward_payload_header: Option<String>,
+    /// Claims forwarded as headers.
     pub claim_to_headers: Vec<ClaimHeader>,
-    pub local_jwks: Option<std::rc::Rc<JwkSet>>,
+    /// Inline keys: the keys, or the bootstrap until a remote set was adopted.
+    pub local_jwks: Option<Rc<JwkSet>>,
+    /// A JWKS fetched and refreshed.
     pub remote_jwks: Option<Remote>,
+    /// OIDC discovery: the issuer's metadata (`/.well-known/openid-configuration` by
+    /// default), whose `jwks_uri` names the key set.
     pub discovery: Option<Remote>,
+    /// A revocation denylist (the core's JSON format), fetched like the JWKS.
     pub denylist: Option<Remote>,
+    /// FAIL-OPEN: before the first denylist arrives, skip the revocation check instead of
+    /// refusing every token.
     pub denylist_fail_open_until_loaded: bool,
 }
 
-impl Provider {
+impl GateProvider {
     /// Whether both read the token from the same places (then one lookup serves both).
-    fn same_locations(&self, other: &Provider) -> bool {
+    pub(crate) fn same_locations(&self, other: &GateProvider) -> bool {
         self.from_headers == other.from_headers
             && self.from_cookies == other.from_cookies
             && self.from_params == other.from_params
     }
-}
 
-/// How a path is matched.
-pub enum PathMatch {
-    Prefix(String),
-    Exact(String),
-    Regex(regex_lite::Regex),
+    /// The keys this provider verifies with at `now`, given the remote set last adopted and
+    /// when it was fetched (`fetched`):
+    /// - fetched keys while they serve ([`Remote::serves`]);
+    /// - before any remote set was adopted, the inline `local_jwks` as bootstrap;
+    /// - once remote keys were adopted and went stale, none: the bootstrap keys never come
+    ///   back (a key the IdP removed must stay removed), so requests fail closed with
+    ///   `ERR_JWKS_UNAVAILABLE` until a fetch succeeds.
+    ///
+    /// `remote` is where the set comes from now (`None` for a discovery provider whose
+    /// metadata no longer names it: fail closed).
+    pub fn keys_at(
+        &self,
+        fetched: Option<(&Rc<JwkSet>, u64)>,
+        remote: Option<&Remote>,
+        now: u64,
+    ) -> Option<Rc<JwkSet>> {
+        match (fetched, remote) {
+            (Some((keys, at)), Some(r)) => r.serves(at, now).then(|| Rc::clone(keys)),
+            (Some(_), None) => None,
+            (None, _) => self.local_jwks.clone(),
+        }
+    }
+
+    /// Whether a denylist fetched at `fetched_at` (none yet: `None`) may be used at `now`:
+    /// `Ok(true)` check it, `Ok(false)` there is nothing to check (no denylist configured, or
+    /// `denylist_fail_open_until_loaded` before the first load), `Err` when a configured list
+    /// is missing or stale (`ERR_DENYLIST_UNAVAILABLE`, never the fail-open once it went stale).
+    pub fn denylist_usable(&self, fetched_at: Option<u64>, now: u64) -> Result<bool, crate::Error> {
+        let Some(remote) = &self.denylist else {
+            return Ok(false);
+        };
+        match fetched_at {
+            Some(at) if remote.serves(at, now) => Ok(true),
+            Some(_) => Err(crate::Error::DenylistUnavailable),
+            None if self.denylist_fail_open_until_loaded => Ok(false),
+            None => Err(crate::Error::DenylistUnavailable),
+        }
+    }
 }
 
 /// A validated rule.
-pub struct Rule {
+#[derive(Debug)]
+pub struct GateRule {
+    /// Which paths it applies to.
     pub path: PathMatch,
+    /// Which methods (uppercase; empty: any).
     pub methods: Vec<String>,
+    /// Whether path and method compare case-sensitively.
     pub case_sensitive: bool,
-    /// Indexes into `Config::providers`; empty: no token required.
+    /// Indexes into [`GateConfig::providers`]; empty: no token required.
     pub providers: Vec<usize>,
     /// All of `providers` must verify (else any one).
     pub require_all: bool,
+    /// Requests without a token pass; a token that is present must verify.
     pub allow_missing: bool,
+    /// FAIL-OPEN: requests pass whether or not a token is present or valid.
     pub allow_missing_or_failed: bool,
+    /// Scopes and claim conditions a verified token must meet.
     pub requirement: Requirement,
     /// For `requires_any` over several providers: who a token can be for, by its `iss`.
     pub issuer_index: Option<IssuerIndex>,
     /// The distinct token locations the rule's providers read, each as the index (into
-    /// `Config::providers`) of the rule's first provider that reads them: one lookup per slot
-    /// per request.
+    /// [`GateConfig::providers`]) of the rule's first provider that reads them: one lookup
+    /// per slot per request.
     pub slots: Vec<usize>,
     /// Per position in `providers`: its slot.
     pub slot_of: Vec<usize>,
@@ -274,22 +371,34 @@ pub struct Rule {
     pub slot_strips: Vec<bool>,
 }
 
-/// The validated configuration.
-pub struct Config {
-    pub providers: Vec<Provider>,
-    pub rules: Vec<Rule>,
+/// The validated gate configuration, immutable once built.
+#[derive(Debug)]
+pub struct GateConfig {
+    /// The providers, in name order.
+    pub providers: Vec<GateProvider>,
+    /// The rules, in order: the first that matches decides.
+    pub rules: Vec<GateRule>,
+    /// Enforce, or only report.
     pub mode: Mode,
+    /// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) passes
+    /// without a token.
     pub bypass_cors_preflight: bool,
+    /// How many verified tokens a host's cache keeps.
     pub cache_capacity: usize,
+    /// The `realm` of the `WWW-Authenticate` challenge.
     pub realm: String,
+    /// FAIL-OPEN: match rules against paths that are not in normal form.
     pub allow_unnormalized_paths: bool,
+    /// The header that tells the upstream the verdict (lowercase), if any.
     pub verdict_header: Option<String>,
+    /// Keep why a token failed out of responses.
     pub hide_failure_details: bool,
-    /// Every request header the filter sets (claim headers, payload headers), lowercase with
-    /// `_` folded to `-`: a client's header whose name folds to one of these is removed.
+    /// Every request header the gate sets (claim headers, payload headers, the verdict
+    /// header), lowercase with `_` folded to `-`: a client's header whose name folds to one of
+    /// these is removed.
     pub owned_headers: Vec<String>,
-    /// Read every request header at once (one host call) instead of `:path` first: when the
-    /// filter owns headers (it must see every name to strip spoofed spellings), or when a rule
+    /// A host should read every request header at once rather than `:path` first: when the
+    /// gate owns headers (it must see every name to strip spoofed spellings), or when a rule
     /// that requires a token catches every path (most requests will need them all anyway).
     pub read_all_headers: bool,
 }
@@ -314,19 +423,43 @@ pub fn folds_to(name: &[u8], folded: &str) -> bool {
     name.len() == folded.len() && name.iter().zip(folded.bytes()).all(|(&a, b)| fold(a) == b)
 }
 
-/// A configuration error, naming the field.
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-fn err(field: &str, reason: impl std::fmt::Display) -> ConfigError {
-    ConfigError(format!("{field}: {reason}"))
+/// A gate configuration that cannot be used, naming the field. Code `ERR_GATE_CONFIG`.
+/// Separate from token errors: it is raised once, when a configuration is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateConfigError {
+    /// The offending field (`providers.<name>.audiences`, `rules[2].match`, ...).
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
 }
 
-impl Config {
-    /// Parses and validates the plugin configuration.
-    pub fn from_json(bytes: &[u8]) -> Result<Config, ConfigError> {
-        let raw: PluginConfig =
-            serde_json::from_slice(bytes).map_err(|e| err("configuration", e))?;
+impl GateConfigError {
+    /// The stable code string.
+    pub fn code(&self) -> &'static str {
+        "ERR_GATE_CONFIG"
+    }
+}
+
+impl fmt::Display for GateConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for GateConfigError {}
+
+fn err(field: &str, reason: impl fmt::Display) -> GateConfigError {
+    GateConfigError {
+        field: field.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+impl GateConfig {
+    /// Parses and validates a gate configuration (JSON).
+    pub fn from_json(bytes: &[u8]) -> Result<GateConfig, GateConfigError> {
+        let raw: RawConfig = serde_json::from_slice(bytes).map_err(|e| err("configuration", e))?;
         if raw.providers.is_empty() {
             return Err(err("providers", "at least one provider is required"));
         }
@@ -376,7 +509,7 @@ impl Config {
                     && r.methods.is_empty()
                     && matches!(&r.path, PathMatch::Prefix(p) if p.is_empty() || p == "/")
             });
-        Ok(Config {
+        Ok(GateConfig {
             read_all_headers,
             providers,
             rules,
@@ -392,7 +525,7 @@ impl Config {
     }
 }
 
-fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
+fn provider(name: &str, p: ProviderConfig) -> Result<GateProvider, GateConfigError> {
     let field = |f: &str| format!("providers.{name}.{f}");
     // `issuer` adds to `issuers`; an empty `issuers` is refused even next to an `issuer`.
     if p.issuers.as_ref().is_some_and(Vec::is_empty) {
@@ -510,7 +643,7 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
             ));
         }
     }
-    Ok(Provider {
+    Ok(GateProvider {
         name: name.to_string(),
         policy,
         from_headers,
@@ -519,7 +652,7 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
         forward: p.forward,
         forward_payload_header: p.forward_payload_header.map(|h| h.to_ascii_lowercase()),
         claim_to_headers,
-        local_jwks: local_jwks.map(std::rc::Rc::new),
+        local_jwks: local_jwks.map(Rc::new),
         remote_jwks: p.remote_jwks,
         discovery,
         denylist: p.denylist,
@@ -527,7 +660,7 @@ fn provider(name: &str, p: ProviderConfig) -> Result<Provider, ConfigError> {
     })
 }
 
-fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigError> {
+fn rule(i: usize, r: RuleConfig, providers: &[GateProvider]) -> Result<GateRule, GateConfigError> {
     let field = |f: &str| format!("rules[{i}].{f}");
     let protects = r.requires.is_some();
     let case_sensitive = r.matcher.case_sensitive.unwrap_or(!protects);
@@ -541,13 +674,9 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
     let path = match (r.matcher.prefix, r.matcher.path, r.matcher.regex) {
         (Some(p), None, None) => PathMatch::Prefix(fold(p)),
         (None, Some(p), None) => PathMatch::Exact(fold(p)),
-        (None, None, Some(re)) => PathMatch::Regex(
-            regex_lite::Regex::new(&format!(
-                "{}^(?:{re})$",
-                if case_sensitive { "" } else { "(?i)" }
-            ))
-            .map_err(|e| err(&field("match.regex"), e))?,
-        ),
+        (None, None, Some(re)) => {
+            PathMatch::regex(&re, case_sensitive).map_err(|e| err(&field("match.regex"), e))?
+        }
         _ => return Err(err(&field("match"), "exactly one of prefix, path or regex")),
     };
     let index = |name: &str| {
@@ -609,7 +738,7 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
         slot_sizes[slot] += 1;
         slot_strips[slot] |= !providers[pi].forward;
     }
-    Ok(Rule {
+    Ok(GateRule {
         issuer_index,
         slots,
         slot_of,
@@ -631,40 +760,6 @@ fn rule(i: usize, r: RuleConfig, providers: &[Provider]) -> Result<Rule, ConfigE
     })
 }
 
-impl Rule {
-    /// Whether the rule applies to this request. `path` is the path alone (no query string),
-    /// as `tokengate::path_of` gives it.
-    #[cfg(test)]
-    pub fn matches(&self, method: &str, path: &str) -> bool {
-        self.matches_path(path) && self.matches_method(method)
-    }
-
-    /// Whether the rule's path matches `path` (the path alone, no query string).
-    pub fn matches_path(&self, path: &str) -> bool {
-        match &self.path {
-            PathMatch::Prefix(p) if self.case_sensitive => path.starts_with(p.as_str()),
-            PathMatch::Prefix(p) => path
-                .get(..p.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(p)),
-            PathMatch::Exact(p) if self.case_sensitive => path == p,
-            PathMatch::Exact(p) => path.eq_ignore_ascii_case(p),
-            PathMatch::Regex(re) => re.is_match(path),
-        }
-    }
-
-    /// Whether the rule's methods (none: any) include `method`.
-    pub fn matches_method(&self, method: &str) -> bool {
-        self.methods.is_empty()
-            || self.methods.iter().any(|m| {
-                if self.case_sensitive {
-                    m == method
-                } else {
-                    m.eq_ignore_ascii_case(method)
-                }
-            })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -676,7 +771,7 @@ mod tests {
 
     #[test]
     fn accepts_a_minimal_configuration_with_jwt_authn_defaults() {
-        let c = Config::from_json(MINIMAL.as_bytes()).unwrap();
+        let c = GateConfig::from_json(MINIMAL.as_bytes()).unwrap();
         assert_eq!(c.providers[0].from_headers[0].name, "authorization");
         assert!(c.rules[0].matches("GET", "/a/12"));
         assert!(!c.rules[0].matches("GET", "/a/12/b"));
@@ -693,7 +788,7 @@ mod tests {
             "d":{{{key},"issuer":"d"}}}},
             "rules":[{{"match":{{"prefix":"/"}},"requires":{{"requires_any":["b","c","d"]}}}}]}}"#
         );
-        let c = Config::from_json(json.as_bytes()).unwrap();
+        let c = GateConfig::from_json(json.as_bytes()).unwrap();
         let r = &c.rules[0];
         // a, b and d read Authorization; "a" is not in the rule, so the slot is b's.
         assert_eq!(r.slots, [1, 2]);
@@ -716,7 +811,7 @@ mod tests {
                 {"match":{"regex":"/r/[a-z]+"},"requires":{"provider_name":"p"}},
                 {"match":{"path":"/Exact","case_sensitive":true},"requires":{"provider_name":"p"}}]"#,
         );
-        let c = Config::from_json(json.as_bytes()).unwrap();
+        let c = GateConfig::from_json(json.as_bytes()).unwrap();
         assert!(c.rules[0].matches("GET", "/public/x"));
         assert!(!c.rules[0].matches("GET", "/PUBLIC/x"));
         assert!(c.rules[1].matches("POST", "/Admin/users"));
@@ -743,17 +838,17 @@ mod tests {
                 r#""algorithms":["ES256"],"from_headers":[{"name":":path"}]"#,
             ),
         ] {
-            let e = Config::from_json(MINIMAL.replace(from, to).as_bytes())
+            let e = GateConfig::from_json(MINIMAL.replace(from, to).as_bytes())
                 .err()
                 .unwrap();
-            assert!(e.0.starts_with("providers.p."), "{}", e.0);
+            assert!(e.field.starts_with("providers.p."), "{}", e.field);
         }
         let with_headers = MINIMAL.replace(
             r#""algorithms":["ES256"]"#,
             r#""algorithms":["ES256"],"issuer":"i","claim_to_headers":[{"header_name":"X_User","claim_name":"sub"}],
                "forward_payload_header":"x-payload","max_header_bytes":4096"#,
         );
-        let c = Config::from_json(with_headers.as_bytes()).unwrap();
+        let c = GateConfig::from_json(with_headers.as_bytes()).unwrap();
         assert_eq!(c.owned_headers, ["x-user", "x-payload"]);
         assert_eq!(c.providers[0].policy.issuers(), ["i"]);
         assert_eq!(c.providers[0].policy.limits().max_header_bytes, 4096);
@@ -793,8 +888,8 @@ mod tests {
             ]
         });
         proptest!(ProptestConfig::with_cases(3000), |(v in value, bytes in proptest::collection::vec(any::<u8>(), 0..64))| {
-            let _ = Config::from_json(v.to_string().as_bytes());
-            let _ = Config::from_json(&bytes);
+            let _ = GateConfig::from_json(v.to_string().as_bytes());
+            let _ = GateConfig::from_json(&bytes);
         });
     }
 }
