@@ -10,9 +10,9 @@ FUZZ_SECONDS ?= 10
 CARGO ?= cargo
 
 
-.PHONY: js js-test bench-js bench-verify-wasm diff-long test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
+.PHONY: js js-test parity bench-js bench-verify-wasm diff-long test demo demo-check cli-demo bench-envoy setup fmt-check clippy nostd unit conformance envoy-e2e bench-build fuzz-smoke bench clean
 
-test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check js-test bench-build fuzz-smoke
+test: setup fmt-check clippy nostd unit conformance envoy-e2e demo-check js-test parity bench-build fuzz-smoke
 	@scripts/summary.sh
 
 demo:
@@ -63,6 +63,11 @@ js:
 
 js-test:
 	@scripts/js-test.sh
+
+# One gate configuration, one request table, two hosts: the real Envoy and the gate worker in
+# a real workerd must answer alike (js/parity/).
+parity:
+	@scripts/parity.sh
 
 bench-build:
 	$(CARGO) bench -p tokengate-bench --no-run

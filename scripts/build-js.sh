@@ -27,27 +27,41 @@ fi
 # simd128 (V8 since Node 16.4 and Chrome 91, Firefox 89, Safari 16.4, workerd): sha2's wasm
 # SIMD backend hashes HS256 input about twice as fast (bench/node.mjs).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
-cargo build -p tokengate-js --target wasm32-unknown-unknown --profile wasm-release
 RAW="target/wasm32-unknown-unknown/wasm-release/tokengate_js.wasm"
-
 OUT="js/pkg"
 rm -rf "$OUT"
-"$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --no-typescript "$RAW"
-BG="$OUT/tokengate_js_bg.wasm"
-BOUND_SIZE=$(stat -c %s "$BG")
-js/node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  --strip-debug --strip-producers "$BG" -o "$BG.opt"
-mv "$BG.opt" "$BG"
-OPT_SIZE=$(stat -c %s "$BG")
-GZ_SIZE=$(gzip -9 -c "$BG" | wc -c)
+mkdir -p "$OUT"
+
+# Two modules from the one crate: the verifier (`tokengate`), and the HTTP gate
+# (`tokengate/gate`, feature `gate`: the configuration parser and regex engine on top), so
+# verify-only users never download the gate. Both builds write the same rustc output file, so
+# each is bound before the next build.
+# build NAME FEATURES: leaves js/pkg/NAME.js and js/pkg/NAME_bg.wasm, sets *_SIZE variables.
+build() {
+  local name="$1" features="$2"
+  cargo build -p tokengate-js --target wasm32-unknown-unknown --profile wasm-release $features
+  RAW_SIZE=$(stat -c %s "$RAW")
+  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --out-name "$name" --no-typescript "$RAW"
+  local bg="$OUT/${name}_bg.wasm"
+  BOUND_SIZE=$(stat -c %s "$bg")
+  js/node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --strip-debug --strip-producers "$bg" -o "$bg.opt"
+  mv "$bg.opt" "$bg"
+  OPT_SIZE=$(stat -c %s "$bg")
+  GZ_SIZE=$(gzip -9 -c "$bg" | wc -c)
+}
+
+build tokengate_gate "--features gate"
+GATE=("$RAW_SIZE" "$BOUND_SIZE" "$OPT_SIZE" "$GZ_SIZE")
+build tokengate_js ""
 JS_GZ=$(gzip -9 -c "$OUT/tokengate_js.js" js/lib/*.js | wc -c)
 {
-  echo "| artifact | bytes |"
-  echo "|---|---:|"
-  echo "| rustc output (\`$RAW\`) | $(stat -c %s "$RAW") |"
-  echo "| after wasm-bindgen | $BOUND_SIZE |"
-  echo "| after wasm-opt | $OPT_SIZE |"
-  echo "| after wasm-opt, gzip -9 | $GZ_SIZE |"
-  echo "| JavaScript (glue + lib/), gzip -9 | $JS_GZ |"
+  echo "| artifact | verifier (\`tokengate\`) | gate (\`tokengate/gate\`) |"
+  echo "|---|---:|---:|"
+  echo "| rustc output (\`$RAW\`) | $RAW_SIZE | ${GATE[0]} |"
+  echo "| after wasm-bindgen | $BOUND_SIZE | ${GATE[1]} |"
+  echo "| after wasm-opt | $OPT_SIZE | ${GATE[2]} |"
+  echo "| after wasm-opt, gzip -9 | $GZ_SIZE | ${GATE[3]} |"
+  echo "| JavaScript (glue + lib/), gzip -9 | $JS_GZ | |"
 } | tee target/js-size.md

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Totals the count lines of the last `make test` parts (cargo, Envoy e2e, demo check, npm
-# package) into one closing line.
+# package, Envoy/workerd parity) into one closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 awk '/^test result:|^envoy e2e:|^demo check:|^js tests:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -48,6 +48,9 @@ export class KeyState {
 
 const LOCAL = Symbol('tokengate.local');
 
+/** An internal option of `RemoteJWKSet`: parses a fetched document other than a JWKS. */
+export const PARSE = Symbol('tokengate.parse');
+
 /** A JWK Set held in memory: `createLocalJWKSet`. */
 export class LocalJWKSet {
   constructor(jwks) {
@@ -187,6 +190,7 @@ export class RemoteJWKSet {
   #pending;
   #attemptedAt;
   #storeChecked = false;
+  #parse;
 
   constructor(url, options = {}) {
     let parsed;
@@ -213,6 +217,24 @@ export class RemoteJWKSet {
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
     this.#store = options.store;
     this.#storeKey = `tokengate:jwks:${this.#url}`;
+    // The gate reuses this fetcher for its other documents (a denylist).
+    this.#parse = options[PARSE] ?? ((text) => new KeyState(text));
+    if (options[PARSE] !== undefined) this.#storeKey = `tokengate:doc:${this.#url}`;
+  }
+
+  /** When the set in use was fetched (ms since the epoch), or undefined. */
+  get fetchedAt() {
+    return this.#fetchedAt;
+  }
+
+  /** Whether a fetch is in flight. */
+  get fetching() {
+    return this.#pending !== undefined;
+  }
+
+  /** When the last fetch was attempted (ms since the epoch), or undefined. */
+  get attemptedAt() {
+    return this.#attemptedAt;
   }
 
   /** Whether the cached set is younger than `cacheMaxAge`. */
@@ -298,7 +320,7 @@ export class RemoteJWKSet {
   }
 
   #adopt(text, fetchedAt) {
-    this.#state = new KeyState(text);
+    this.#state = this.#parse(text);
     this.#document = text;
     this.#fetchedAt = fetchedAt;
   }

@@ -10,10 +10,14 @@
 //! ([`errors`]), which the wrapper turns into `JOSEError` subclasses.
 
 mod errors;
+#[cfg(feature = "gate")]
+mod gate;
 mod handles;
 mod verify;
 mod webcrypto;
 
+#[cfg(feature = "gate")]
+pub use gate::WasmGate;
 pub use handles::{WasmDenylist, WasmKeySet, WasmPolicy};
 pub use verify::{
     verify_signature_for_testing, verify_signature_for_testing_sync, verify_sync, verify_with_host,

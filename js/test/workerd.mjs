@@ -19,17 +19,23 @@ async function freePort() {
 }
 
 // Modules are named like the package's files, so the package's relative imports resolve; the
-// worker's bare `tokengate` import resolves to the workerd entry, as the `workerd` export
-// condition does in a bundler.
-function config(dir, port, workerPath, bindings, extraModules) {
+// worker's bare `tokengate` (and `tokengate/gate`) import resolves to the workerd entry, as the
+// `workerd` export condition does in a bundler.
+function config(dir, port, workerPath, bindings, extraModules, gate) {
   // Embedded paths are relative to the config file.
   const esm = (name, path) => `(name = "${name}", esModule = embed "${relative(dir, path)}")`;
   const modules = [
     esm('worker.js', workerPath),
     `(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`,
-    ...['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'].map((m) => esm(`lib/${m}.js`, js(`lib/${m}.js`))),
-    esm('pkg/tokengate_js.js', js('pkg/tokengate_js.js')),
-    `(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${relative(dir, js('pkg/tokengate_js_bg.wasm'))}")`,
+    ...(gate ? [`(name = "tokengate/gate", esModule = "export * from '../lib/gate-workerd.js';")`] : []),
+    ...['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto', ...(gate ? ['gate', 'gate-workerd'] : [])]
+      .map((m) => esm(`lib/${m}.js`, js(`lib/${m}.js`))),
+    // The gate's module only for a worker that imports it (the cold-start bench measures the
+    // verifier's alone).
+    ...['tokengate_js', ...(gate ? ['tokengate_gate'] : [])].flatMap((m) => [
+      esm(`pkg/${m}.js`, js(`pkg/${m}.js`)),
+      `(name = "pkg/${m}_bg.wasm", wasm = embed "${relative(dir, js(`pkg/${m}_bg.wasm`))}")`,
+    ]),
     ...extraModules.map(([name, path]) => esm(name, path)),
   ];
   const texts = Object.entries(bindings).map(([name, text]) => `(name = "${name}", text = ${JSON.stringify(text)})`);
@@ -51,13 +57,14 @@ const worker :Workerd.Worker = (
 
 /**
  * Starts workerd serving the ES module at `workerPath` (which imports `tokengate`) with text
- * `bindings` and any `extraModules` (`[name, path]` pairs); resolves once it answers HTTP.
+ * `bindings` and any `extraModules` (`[name, path]` pairs), with `tokengate/gate` importable
+ * when `options.gate`; resolves once it answers HTTP.
  * Returns `{ base, stderr(), stop() }`; `stop()` ends workerd and removes its temporary folder.
  */
-export async function startWorkerd(workerPath, bindings = {}, extraModules = []) {
+export async function startWorkerd(workerPath, bindings = {}, extraModules = [], options = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-workerd-'));
-  writeFileSync(join(dir, 'config.capnp'), config(dir, port, workerPath, bindings, extraModules));
+  writeFileSync(join(dir, 'config.capnp'), config(dir, port, workerPath, bindings, extraModules, options.gate === true));
   const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });

@@ -1,0 +1,308 @@
+// `createGate`: the Envoy filter's gate for Fetch API hosts (workerd, Node 18+, service
+// workers) and Node's `http`. The configuration is the filter's JSON; every decision (which
+// rule, which token, which answer, which headers) is the core's (`WasmGate`). This file only
+// fetches the providers' documents, reads the clock, and turns the decision into a `Response`
+// or the request to forward.
+
+import { WasmDenylist, WasmGate, WasmKeySet } from '../pkg/tokengate_gate.js';
+import { ConfigError, fromCore } from './errors.js';
+import { PARSE, RemoteJWKSet } from './keys.js';
+
+/** After a failed fetch, a document is not asked for again sooner than this (ms). */
+const RETRY_MS = 5_000;
+
+/**
+ * How this runtime's `Headers` turns a string into bytes on the wire: `latin1` (Node's http and
+ * undici: one char, one byte), or `utf8` (workerd). The core's header values are bytes (a
+ * claim's UTF-8, as Envoy forwards it); they are handed to `Headers` so that the same bytes go
+ * out. Set once by the runtime entry.
+ */
+let headerEncoding = 'latin1';
+
+/** Called by the runtime entry: see `headerEncoding`. */
+export function setHeaderEncoding(encoding) {
+  headerEncoding = encoding;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A header value (bytes as a byte string) as this runtime's `Headers` must be given it. */
+function headerText(bytes) {
+  if (headerEncoding !== 'utf8' || /^[\x00-\x7f]*$/.test(bytes)) return bytes;
+  try {
+    return utf8.decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
+  } catch {
+    return bytes;
+  }
+}
+
+function remoteUrl(remote, clusters) {
+  const base = clusters?.[remote.cluster] ?? `https://${remote.authority}`;
+  return new URL(remote.path, base).href;
+}
+
+/** Parses a fetched document with `Parser` (this module's key set or denylist), coded errors. */
+const parser = (Parser) => (text) => {
+  try {
+    return new Parser(text);
+  } catch (e) {
+    throw fromCore(e);
+  }
+};
+
+/** One provider's remote document, fetched through the runtime's `fetch`. */
+class Source {
+  constructor(remote, options, parse) {
+    // The fetcher of `createRemoteJWKSet` (one request at a time, bounded bodies, the store),
+    // parsing into this module's objects.
+    this.remote = remote;
+    this.fetcher = new RemoteJWKSet(remoteUrl(remote, options.clusters), {
+      cacheMaxAge: remote.refresh_seconds * 1000,
+      cooldownDuration: remote.unknown_kid_cooldown_seconds * 1000,
+      timeoutDuration: remote.timeout_ms,
+      fetch: options.fetch,
+      store: options.store,
+      insecureAllowHttp: options.insecureAllowHttp,
+      [PARSE]: parse,
+    });
+    this.adopted = undefined;
+  }
+
+  /**
+   * Fetches the document when it is due (older than `refresh_seconds`), unless a fetch failed
+   * less than 5 s ago; concurrent callers share one fetch. Failures are left to the core,
+   * which serves the last document until it is `max_stale_seconds` past due, then fails closed.
+   */
+  async refresh() {
+    const f = this.fetcher;
+    if (f.fresh) return;
+    try {
+      if (f.fetching) {
+        await f.reload(); // a fetch in flight: wait for it
+      } else if (f.attemptedAt === undefined || Date.now() - f.attemptedAt >= RETRY_MS) {
+        await f.keys();
+      }
+    } catch {
+      // Unavailable: the core decides with what it has (503 once nothing usable is left).
+    }
+  }
+
+  /** A token named a key the set lacks: one early fetch per cooldown, from the last attempt. */
+  async refetch() {
+    if (this.fetcher.coolingDown) return false;
+    try {
+      await this.fetcher.reload();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Turns the core's decision JSON into the gate's answer. */
+function answer(d, grpc) {
+  const audit = d.audit ?? undefined;
+  const claims = d.claims == null ? undefined : JSON.parse(d.claims);
+  if (d.response == null) return { allowed: true, edits: d.edits, claims, audit };
+  const r = d.response;
+  const headers = { 'cache-control': 'no-store' };
+  if (r.content_type != null) headers['content-type'] = r.content_type;
+  if (r.www_authenticate != null) headers['www-authenticate'] = r.www_authenticate;
+  if (r.retry_after != null) headers['retry-after'] = String(r.retry_after);
+  let status = r.status;
+  let body = r.body;
+  if (grpc && r.grpc_status != null) {
+    // A trailers-only gRPC answer, as Envoy sends a local reply to a gRPC request.
+    headers['content-type'] = 'application/grpc';
+    headers['grpc-status'] = String(r.grpc_status);
+    headers['grpc-message'] = encodeURIComponent(r.body);
+    status = 200;
+    body = '';
+  }
+  return { allowed: false, status, headers, body, claims, audit };
+}
+
+/** The gate: `handle(request)` for Fetch, `handleNode(req, res)` for Node's `http`. */
+export class Gate {
+  #wasm;
+  #keys = new Map();
+  #denylists = new Map();
+  #onDecision;
+
+  constructor(config, options = {}) {
+    const json = typeof config === 'string' ? config : JSON.stringify(config);
+    try {
+      this.#wasm = new WasmGate(json);
+    } catch (e) {
+      throw fromCore(e);
+    }
+    this.#onDecision = options.onDecision;
+    const providers = JSON.parse(this.#wasm.providers());
+    providers.forEach((p, i) => {
+      if (p.discovery !== null) {
+        throw new ConfigError(
+          `gate configuration: providers.${p.name}.discovery: not supported by createGate; name the key set with remote_jwks`,
+          'ERR_GATE_CONFIG',
+        );
+      }
+      if (p.remote_jwks !== null) this.#keys.set(i, new Source(p.remote_jwks, options, parser(WasmKeySet)));
+      if (p.denylist !== null) this.#denylists.set(i, new Source(p.denylist, options, parser(WasmDenylist)));
+    });
+  }
+
+  /** Whether the configuration is in report mode (FAIL-OPEN: denials only logged). */
+  get reportMode() {
+    return this.#wasm.reportMode;
+  }
+
+  /** Brings the documents the providers in `needed` use up to date in the module. */
+  async #prepare(needed) {
+    const sources = needed.flatMap((i) => [this.#keys.get(i), this.#denylists.get(i)]).filter(Boolean);
+    await Promise.all(sources.map((s) => s.refresh()));
+    this.#adopt(needed);
+  }
+
+  #adopt(needed) {
+    for (const i of needed) {
+      const keys = this.#keys.get(i);
+      const state = keys?.fetcher.current();
+      if (state !== undefined && state !== keys.adopted) {
+        this.#wasm.setKeys(i, state, keys.fetcher.fetchedAt / 1000);
+        keys.adopted = state;
+      }
+      const list = this.#denylists.get(i);
+      const doc = list?.fetcher.current();
+      if (doc !== undefined && doc !== list.adopted) {
+        this.#wasm.setDenylist(i, doc, list.fetcher.fetchedAt / 1000);
+        list.adopted = doc;
+      }
+    }
+  }
+
+  /**
+   * Decides one request given as `{ method, target, headers }`: `target` is the path with its
+   * query, `headers` a flat array of names and values (byte strings; repeated names stay
+   * repeated). Resolves to `{ allowed, edits, claims, audit }` or `{ allowed: false, status,
+   * headers, body, audit }`.
+   */
+  async decide({ method, target, authority, headers }) {
+    const needed = JSON.parse(this.#wasm.needs(method, target));
+    if (needed.length > 0) await this.#prepare(needed);
+    const all = [':method', method, ':path', target];
+    if (authority !== undefined) all.push(':authority', authority);
+    all.push(...headers);
+    const grpc = /^application\/grpc(?:$|[+;])/i.test(contentType(headers));
+    let d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
+    if (d.unknown_keys.length > 0) {
+      const fetched = await Promise.all(d.unknown_keys.map((i) => this.#keys.get(i)?.refetch() ?? false));
+      if (fetched.some(Boolean)) {
+        this.#adopt(d.unknown_keys);
+        d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
+      }
+    }
+    const result = answer(d, grpc);
+    this.#onDecision?.(result.audit);
+    return result;
+  }
+
+  /**
+   * Checks a Fetch API `Request`. Resolves to `{ response }` (a `Response` to send: 401/403
+   * with the RFC 6750 challenge, 400, or 503 with `Retry-After`) or `{ request, claims }`:
+   * the `Request` to forward (claim headers set, the token stripped unless its provider
+   * forwards it) and the verified claims (undefined for an unauthenticated pass).
+   */
+  async handle(request) {
+    const url = new URL(request.url);
+    const headers = [];
+    for (const [name, value] of request.headers) headers.push(name, value);
+    const r = await this.decide({
+      method: request.method,
+      target: url.pathname + url.search,
+      authority: url.host,
+      headers,
+    });
+    if (!r.allowed) {
+      return { response: new Response(r.body, { status: r.status, headers: r.headers }), audit: r.audit };
+    }
+    if (r.edits.length === 0) return { request, claims: r.claims, audit: r.audit };
+    const path = r.edits.find(([op, name]) => op === 'set' && name === ':path');
+    const target = path === undefined ? url : new URL(path[2], url);
+    const forwarded = new Request(target, request);
+    for (const [op, name, value] of r.edits) {
+      if (name.startsWith(':')) continue;
+      if (op === 'set') forwarded.headers.set(name, headerText(value));
+      else forwarded.headers.delete(name);
+    }
+    return { request: forwarded, claims: r.claims, audit: r.audit };
+  }
+
+  /**
+   * Checks a Node `http.IncomingMessage`. When refused, writes the answer to `res` (if given)
+   * and resolves to `{ allowed: false, status, headers, body }`; when allowed, edits `req` in
+   * place (its `headers`, `rawHeaders` and `url`) for the upstream and resolves to
+   * `{ allowed: true, claims }`.
+   */
+  async handleNode(req, res) {
+    const r = await this.decide({
+      method: req.method,
+      target: req.url,
+      authority: req.headers.host,
+      headers: req.rawHeaders,
+    });
+    if (!r.allowed) {
+      res?.writeHead(r.status, r.headers).end(r.body);
+      return r;
+    }
+    for (const [op, name, value] of r.edits) {
+      if (name === ':path') {
+        if (op === 'set') req.url = value;
+        continue;
+      }
+      const raw = [];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        if (req.rawHeaders[i].toLowerCase() !== name) raw.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      }
+      delete req.headers[name];
+      if (op === 'set') {
+        req.headers[name] = value;
+        raw.push(name, value);
+      }
+      req.rawHeaders = raw;
+    }
+    return r;
+  }
+}
+
+function contentType(flat) {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (flat[i].toLowerCase() === 'content-type') return flat[i + 1];
+  }
+  return '';
+}
+
+/**
+ * A gate over the Envoy filter's configuration (object or JSON text). Options: `clusters`
+ * (cluster name to base URL; default `https://` + the remote's `authority`), `fetch`, `store`
+ * (a KV-style `get`/`put`, or `cacheStore(caches.default)`), `insecureAllowHttp`, and
+ * `onDecision(audit)` for the decision log. Throws `ERR_GATE_CONFIG` naming the field.
+ */
+export function createGate(config, options) {
+  return new Gate(config, options);
+}
+
+/**
+ * A `store` over the Workers Cache API (`caches.default`), shared by a colo's isolates:
+ * fetched documents are kept as cached responses under a private URL.
+ */
+export function cacheStore(cache, base = 'https://tokengate.invalid/') {
+  const url = (key) => new URL(encodeURIComponent(key), base).href;
+  return {
+    async get(key) {
+      const hit = await cache.match(url(key));
+      return hit === undefined ? undefined : hit.text();
+    },
+    async put(key, value) {
+      await cache.put(url(key), new Response(value, { headers: { 'cache-control': 'max-age=86400' } }));
+    },
+  };
+}

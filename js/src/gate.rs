@@ -1,0 +1,274 @@
+//! The core's HTTP gate for JavaScript hosts (`createGate` in `js/lib/gate.js`): one
+//! configuration, the same JSON as the Envoy filter's, the same decisions. This side holds the
+//! validated gate, each provider's current keys and denylist (handed over by the wrapper, which
+//! fetches them) and the verified-token cache; it answers with the [`Decision`] as JSON.
+//!
+//! Header values cross as JavaScript strings of bytes (each char one byte, as Fetch's
+//! `ByteString` and Node's `latin1` are), so a claim's UTF-8 reaches the upstream as the same
+//! bytes Envoy would send.
+
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use tokengate::{
+    Decision, Denylist, Error, Gate, GateHost, HeaderEdit, JwkSet, Remote, Routing, TokenCache,
+};
+use wasm_bindgen::prelude::*;
+
+use crate::handles::{WasmDenylist, WasmKeySet};
+
+/// A validated gate with its keys, denylists and cache.
+#[wasm_bindgen]
+pub struct WasmGate {
+    gate: Rc<Gate>,
+    state: GateState,
+}
+
+/// What the wrapper handed over, and the cache.
+struct GateState {
+    keys: Vec<Option<(Rc<JwkSet>, u64)>>,
+    denylists: Vec<Option<(Rc<Denylist>, u64)>>,
+    cache: TokenCache,
+}
+
+/// The state as the gate sees it while it checks one request.
+struct Host<'a> {
+    gate: &'a Gate,
+    state: &'a mut GateState,
+    now: i64,
+    unknown_keys: Vec<usize>,
+}
+
+impl GateHost for Host<'_> {
+    fn now(&mut self) -> i64 {
+        self.now
+    }
+
+    fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
+        let p = &self.gate.config().providers[provider];
+        let fetched = self.state.keys[provider].as_ref().map(|(k, at)| (k, *at));
+        p.keys_at(fetched, p.remote_jwks.as_ref(), now)
+    }
+
+    fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error> {
+        let fetched = self.state.denylists[provider].as_ref();
+        let usable = self.gate.config().providers[provider]
+            .denylist_usable(fetched.map(|(_, at)| *at), now)?;
+        Ok(fetched.filter(|_| usable).map(|(l, _)| Rc::clone(l)))
+    }
+
+    fn cache(&mut self) -> &mut TokenCache {
+        &mut self.state.cache
+    }
+
+    fn unknown_key(&mut self, provider: usize) {
+        if !self.unknown_keys.contains(&provider) {
+            self.unknown_keys.push(provider);
+        }
+    }
+
+    fn client_certificate_sha256(&mut self) -> Option<[u8; 32]> {
+        // No TLS connection is visible to a worker: certificate-bound tokens are refused.
+        None
+    }
+}
+
+fn remote_json(r: Option<&Remote>) -> Value {
+    r.map_or(Value::Null, |r| {
+        json!({
+            "cluster": r.cluster, "authority": r.authority, "path": r.path,
+            "refresh_seconds": r.refresh_seconds, "timeout_ms": r.timeout_ms,
+            "unknown_kid_cooldown_seconds": r.unknown_kid_cooldown_seconds,
+            "max_stale_seconds": r.max_stale_seconds,
+        })
+    })
+}
+
+/// Bytes as a JavaScript byte string (one char per byte).
+fn byte_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// A JavaScript byte string as bytes; a char above 0xFF (never in a Fetch header) as UTF-8.
+fn bytes_of(s: &str) -> Vec<u8> {
+    if s.chars().all(|c| u32::from(c) <= 0xFF) {
+        s.chars().map(|c| c as u8).collect()
+    } else {
+        s.as_bytes().to_vec()
+    }
+}
+
+fn decision_json(d: &Decision, unknown_keys: &[usize]) -> String {
+    let edits: Vec<Value> = d
+        .edits
+        .iter()
+        .map(|e| match e {
+            HeaderEdit::Set { name, value } => json!(["set", name, byte_string(value)]),
+            HeaderEdit::Remove { name } => json!(["remove", name]),
+        })
+        .collect();
+    let response = d.response.as_ref().map(|r| {
+        json!({
+            "status": r.status,
+            "www_authenticate": r.www_authenticate,
+            "retry_after": r.retry_after,
+            "content_type": r.content_type,
+            "body": r.body,
+            "grpc_status": r.grpc_status,
+        })
+    });
+    let audit = d.audit.as_ref().map(|a| {
+        json!({
+            "route": a.route, "provider": a.provider, "verdict": a.verdict.name(),
+            "code": a.code, "metric": a.metric(),
+        })
+    });
+    json!({
+        "response": response,
+        "edits": edits,
+        "audit": audit,
+        "claims": d.verified.as_ref().map(|v| v.claims().json()),
+        "unknown_keys": unknown_keys,
+        "unforwarded_claims": d.unforwarded_claims,
+        "cache_hits": d.cache_hits,
+        "cache_misses": d.cache_misses,
+    })
+    .to_string()
+}
+
+#[wasm_bindgen]
+impl WasmGate {
+    /// Validates a gate configuration (the Envoy filter's JSON); throws a coded
+    /// `ERR_GATE_CONFIG` error naming the field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(json: &str) -> Result<WasmGate, JsValue> {
+        let gate = Gate::from_json(json.as_bytes()).map_err(|e| {
+            JsValue::from_str(&format!("{}\u{1f}gate configuration: {e}", e.code()))
+        })?;
+        let n = gate.config().providers.len();
+        let cache = TokenCache::new(gate.config().cache_capacity);
+        Ok(WasmGate {
+            gate: Rc::new(gate),
+            state: GateState {
+                keys: vec![None; n],
+                denylists: vec![None; n],
+                cache,
+            },
+        })
+    }
+
+    /// The providers, as JSON: `[{name, remote_jwks, discovery, denylist, fail_open}]`, for
+    /// the wrapper to fetch their documents.
+    pub fn providers(&self) -> String {
+        let list: Vec<Value> = self
+            .gate
+            .config()
+            .providers
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "has_local_jwks": p.local_jwks.is_some(),
+                    "remote_jwks": remote_json(p.remote_jwks.as_ref()),
+                    "discovery": remote_json(p.discovery.as_ref()),
+                    "denylist": remote_json(p.denylist.as_ref()),
+                })
+            })
+            .collect();
+        Value::Array(list).to_string()
+    }
+
+    /// Whether the configuration is in report mode (fail-open by name).
+    #[wasm_bindgen(getter, js_name = reportMode)]
+    pub fn report_mode(&self) -> bool {
+        self.gate.config().mode == tokengate::Mode::Report
+    }
+
+    /// Adopts a fetched key set for `provider`, fetched at `fetched_at` (Unix seconds).
+    #[wasm_bindgen(js_name = setKeys)]
+    pub fn set_keys(&mut self, provider: usize, keys: &WasmKeySet, fetched_at: f64) {
+        if let Some(slot) = self.state.keys.get_mut(provider) {
+            *slot = Some((Rc::clone(&keys.inner), seconds(fetched_at)));
+        }
+    }
+
+    /// Adopts a fetched denylist for `provider`, fetched at `fetched_at` (Unix seconds).
+    #[wasm_bindgen(js_name = setDenylist)]
+    pub fn set_denylist(&mut self, provider: usize, list: &WasmDenylist, fetched_at: f64) {
+        if let Some(slot) = self.state.denylists.get_mut(provider) {
+            *slot = Some((Rc::clone(&list.inner), seconds(fetched_at)));
+        }
+    }
+
+    /// The providers whose keys a request to `target` needs (a JSON array of indexes), so the
+    /// wrapper fetches only those before [`WasmGate::decide`]: empty when no rule asks for a
+    /// token or the path is refused.
+    pub fn needs(&self, method: &str, target: &str) -> String {
+        let needed = match self.gate.route(&bytes_of(target), || method.to_string()) {
+            Routing::Protected(r) => self.gate.config().rules[r].providers.clone(),
+            Routing::Pass | Routing::Refuse(_) => Vec::new(),
+        };
+        json!(needed).to_string()
+    }
+
+    /// Decides a request: `headers` alternates names and values (byte strings), and holds
+    /// `:method` and `:path` (the request target, query included). Returns the decision as
+    /// JSON: `response` (to send instead), `edits` (to the forwarded request, `spoofed`
+    /// headers first), `audit`, `claims` (JSON text), `unknown_keys` (providers whose set lacked
+    /// the token's key).
+    pub fn decide(&mut self, headers: Vec<String>, now: f64) -> String {
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = headers
+            .chunks_exact(2)
+            .map(|kv| (bytes_of(&kv[0].to_ascii_lowercase()), bytes_of(&kv[1])))
+            .collect();
+        let gate = Rc::clone(&self.gate);
+        let mut spoofed: Vec<HeaderEdit> = gate
+            .spoofed_headers(&pairs)
+            .into_iter()
+            .map(|name| HeaderEdit::Remove {
+                name: String::from_utf8_lossy(name).into_owned(),
+            })
+            .collect();
+        let target = pairs
+            .iter()
+            .find(|(k, _)| k == b":path")
+            .map_or(&b"/"[..], |(_, v)| v.as_slice());
+        let method = pairs
+            .iter()
+            .find(|(k, _)| k == b":method")
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default();
+        let mut host = Host {
+            gate: &gate,
+            state: &mut self.state,
+            now: now_seconds(now),
+            unknown_keys: Vec::new(),
+        };
+        let mut d = match gate.route(target, || method.clone()) {
+            Routing::Pass => Decision::pass(),
+            Routing::Refuse(e) => gate.refuse(&pairs, &e),
+            Routing::Protected(r) => gate.check(r, &pairs, &mut host),
+        };
+        let unknown = host.unknown_keys;
+        spoofed.append(&mut d.edits);
+        d.edits = spoofed;
+        decision_json(&d, &unknown)
+    }
+}
+
+/// Unix seconds from JavaScript (never negative, never NaN).
+fn seconds(t: f64) -> u64 {
+    if t.is_finite() && t > 0.0 {
+        t as u64
+    } else {
+        0
+    }
+}
+
+fn now_seconds(t: f64) -> i64 {
+    if t.is_finite() {
+        t as i64
+    } else {
+        0
+    }
+}
