@@ -26,16 +26,24 @@ pub fn path_of(target: &[u8]) -> &[u8] {
 /// `/`; no segment is empty (`//`), `.` or `..`; no byte is a control character, a space, a
 /// backslash, a `;` (path parameters), a `#` or outside ASCII; and every `%` starts a valid
 /// escape that does not hide a `/`, `\`, `%` or an unreserved character (RFC 3986 6.2.2.2:
-/// those are decoded in normal form). An empty target counts as `/`. The query string is not
-/// checked.
+/// those are decoded in normal form). An empty target counts as `/`. The query string may
+/// hold anything but control characters, spaces and `#` (none can be in a request target, RFC
+/// 9112 3.2; a rewritten target would carry them to the upstream).
 pub fn check_normal_form(target: &[u8]) -> Result<(), Error> {
     if target.is_empty() {
         return Ok(());
     }
-    let path = &target[..target
+    let query_at = target
         .iter()
         .position(|&b| b == b'?')
-        .unwrap_or(target.len())];
+        .unwrap_or(target.len());
+    if target[query_at..]
+        .iter()
+        .any(|&b| b <= b' ' || b == 0x7f || b == b'#')
+    {
+        return Err(Error::PathNotNormalized);
+    }
+    let path = &target[..query_at];
     if path.first() != Some(&b'/') {
         return Err(Error::PathNotNormalized);
     }
@@ -101,6 +109,7 @@ mod tests {
             "/admin/users",
             "/admin/users/",
             "/a/b?x=../..&y=//z%2F",
+            "/a?q=caf\u{e9}&r=;\\",
             "/files/r%C3%A9sum%C3%A9.pdf",
             "/a%20b",
             "/v1/items:batchGet",
@@ -136,6 +145,12 @@ mod tests {
             "admin",
             "*",
             "?x=1",
+            "/a?x=1\r\nx-admin: 1",
+            "/a?x=\n",
+            "/a?x=\x00",
+            "/a?x= y",
+            "/a?x=\x7f",
+            "/a?x=1#frag",
         ] {
             assert_eq!(
                 check_normal_form(p.as_bytes()),
