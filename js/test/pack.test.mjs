@@ -15,7 +15,8 @@ test('npm pack: installs into an empty project and verifies a token', () => {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: JS, encoding: 'utf8' }));
   const files = packed.files.map((f) => f.path).sort();
   assert.ok(files.includes('pkg/tokengate_js_bg.wasm') && files.includes('lib/index.d.ts'), files.join(' '));
-  assert.deepEqual(files.filter((f) => !/^(lib\/|pkg\/tokengate_js|README\.md$|package\.json$)/.test(f)), []);
+  assert.ok(files.includes('pkg/tokengate_gate_bg.wasm') && files.includes('lib/gate.d.ts'), files.join(' '));
+  assert.deepEqual(files.filter((f) => !/^(lib\/|pkg\/tokengate_(js|gate)|README\.md$|package\.json$)/.test(f)), []);
 
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
@@ -30,7 +31,14 @@ test('npm pack: installs into an empty project and verifies a token', () => {
     const token = input + '.' + createHmac('sha256', secret).update(input).digest('base64url');
     console.log(verify(token, new Uint8Array(secret)).payload.sub);
     try { verify(token + 'x', new Uint8Array(secret)); } catch (e) { console.log(e instanceof errors.JOSEError, e.code); }
+    const { createGate } = await import('tokengate/gate');
+    const gate = createGate({ providers: { p: { algorithms: ['HS256'], local_jwks: { keys: [{ kty: 'oct', k: secret.toString('base64url') }] },
+      claim_to_headers: [{ header_name: 'x-sub', claim_name: 'sub' }] } },
+      rules: [{ match: { prefix: '/' }, requires: { provider_name: 'p' } }] });
+    const ok = await gate.handle(new Request('http://app/x', { headers: { authorization: 'Bearer ' + token } }));
+    const no = await gate.handle(new Request('http://app/x'));
+    console.log(ok.request.headers.get('x-sub'), no.response.status);
   `);
   const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
-  assert.deepEqual(out, ['packaged', 'true ERR_JWS_SIGNATURE_VERIFICATION_FAILED']);
+  assert.deepEqual(out, ['packaged', 'true ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'packaged 401']);
 });

@@ -1,0 +1,259 @@
+// createGate in Node: the Envoy filter's configuration and decisions for Fetch `Request`s and
+// Node's `http`, with remote documents fetched through `fetch`, shared, refreshed and stored.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest } from 'node:http';
+import * as jose from 'jose';
+import { cacheStore, createGate, errors } from 'tokengate/gate';
+import { startJwksServer } from './jwks-server.mjs';
+
+const ISS = 'https://idp.gate.test';
+let es;
+let esJwk;
+let jwks;
+
+before(async () => {
+  es = await jose.generateKeyPair('ES256');
+  esJwk = { ...(await jose.exportJWK(es.publicKey)), kid: 'k1', alg: 'ES256' };
+  jwks = await startJwksServer();
+  jwks.state.jwks = { keys: [esJwk] };
+});
+
+after(async () => {
+  await jwks?.close();
+});
+
+const sign = (claims = {}, { key = es.privateKey, kid = 'k1', exp = '5m', alg = 'ES256' } = {}) =>
+  new jose.SignJWT({ scope: 'read', ...claims }).setProtectedHeader({ alg, kid }).setIssuer(ISS)
+    .setAudience('api').setSubject('alice').setIssuedAt().setExpirationTime(exp).sign(key);
+
+function config(provider = {}, extra = {}) {
+  return {
+    realm: 'api',
+    providers: {
+      idp: {
+        issuer: ISS, audiences: ['api'], algorithms: ['ES256', 'RS256'],
+        remote_jwks: { cluster: 'idp', authority: 'idp.gate.test', path: '/.well-known/jwks.json', unknown_kid_cooldown_seconds: 30 },
+        from_headers: [{ name: 'authorization', value_prefix: 'Bearer ' }],
+        from_cookies: ['session'], from_params: ['access_token'],
+        claim_to_headers: [{ header_name: 'x-sub', claim_name: 'sub' }],
+        ...provider,
+      },
+    },
+    rules: [
+      { match: { prefix: '/public' } },
+      { match: { prefix: '/admin' }, requires: { provider_name: 'idp' }, scopes_all: ['admin'] },
+      { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
+    ],
+    ...extra,
+  };
+}
+
+const options = (more = {}) => ({ clusters: { idp: new URL(jwks.url).origin }, ...more });
+
+test('gate: a good token is forwarded with its claim headers and without the token', async () => {
+  const gate = createGate(config(), options());
+  const token = await sign();
+  const { request, claims, response, audit } = await gate.handle(new Request('https://api.test/orders?x=1', {
+    headers: { authorization: `Bearer ${token}`, 'x-sub': 'mallory', 'X_Sub': 'mallory' },
+  }));
+  assert.equal(response, undefined);
+  assert.equal(request.headers.get('x-sub'), 'alice');
+  assert.equal(request.headers.get('authorization'), null);
+  assert.equal(request.headers.get('x_sub'), null, 'a spoofed spelling is removed');
+  assert.equal(request.url, 'https://api.test/orders?x=1');
+  assert.equal(claims.sub, 'alice');
+  assert.deepEqual({ ...audit }, { route: 2, provider: 'idp', verdict: 'allow', code: '-', metric: 'allowed' });
+});
+
+test('gate: refusals are RFC 6750 responses with the stable code', async () => {
+  const gate = createGate(config(), options());
+  const cases = [
+    [{}, '/orders', 401, 'Bearer realm="api"', 'ERR_JWT_MISSING'],
+    [{ authorization: `Bearer ${await sign({}, { exp: Math.floor(Date.now() / 1000) - 60 })}` }, '/orders', 401,
+      'Bearer realm="api", error="invalid_token", error_description="ERR_JWT_EXPIRED"', 'ERR_JWT_EXPIRED'],
+    [{ authorization: `Bearer ${await sign()}` }, '/admin/x', 403,
+      'Bearer realm="api", error="insufficient_scope", error_description="ERR_JWT_INSUFFICIENT_SCOPE", scope="admin"', 'ERR_JWT_INSUFFICIENT_SCOPE'],
+    [{}, '/admin%2Fx', 400, 'Bearer realm="api", error="invalid_request", error_description="ERR_PATH_NOT_NORMALIZED"', 'ERR_PATH_NOT_NORMALIZED'],
+  ];
+  for (const [headers, path, status, challenge, code] of cases) {
+    const { response } = await gate.handle(new Request(`https://api.test${path}`, { headers }));
+    assert.equal(response.status, status, path);
+    assert.equal(response.headers.get('www-authenticate'), challenge);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(JSON.parse(await response.text()).code, code);
+  }
+  const grpc = await gate.handle(new Request('https://api.test/svc/Call', { method: 'POST', headers: { 'content-type': 'application/grpc' } }));
+  assert.equal(grpc.response.status, 200);
+  assert.equal(grpc.response.headers.get('grpc-status'), '16');
+});
+
+test('gate: query and cookie tokens are removed from the forwarded request', async () => {
+  const gate = createGate(config(), options());
+  const token = await sign();
+  const q = await gate.handle(new Request(`https://api.test/orders?a=1&access_token=${token}&b=2`));
+  assert.equal(q.request.url, 'https://api.test/orders?a=1&b=2');
+  const c = await gate.handle(new Request('https://api.test/orders', { headers: { cookie: `theme=dark; session=${token}` } }));
+  assert.equal(c.request.headers.get('cookie'), 'theme=dark');
+  const both = await gate.handle(new Request(`https://api.test/orders?access_token=${token}`, { headers: { authorization: `Bearer ${token}` } }));
+  assert.equal(both.response.status, 401);
+  assert.match(both.response.headers.get('www-authenticate'), /ERR_JWT_AMBIGUOUS/);
+});
+
+test('gate: concurrent first requests share one key fetch; an unknown kid refetches once per cooldown, counted from the last attempt', async () => {
+  const server = await startJwksServer();
+  server.state.jwks = { keys: [esJwk] };
+  server.state.delayMs = 50;
+  try {
+    const gate = createGate(config({ remote_jwks: { cluster: 'idp', authority: 'idp.gate.test', path: '/jwks.json', unknown_kid_cooldown_seconds: 1 } }),
+      { clusters: { idp: new URL(server.url).origin } });
+    const token = await sign();
+    const results = await Promise.all(Array.from({ length: 20 }, () =>
+      gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }))));
+    assert.ok(results.every((r) => r.request !== undefined));
+    assert.equal(server.state.requests, 1);
+
+    const rs = await jose.generateKeyPair('RS256');
+    server.state.jwks = { keys: [esJwk, { ...(await jose.exportJWK(rs.publicKey)), kid: 'k2', alg: 'RS256' }] };
+    const rotated = await sign({}, { key: rs.privateKey, kid: 'k2', alg: 'RS256' });
+    const early = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${rotated}` } }));
+    assert.match(early.response.headers.get('www-authenticate'), /ERR_JWKS_NO_MATCHING_KEY/, 'within 1 s of the last fetch');
+    assert.equal(server.state.requests, 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${rotated}` } }));
+    assert.equal(r.claims?.sub, 'alice', 'the new key is fetched and the request verified');
+    assert.equal(server.state.requests, 2);
+    const unknown = await sign({}, { kid: 'k3' });
+    for (let i = 0; i < 5; i++) {
+      const u = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${unknown}` } }));
+      assert.match(u.response.headers.get('www-authenticate'), /ERR_JWKS_NO_MATCHING_KEY/);
+    }
+    assert.equal(server.state.requests, 2, 'within the cooldown, no fetch per unknown kid');
+  } finally {
+    await server.close();
+  }
+});
+
+test('gate: an unreachable key server is 503 with Retry-After, and not asked per request', async () => {
+  const server = await startJwksServer();
+  server.state.status = 500;
+  try {
+    const gate = createGate(config(), { clusters: { idp: new URL(server.url).origin } });
+    const token = await sign();
+    for (let i = 0; i < 5; i++) {
+      const { response } = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }));
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
+      assert.equal(response.headers.get('www-authenticate'), null, 'an outage is no verdict on the token');
+    }
+    assert.equal(server.state.requests, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('gate: a store shares fetched keys between gates (KV-style and the Cache API adapter)', async () => {
+  const server = await startJwksServer();
+  server.state.jwks = { keys: [esJwk] };
+  const responses = new Map();
+  // The Cache API's surface: match(url) and put(url, Response).
+  const cache = {
+    async match(url) {
+      const body = responses.get(url);
+      return body === undefined ? undefined : new Response(body);
+    },
+    async put(url, response) {
+      responses.set(url, await response.text());
+    },
+  };
+  try {
+    for (const store of [new Map(), cacheStore(cache)]) {
+      const before = server.state.requests;
+      const token = await sign();
+      for (let i = 0; i < 3; i++) {
+        const gate = createGate(config(), { clusters: { idp: new URL(server.url).origin }, store });
+        const r = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }));
+        assert.equal(r.claims?.sub, 'alice');
+      }
+      assert.equal(server.state.requests - before, 1, 'the second and third gates read the store');
+    }
+    assert.equal(responses.size, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('gate: a remote denylist revokes by jti', async () => {
+  const server = await startJwksServer();
+  server.state.body = JSON.stringify({ jti: ['revoked-1'] });
+  try {
+    const gate = createGate(config({ denylist: { cluster: 'deny', authority: 'deny.test', path: '/denylist.json' } }),
+      options({ clusters: { idp: new URL(jwks.url).origin, deny: new URL(server.url).origin } }));
+    const revoked = await new jose.SignJWT({ jti: 'revoked-1' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISS)
+      .setAudience('api').setExpirationTime('5m').sign(es.privateKey);
+    const r = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${revoked}` } }));
+    assert.match(r.response.headers.get('www-authenticate'), /ERR_JWT_REVOKED/);
+    const ok = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${await sign()}` } }));
+    assert.equal(ok.claims?.sub, 'alice');
+  } finally {
+    await server.close();
+  }
+});
+
+test('gate: Node http adapter edits the request in place and sees repeated headers', async () => {
+  const gate = createGate(config(), options());
+  const seen = [];
+  const server = createServer(async (req, res) => {
+    const r = await gate.handleNode(req, res);
+    if (!r.allowed) return;
+    seen.push({ url: req.url, sub: req.headers['x-sub'], auth: req.headers.authorization, raw: req.rawHeaders.join('|') });
+    res.end('ok');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const send = (path, headers) => new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.address().port, path, headers: ['host', 'api.test', ...headers] }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'], body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    const token = await sign();
+    assert.equal((await send(`/orders?access_token=${token}&b=1`, [])).status, 200);
+    assert.deepEqual(seen.pop(), { url: '/orders?b=1', sub: 'alice', auth: undefined, raw: 'host|api.test|Connection|keep-alive|x-sub|alice' });
+    const twice = await send('/orders', ['authorization', `Bearer ${token}`, 'authorization', `Bearer ${token}`]);
+    assert.equal(twice.status, 401);
+    assert.match(twice.challenge, /ERR_JWT_AMBIGUOUS/);
+    const none = await send('/orders', []);
+    assert.equal(none.status, 401);
+    assert.equal(JSON.parse(none.body).code, 'ERR_JWT_MISSING');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('gate: configuration errors name the field; discovery is refused, not ignored', () => {
+  const cases = [
+    [config({ audiences: [] }), /providers\.idp\.policy/],
+    [{ ...config(), rules: [{ match: { prefix: '/' }, requires: { provider_name: 'nobody' } }] }, /rules\[0\]\.requires/],
+    [{ providers: {} }, /providers: at least one provider/],
+    ['{not json', /configuration/],
+    [config({ remote_jwks: undefined, discovery: { cluster: 'idp', authority: 'a', path: '/x' } }), /discovery: not supported by createGate/],
+  ];
+  for (const [c, message] of cases) {
+    assert.throws(() => createGate(c, options()), (e) => e instanceof errors.ConfigError && e.code === 'ERR_GATE_CONFIG' && message.test(e.message));
+  }
+});
+
+test('gate: the decision log never holds the token', async () => {
+  const logged = [];
+  const gate = createGate(config(), options({ onDecision: (a) => logged.push(JSON.stringify(a)) }));
+  const token = await sign();
+  await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }));
+  await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}x` } }));
+  assert.equal(logged.length, 2);
+  assert.ok(logged.every((l) => !l.includes(token.split('.')[2].slice(0, 20))));
+});
