@@ -114,6 +114,18 @@ fn run(g: &Gate, req: &[(Vec<u8>, Vec<u8>)]) -> Decision {
     }
 }
 
+/// A request with the token as a bearer credential.
+fn bearer(g: &Gate, method: &str, target: &str, token: &str) -> Decision {
+    run(
+        g,
+        &headers(
+            method,
+            target,
+            &[("authorization", &format!("Bearer {token}"))],
+        ),
+    )
+}
+
 fn set(d: &Decision, name: &str) -> Option<String> {
     d.edits.iter().rev().find_map(|e| match e {
         HeaderEdit::Set { name: n, value } if n == name => {
@@ -133,14 +145,7 @@ fn removes(d: &Decision, name: &str) -> bool {
 fn a_verified_token_sets_claim_headers_and_is_stripped() {
     let g = gate(json!({}));
     let token = mint(Algorithm::HS256, claims());
-    let d = run(
-        &g,
-        &headers(
-            "GET",
-            "/orders",
-            &[("authorization", &format!("Bearer {token}"))],
-        ),
-    );
+    let d = bearer(&g, "GET", "/orders", &token);
     assert!(d.response.is_none());
     let audit = d.audit.as_ref().unwrap();
     assert_eq!(
@@ -171,14 +176,7 @@ fn refusals_carry_the_rfc_6750_challenge_and_never_the_token() {
     let mut expired = claims();
     expired["exp"] = json!(NOW - 3600);
     let token = mint(Algorithm::HS256, expired);
-    let d = run(
-        &g,
-        &headers(
-            "GET",
-            "/orders",
-            &[("authorization", &format!("Bearer {token}"))],
-        ),
-    );
+    let d = bearer(&g, "GET", "/orders", &token);
     let r = d.response.unwrap();
     assert_eq!(r.status, 401);
     let challenge = r.www_authenticate.unwrap();

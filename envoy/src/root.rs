@@ -41,7 +41,11 @@ enum Parsed {
 fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String> {
     match kind {
         Kind::Jwks => JwkSet::from_json(text)
-            .map(Parsed::Jwks)
+            .map(|keys| {
+                // Here, off the request path: no request pays for the verification tables.
+                keys.warm();
+                Parsed::Jwks(keys)
+            })
             .map_err(|e| e.to_string()),
         Kind::Denylist => Denylist::from_json(text)
             .map(Parsed::Denylist)

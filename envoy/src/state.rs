@@ -93,6 +93,14 @@ impl Shared {
                 add(Kind::Denylist, Some(d.clone()));
             }
         }
+        // Inline keys get their verification tables now, at configuration, not on requests.
+        for keys in config
+            .providers
+            .iter()
+            .filter_map(|p| p.local_jwks.as_ref())
+        {
+            keys.warm();
+        }
         let n = config.providers.len();
         let cache = TokenCache::new(config.cache_capacity);
         Shared {

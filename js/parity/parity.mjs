@@ -8,13 +8,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
 import { startJwksServer } from '../test/jwks-server.mjs';
-import { startWorkerd } from '../test/workerd.mjs';
+import { freePort, startWorkerd } from '../test/workerd.mjs';
 
 const [ENVOY, WASM] = process.argv.slice(2);
 if (!ENVOY || !WASM) {
@@ -24,14 +23,6 @@ if (!ENVOY || !WASM) {
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const ISS = 'https://idp.parity.test';
 const AUD = 'orders-api';
-
-async function freePort() {
-  const s = netServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The upstream: answers with what it received (path and headers, bytes as latin1). */
 async function startUpstream() {

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 const js = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 const WORKERD = js('node_modules/.bin/workerd');
 
-async function freePort() {
+/** A free loopback port (for a server about to start). */
+export async function freePort() {
   const s = createServer();
   await new Promise((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address();
@@ -58,7 +59,7 @@ const worker :Workerd.Worker = (
 /**
  * Starts workerd serving the ES module at `workerPath` (which imports `tokengate`) with text
  * `bindings` and any `extraModules` (`[name, path]` pairs), with `tokengate/gate` importable
- * when `options.gate`; resolves once it answers HTTP.
+ * when `options.gate`; resolves once it answers HTTP (polled every `options.pollMs`, 50 ms).
  * Returns `{ base, stderr(), stop() }`; `stop()` ends workerd and removes its temporary folder.
  */
 export async function startWorkerd(workerPath, bindings = {}, extraModules = [], options = {}) {
@@ -73,12 +74,12 @@ export async function startWorkerd(workerPath, bindings = {}, extraModules = [],
     rmSync(dir, { recursive: true, force: true });
   };
   const running = { base: `http://127.0.0.1:${port}`, stderr: () => stderr, stop, dir };
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 10_000 / (options.pollMs ?? 50); i++) {
     try {
       await fetch(running.base);
       return running;
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
     }
   }
   stop();

@@ -139,6 +139,15 @@ impl fmt::Debug for Jwk {
 }
 
 impl Jwk {
+    /// Builds this key's fast-verify tables now (see [`crate::JwkSet::warm`]).
+    pub(crate) fn warm(&self) {
+        if let Prepared::P256 { fast: Some(k), .. } | Prepared::P384 { fast: Some(k), .. } =
+            &self.prepared
+        {
+            k.warm();
+        }
+    }
+
     /// Parses one JWK from JSON text.
     pub fn from_json(json: &str) -> Result<Jwk, ConfigError> {
         let value =

@@ -197,6 +197,16 @@ impl JwkSet {
             .collect()
     }
 
+    /// Builds every key's [`crate::FastVerify`] tables now (the P-256/P-384 comb tables and
+    /// their curves'), for a host that adopts key sets off the request path (the Envoy
+    /// filter's root context). Without it they are built on the verifications that make them
+    /// worth it, so a short-lived isolate that checks one token never pays for them.
+    pub fn warm(&self) {
+        for key in &self.keys {
+            key.warm();
+        }
+    }
+
     /// Whether some key has this `kid`.
     pub fn contains_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|k| k.kid() == Some(kid))

@@ -2,11 +2,16 @@
 //! verdicts of the RustCrypto `p256`/`p384` crates it stands in for (raw `r || s`, both in
 //! `[1, n-1]`, FIPS 186-5 6.4.2), several times faster in wasm32.
 //!
-//! `u1 G + u2 Q` is computed without a single doubling: for the generator (once per process)
-//! and for each public key (once, when the JWKS is parsed) a comb table holds
-//! `d * 2^(w k) * P` in affine coordinates for every window position `k` and digit
-//! `1 <= d <= 2^(w-1)`. A scalar recoded into signed base-`2^w` digits then costs one mixed
-//! Jacobian-affine addition per nonzero digit. The final `x(R) mod n == r` check compares in
+//! `u1 G + u2 Q` is computed without a single doubling once a point is warm: for the generator
+//! and for each public key a comb table holds `d * 2^(w k) * P` in affine coordinates for every
+//! window position `k` and digit `1 <= d <= 2^(w-1)`. A scalar recoded into signed base-`2^w`
+//! digits then costs one mixed Jacobian-affine addition per nonzero digit.
+//!
+//! A table costs what dozens of verifications cost, so it is built only for a point in use:
+//! a key's on its [`KEY_WARM_AFTER`]th verification, the generator's on the curve's
+//! [`GENERATOR_WARM_AFTER`]th (or at once through [`EcVerifyKey::warm`], which a host calls off
+//! the request path). Until then `u1 G + u2 Q` is Shamir's double-and-add, so a short-lived
+//! isolate that verifies one token never pays for tables it would not use. The final `x(R) mod n == r` check compares in
 //! Jacobian coordinates (`X == r Z^2`, and `(r + n) Z^2` when that is below `p`), so no field
 //! inversion happens per signature; the one scalar inversion (`s^-1 mod n`) is a binary
 //! extended Euclid. Everything here is public, so it may take variable time.
@@ -14,6 +19,7 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use once_cell::race::OnceBox;
 use sha2::Digest;
@@ -74,7 +80,13 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// A curve with its fields prepared and the generator's comb table.
+/// The verification that builds a key's comb table (the earlier ones run without it).
+pub(crate) const KEY_WARM_AFTER: u32 = 8;
+/// The verification on a curve that builds the generator's comb table (about three times a
+/// key's: its table is wider).
+pub(crate) const GENERATOR_WARM_AFTER: u32 = 24;
+
+/// A curve with its fields prepared, and the generator's comb table once warm.
 pub(crate) struct Curve<const N: usize> {
     p: MontField<N>,
     n: MontField<N>,
@@ -82,7 +94,11 @@ pub(crate) struct Curve<const N: usize> {
     n_in_p: Option<[u32; N]>,
     bits: usize,
     key_width: u32,
-    g_table: Comb<N>,
+    g: Affine<N>,
+    g_width: u32,
+    g_table: OnceBox<Option<Comb<N>>>,
+    /// Verifications on this curve so far (saturating at the warm-up count).
+    uses: AtomicU32,
 }
 
 impl<const N: usize> Curve<N> {
@@ -94,22 +110,44 @@ impl<const N: usize> Curve<N> {
             x: p.element_from_be(&hex(params.gx))?,
             y: p.element_from_be(&hex(params.gy))?,
         };
-        let g_table = Comb::new(&p, &g, params.bits, params.g_width)?;
         Some(Curve {
             p,
             n,
             n_in_p,
             bits: params.bits,
             key_width: params.key_width,
-            g_table,
+            g,
+            g_width: params.g_width,
+            g_table: OnceBox::new(),
+            uses: AtomicU32::new(0),
         })
     }
+
+    /// The generator's table: built now when `build`, else only if it already exists.
+    fn g_table(&self, build: bool) -> Option<&Comb<N>> {
+        if build {
+            self.g_table
+                .get_or_init(|| Box::new(Comb::new(&self.p, &self.g, self.bits, self.g_width)))
+                .as_ref()
+        } else {
+            self.g_table.get().and_then(Option::as_ref)
+        }
+    }
+}
+
+/// Counts one use on `uses`; whether this is the `warm_after`th or a later one.
+fn count_use(uses: &AtomicU32, warm_after: u32) -> bool {
+    let before = uses.load(Ordering::Relaxed);
+    if before >= warm_after {
+        return true;
+    }
+    uses.fetch_add(1, Ordering::Relaxed) + 1 >= warm_after
 }
 
 static P256_CURVE: OnceBox<Option<Curve<P256_LIMBS>>> = OnceBox::new();
 static P384_CURVE: OnceBox<Option<Curve<P384_LIMBS>>> = OnceBox::new();
 
-/// P-256, prepared on first use (the generator table takes a few milliseconds in wasm).
+/// P-256, prepared on first use (its fields; the generator's table once warm).
 fn p256_curve() -> Option<&'static Curve<P256_LIMBS>> {
     P256_CURVE
         .get_or_init(|| Box::new(Curve::new(&P256)))
@@ -250,6 +288,31 @@ impl<const N: usize> Jacobian<N> {
     }
 }
 
+/// `k1 P1 + k2 P2` (or `k2 P2` alone) for scalars below `2^bits`, by Shamir's trick: one
+/// doubling per bit and one addition per bit set in either scalar (`P1 + P2` added at once
+/// where both are set). About five times a table lookup's cost, and no table.
+fn shamir<const N: usize>(
+    f: &MontField<N>,
+    bits: usize,
+    first: Option<(&Affine<N>, &[u32; N])>,
+    (p2, k2): (&Affine<N>, &[u32; N]),
+) -> Jacobian<N> {
+    let both = first.map(|(p1, _)| Jacobian::from_affine(f, p1).add_affine(f, p2));
+    let mut acc = Jacobian::INFINITY;
+    for i in (0..bits).rev() {
+        acc = acc.double(f);
+        let b1 = first.is_some_and(|(_, k1)| bits_at(k1, i, 1) == 1);
+        let b2 = bits_at(k2, i, 1) == 1;
+        acc = match (b1, b2, first, &both) {
+            (true, true, _, Some(sum)) => acc.add(f, sum),
+            (true, false, Some((p1, _)), _) => acc.add_affine(f, p1),
+            (false, true, _, _) => acc.add_affine(f, p2),
+            _ => acc,
+        };
+    }
+    acc
+}
+
 /// Jacobian points to affine with one inversion (Montgomery's trick). `None` if any is the
 /// point at infinity.
 fn batch_to_affine<const N: usize>(
@@ -348,8 +411,8 @@ impl<const N: usize> Comb<N> {
     }
 }
 
-/// A P-256 or P-384 public key with its comb table, prepared once for
-/// [`crate::FastVerify`]. Cloning shares the table.
+/// A P-256 or P-384 public key for [`crate::FastVerify`], with its comb table once warm.
+/// Cloning shares the table.
 #[derive(Clone)]
 pub(crate) enum EcVerifyKey {
     /// A P-256 key (ES256).
@@ -358,22 +421,70 @@ pub(crate) enum EcVerifyKey {
     P384(Arc<KeyTable<P384_LIMBS>>),
 }
 
-/// One key's comb, with its curve.
+/// One key: its point, its curve, and its comb table once warm.
 pub(crate) struct KeyTable<const N: usize> {
     curve: &'static Curve<N>,
-    comb: Comb<N>,
+    q: Affine<N>,
+    comb: OnceBox<Option<Comb<N>>>,
+    /// Verifications with this key so far (saturating at the warm-up count).
+    uses: AtomicU32,
 }
 
 impl<const N: usize> KeyTable<N> {
     fn new(curve: &'static Curve<N>, x: &[u8], y: &[u8]) -> Option<Self> {
-        let point = Affine {
-            x: curve.p.element_from_be(x)?,
-            y: curve.p.element_from_be(y)?,
-        };
         Some(KeyTable {
             curve,
-            comb: Comb::new(&curve.p, &point, curve.bits, curve.key_width)?,
+            q: Affine {
+                x: curve.p.element_from_be(x)?,
+                y: curve.p.element_from_be(y)?,
+            },
+            comb: OnceBox::new(),
+            uses: AtomicU32::new(0),
         })
+    }
+
+    /// The key's table: built now when `build`, else only if it already exists.
+    fn comb(&self, build: bool) -> Option<&Comb<N>> {
+        let c = self.curve;
+        if build {
+            self.comb
+                .get_or_init(|| Box::new(Comb::new(&c.p, &self.q, c.bits, c.key_width)))
+                .as_ref()
+        } else {
+            self.comb.get().and_then(Option::as_ref)
+        }
+    }
+
+    /// Builds both tables now.
+    fn warm(&self) {
+        self.curve.g_table(true);
+        self.comb(true);
+    }
+
+    /// `u1 G + u2 Q`, through the tables that exist (or are due now), and Shamir's
+    /// double-and-add for the points without one.
+    fn combination(&self, u1: &[u32; N], u2: &[u32; N]) -> Jacobian<N> {
+        let c = self.curve;
+        let f = &c.p;
+        let g_table = c.g_table(count_use(&c.uses, GENERATOR_WARM_AFTER));
+        let comb = self.comb(count_use(&self.uses, KEY_WARM_AFTER));
+        let mut acc = Jacobian::INFINITY;
+        match (g_table, comb) {
+            (Some(g), Some(k)) => {
+                g.accumulate(f, u1, &mut acc);
+                k.accumulate(f, u2, &mut acc);
+            }
+            (Some(g), None) => {
+                g.accumulate(f, u1, &mut acc);
+                acc = acc.add(f, &shamir(f, c.bits, None, (&self.q, u2)));
+            }
+            (None, Some(k)) => {
+                acc = shamir(f, c.bits, None, (&c.g, u1));
+                k.accumulate(f, u2, &mut acc);
+            }
+            (None, None) => acc = shamir(f, c.bits, Some((&c.g, u1)), (&self.q, u2)),
+        }
+        acc
     }
 
     /// ECDSA verification of `sig = r || s` over the digest `e` (the digest is exactly the
@@ -407,9 +518,7 @@ impl<const N: usize> KeyTable<N> {
         let w_mont = c.n.to_mont(&w);
         let u1 = c.n.mul(&e, &w_mont);
         let u2 = c.n.mul(&r, &w_mont);
-        let mut acc = Jacobian::INFINITY;
-        c.g_table.accumulate(&c.p, &u1, &mut acc);
-        self.comb.accumulate(&c.p, &u2, &mut acc);
+        let acc = self.combination(&u1, &u2);
         if acc.is_infinity() {
             return false;
         }
@@ -431,7 +540,8 @@ impl<const N: usize> KeyTable<N> {
 
 impl EcVerifyKey {
     /// Prepares a P-256 key from its affine coordinates (big-endian, already checked to be on
-    /// the curve by the JWK parser). `None` if the curve or the table cannot be built.
+    /// the curve by the JWK parser). `None` if the curve cannot be prepared. No table is
+    /// built yet.
     pub(crate) fn p256(x: &[u8], y: &[u8]) -> Option<Self> {
         Some(EcVerifyKey::P256(Arc::new(KeyTable::new(
             p256_curve()?,
@@ -447,6 +557,24 @@ impl EcVerifyKey {
             x,
             y,
         )?)))
+    }
+
+    /// Builds the key's and its curve's tables now (off the request path), instead of on the
+    /// verifications that make them due.
+    pub(crate) fn warm(&self) {
+        match self {
+            EcVerifyKey::P256(k) => k.warm(),
+            EcVerifyKey::P384(k) => k.warm(),
+        }
+    }
+
+    /// Whether the key's own table has been built.
+    #[cfg(test)]
+    fn is_warm(&self) -> bool {
+        match self {
+            EcVerifyKey::P256(k) => k.comb(false).is_some(),
+            EcVerifyKey::P384(k) => k.comb(false).is_some(),
+        }
     }
 
     /// ES256 (on a P-256 key) or ES384 (on a P-384 key) over `message`.
@@ -474,7 +602,7 @@ mod tests {
                 c.p.element_from_be(&hex(b))
                     .unwrap_or_else(|| unreachable!());
             let three = c.p.element_from_be(&[3]).unwrap_or_else(|| unreachable!());
-            for pt in &c.g_table.points {
+            for pt in &c.g_table(true).unwrap_or_else(|| unreachable!()).points {
                 let x3 = c.p.mul(&c.p.sqr(&pt.x), &pt.x);
                 let rhs = c.p.add(&c.p.sub(&x3, &c.p.mul(&three, &pt.x)), &b);
                 assert_eq!(c.p.sqr(&pt.y), rhs);
@@ -484,9 +612,9 @@ mod tests {
     }
 
     /// The fast path itself (not a fallback) accepts RustCrypto's signatures and refuses
-    /// altered ones; and a parsed JWK carries the prepared table.
+    /// altered ones, before and after its tables are built; a parsed JWK carries the key.
     #[test]
-    fn verifies_rustcrypto_signatures_directly() {
+    fn verifies_rustcrypto_signatures_cold_and_warm() {
         use signature::Signer;
         for seed in 1u8..=8 {
             let sk =
@@ -494,13 +622,24 @@ mod tests {
             let point = sk.verifying_key().to_sec1_point(false);
             let xy = &point.as_bytes()[1..];
             let key = EcVerifyKey::p256(&xy[..32], &xy[32..]).unwrap_or_else(|| unreachable!());
-            let msg = [seed; 100];
-            let sig: p256::ecdsa::Signature = sk.sign(&msg);
-            let mut sig = sig.to_bytes().to_vec();
-            assert!(key.verify::<sha2::Sha256>(&msg, &sig));
-            assert!(!key.verify::<sha2::Sha256>(&msg[1..], &sig));
-            sig[usize::from(seed) * 7] ^= 0x10;
-            assert!(!key.verify::<sha2::Sha256>(&msg, &sig));
+            // Seeds 1-4 warm up one verification at a time; 5-8 are warmed at once.
+            if seed > 4 {
+                key.warm();
+                assert!(key.is_warm());
+            }
+            for round in 0..KEY_WARM_AFTER + 2 {
+                let msg = [seed ^ round as u8; 100];
+                let sig: p256::ecdsa::Signature = sk.sign(&msg);
+                let mut sig = sig.to_bytes().to_vec();
+                assert!(
+                    key.verify::<sha2::Sha256>(&msg, &sig),
+                    "seed {seed} round {round}"
+                );
+                assert!(!key.verify::<sha2::Sha256>(&msg[1..], &sig));
+                sig[usize::from(seed) * 7] ^= 0x10;
+                assert!(!key.verify::<sha2::Sha256>(&msg, &sig));
+            }
+            assert!(key.is_warm(), "warm after {KEY_WARM_AFTER} verifications");
             let jwk = crate::Jwk::from_json(&alloc::format!(
                 r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
                 crate::base64url_encode(&xy[..32]),
@@ -511,6 +650,40 @@ mod tests {
                 jwk.prepared,
                 crate::jose::jwk::Prepared::P256 { fast: Some(_), .. }
             ));
+        }
+    }
+
+    /// Shamir's double-and-add and the combs agree on random-looking scalars, both points
+    /// and either alone (P-384, whose tables the other test does not build).
+    #[test]
+    fn shamir_and_combs_agree() {
+        let c = p384_curve().unwrap_or_else(|| unreachable!());
+        let f = &c.p;
+        let g_comb = c.g_table(true).unwrap_or_else(|| unreachable!());
+        let q = Jacobian::from_affine(f, &c.g)
+            .double(f)
+            .double(f)
+            .add_affine(f, &c.g);
+        let q = batch_to_affine(f, &[q]).unwrap_or_else(|| unreachable!())[0];
+        let q_comb = Comb::new(f, &q, c.bits, c.key_width).unwrap_or_else(|| unreachable!());
+        let same = |a: &Jacobian<P384_LIMBS>, b: &Jacobian<P384_LIMBS>| {
+            batch_to_affine(f, &[*a]) == batch_to_affine(f, &[*b])
+        };
+        for seed in 1u32..=20 {
+            let mut k1 = [0u32; P384_LIMBS];
+            let mut k2 = [0u32; P384_LIMBS];
+            for i in 0..P384_LIMBS - 1 {
+                k1[i] = seed.wrapping_mul(0x9e37_79b9).rotate_left(i as u32) & 0x1fff_ffff;
+                k2[i] = seed.wrapping_mul(0x85eb_ca6b).rotate_left(3 * i as u32) & 0x1fff_ffff;
+            }
+            let mut by_combs = Jacobian::INFINITY;
+            g_comb.accumulate(f, &k1, &mut by_combs);
+            q_comb.accumulate(f, &k2, &mut by_combs);
+            let both = shamir(f, c.bits, Some((&c.g, &k1)), (&q, &k2));
+            assert!(same(&both, &by_combs), "seed {seed}");
+            let mut g_only = Jacobian::INFINITY;
+            g_comb.accumulate(f, &k1, &mut g_only);
+            assert!(same(&shamir(f, c.bits, None, (&c.g, &k1)), &g_only));
         }
     }
 }
