@@ -16,8 +16,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use sha2::Sha256;
 use tokengate::{
-    base64url_encode as b64, AuditVerdict, Decision, Denylist, Error, Gate, GateHost,
-    HeaderEdit, JwkSet, Mode, Routing, TokenCache,
+    base64url_encode as b64, AuditVerdict, Decision, Denylist, Error, Gate, GateHost, HeaderEdit,
+    JwkSet, Mode, Routing, TokenCache,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -58,7 +58,11 @@ fn token() -> String {
 }
 
 fn builtin(selector: u8) -> String {
-    let mode = if selector % 3 == 2 { "report" } else { "enforce" };
+    let mode = if selector % 3 == 2 {
+        "report"
+    } else {
+        "enforce"
+    };
     json!({
         "mode": mode, "bypass_cors_preflight": selector % 2 == 0, "verdict_header": "x-verdict",
         "providers": {
@@ -103,7 +107,11 @@ fn check(gate: &Gate, req: &[(Vec<u8>, Vec<u8>)], target: &[u8], method: &str, t
     let config = gate.config();
     let routing = gate.route(target, || method.to_string());
     let mut host = Host {
-        keys: config.providers.iter().map(|p| p.keys_at(None, None, NOW as u64)).collect(),
+        keys: config
+            .providers
+            .iter()
+            .map(|p| p.keys_at(None, None, NOW as u64))
+            .collect(),
         cache: TokenCache::new(8),
     };
     let d: Decision = match &routing {
@@ -118,9 +126,17 @@ fn check(gate: &Gate, req: &[(Vec<u8>, Vec<u8>)], target: &[u8], method: &str, t
     };
     let signature = token.rsplit('.').next().unwrap_or_default();
     if let Some(r) = &d.response {
-        assert!([400, 401, 403, 503].contains(&r.status), "status {}", r.status);
+        assert!(
+            [400, 401, 403, 503].contains(&r.status),
+            "status {}",
+            r.status
+        );
         assert!(!r.body.contains(signature));
-        assert!(!r.www_authenticate.as_deref().unwrap_or("").contains(signature));
+        assert!(!r
+            .www_authenticate
+            .as_deref()
+            .unwrap_or("")
+            .contains(signature));
         return;
     }
     // Forwarded: only with a verified token, a rule's own allowance, or report mode.
@@ -143,7 +159,10 @@ fn check(gate: &Gate, req: &[(Vec<u8>, Vec<u8>)], target: &[u8], method: &str, t
     } else {
         // A refused path is forwarded only in report mode, flagged.
         let audit = d.audit.as_ref().expect("a refusal is audited");
-        assert_eq!((config.mode, audit.verdict), (Mode::Report, AuditVerdict::WouldDeny));
+        assert_eq!(
+            (config.mode, audit.verdict),
+            (Mode::Report, AuditVerdict::WouldDeny)
+        );
     }
     for e in &d.edits {
         if let HeaderEdit::Set { name, value } = e {

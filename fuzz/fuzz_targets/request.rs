@@ -30,7 +30,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(p.starts_with(b"/"));
         assert!(!p.windows(2).any(|w| w == b"//"));
         assert!(!p.split(|&b| b == b'/').any(|s| s == b"." || s == b".."));
-        assert!(!p.iter().any(|&b| b == b'\\' || b == b';' || b >= 0x80 || b < 0x20));
+        assert!(!p
+            .iter()
+            .any(|&b| b == b'\\' || b == b';' || b >= 0x80 || b < 0x20));
     }
     for prefix in [Some("Bearer "), None] {
         token_ok(&from_header_value(header, prefix));

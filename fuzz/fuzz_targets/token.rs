@@ -27,7 +27,13 @@ fn tenants() -> &'static (Vec<Policy>, IssuerIndex) {
     T.get_or_init(|| {
         let policies: Vec<Policy> = ["a", "b", "a"]
             .iter()
-            .filter_map(|iss| Policy::builder().algorithms([Algorithm::HS256]).issuer(*iss).build().ok())
+            .filter_map(|iss| {
+                Policy::builder()
+                    .algorithms([Algorithm::HS256])
+                    .issuer(*iss)
+                    .build()
+                    .ok()
+            })
             .collect();
         let index = IssuerIndex::new(&policies);
         (policies, index)
