@@ -96,9 +96,7 @@ pub(crate) struct Curve<const N: usize> {
     key_width: u32,
     g: Affine<N>,
     g_width: u32,
-    g_table: OnceBox<Option<Comb<N>>>,
-    /// Verifications on this curve so far (saturating at the warm-up count).
-    uses: AtomicU32,
+    g_comb: LazyComb<N>,
 }
 
 impl<const N: usize> Curve<N> {
@@ -118,30 +116,57 @@ impl<const N: usize> Curve<N> {
             key_width: params.key_width,
             g,
             g_width: params.g_width,
-            g_table: OnceBox::new(),
-            uses: AtomicU32::new(0),
+            g_comb: LazyComb::new(),
         })
     }
 
     /// The generator's table: built now when `build`, else only if it already exists.
     fn g_table(&self, build: bool) -> Option<&Comb<N>> {
-        if build {
-            self.g_table
-                .get_or_init(|| Box::new(Comb::new(&self.p, &self.g, self.bits, self.g_width)))
-                .as_ref()
-        } else {
-            self.g_table.get().and_then(Option::as_ref)
-        }
+        self.g_comb
+            .table(build, &self.p, &self.g, self.bits, self.g_width)
     }
 }
 
-/// Counts one use on `uses`; whether this is the `warm_after`th or a later one.
-fn count_use(uses: &AtomicU32, warm_after: u32) -> bool {
-    let before = uses.load(Ordering::Relaxed);
-    if before >= warm_after {
-        return true;
+/// A point's comb table, built on first need, and how often the point was used so far
+/// (saturating at the warm-up count).
+struct LazyComb<const N: usize> {
+    table: OnceBox<Option<Comb<N>>>,
+    uses: AtomicU32,
+}
+
+impl<const N: usize> LazyComb<N> {
+    fn new() -> Self {
+        LazyComb {
+            table: OnceBox::new(),
+            uses: AtomicU32::new(0),
+        }
     }
-    uses.fetch_add(1, Ordering::Relaxed) + 1 >= warm_after
+
+    /// Counts one use; whether it is the `warm_after`th or a later one (the table is due).
+    fn count_use(&self, warm_after: u32) -> bool {
+        if self.uses.load(Ordering::Relaxed) >= warm_after {
+            return true;
+        }
+        self.uses.fetch_add(1, Ordering::Relaxed) + 1 >= warm_after
+    }
+
+    /// The table for `point`: built now when `build`, else only if it already exists.
+    fn table(
+        &self,
+        build: bool,
+        f: &MontField<N>,
+        point: &Affine<N>,
+        bits: usize,
+        width: u32,
+    ) -> Option<&Comb<N>> {
+        if build {
+            self.table
+                .get_or_init(|| Box::new(Comb::new(f, point, bits, width)))
+                .as_ref()
+        } else {
+            self.table.get().and_then(Option::as_ref)
+        }
+    }
 }
 
 static P256_CURVE: OnceBox<Option<Curve<P256_LIMBS>>> = OnceBox::new();
@@ -425,9 +450,7 @@ pub(crate) enum EcVerifyKey {
 pub(crate) struct KeyTable<const N: usize> {
     curve: &'static Curve<N>,
     q: Affine<N>,
-    comb: OnceBox<Option<Comb<N>>>,
-    /// Verifications with this key so far (saturating at the warm-up count).
-    uses: AtomicU32,
+    comb: LazyComb<N>,
 }
 
 impl<const N: usize> KeyTable<N> {
@@ -438,21 +461,14 @@ impl<const N: usize> KeyTable<N> {
                 x: curve.p.element_from_be(x)?,
                 y: curve.p.element_from_be(y)?,
             },
-            comb: OnceBox::new(),
-            uses: AtomicU32::new(0),
+            comb: LazyComb::new(),
         })
     }
 
     /// The key's table: built now when `build`, else only if it already exists.
     fn comb(&self, build: bool) -> Option<&Comb<N>> {
         let c = self.curve;
-        if build {
-            self.comb
-                .get_or_init(|| Box::new(Comb::new(&c.p, &self.q, c.bits, c.key_width)))
-                .as_ref()
-        } else {
-            self.comb.get().and_then(Option::as_ref)
-        }
+        self.comb.table(build, &c.p, &self.q, c.bits, c.key_width)
     }
 
     /// Builds both tables now.
@@ -466,8 +482,8 @@ impl<const N: usize> KeyTable<N> {
     fn combination(&self, u1: &[u32; N], u2: &[u32; N]) -> Jacobian<N> {
         let c = self.curve;
         let f = &c.p;
-        let g_table = c.g_table(count_use(&c.uses, GENERATOR_WARM_AFTER));
-        let comb = self.comb(count_use(&self.uses, KEY_WARM_AFTER));
+        let g_table = c.g_table(c.g_comb.count_use(GENERATOR_WARM_AFTER));
+        let comb = self.comb(self.comb.count_use(KEY_WARM_AFTER));
         let mut acc = Jacobian::INFINITY;
         match (g_table, comb) {
             (Some(g), Some(k)) => {
