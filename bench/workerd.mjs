@@ -1,9 +1,12 @@
 // The npm package in workerd (the npm `workerd` binary, Cloudflare's runtime): tokengate's
 // `jwtVerify` per signature backend against jose on the same tokens, in the same worker. Each
 // request verifies one token N times; a request with N = 0 measures the HTTP overhead, which is
-// subtracted. Rounds interleaved, median kept. This checks the 'auto' choice for workerd.
+// subtracted. N is sized per algorithm so the fastest contender works `--work-ms` per request
+// (100 ms: the ~1 ms overhead is then about 1 %, where a fixed N left HS256 at 1-2 ms of work
+// and ratios swinging 0.8x-13.6x between runs). Rounds interleaved, median kept. This checks
+// the 'auto' choice for workerd.
 //
-//   node bench/workerd.mjs [--rounds 7] [--n 200] [--algs HS256,RS256,PS256,ES256,ES384,EdDSA]
+//   node bench/workerd.mjs [--rounds 7] [--work-ms 100] [--algs HS256,RS256,PS256,ES256,ES384,EdDSA]
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,7 @@ const require = createRequire(join(JS, 'package.json'));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
 const { startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
 const rounds = Number(option('rounds', 7));
-const n = Number(option('n', 200));
+const workMs = Number(option('work-ms', 100));
 const algs = option('algs', DEFAULT_ALGS.join(',')).split(',');
 
 // jose's WebCrypto build, module by module, under the names its relative imports expect.
@@ -48,19 +51,28 @@ try {
     const contenders = ['sync', 'auto', 'wasm', ...(alg === 'HS256' ? [] : ['webcrypto']), 'jose'];
     const samples = Object.fromEntries(['overhead', ...contenders].map((c) => [c, []]));
     for (const c of contenders) await time({ token, jwk, alg, contender: c, n: 20, options }); // warm-up
+    // N: enough verifications that the fastest contender works `workMs` per request.
+    const probeN = 200;
+    const probeOverhead = await time({ token, jwk, alg, contender: 'wasm', n: 0, options });
+    let fastest = Infinity;
+    for (const c of contenders) {
+      const ms = (await time({ token, jwk, alg, contender: c, n: probeN, options })) - probeOverhead;
+      fastest = Math.min(fastest, Math.max(ms, 0.01) / probeN);
+    }
+    const n = Math.max(probeN, Math.ceil(workMs / fastest));
     for (let r = 0; r < rounds; r++) {
       samples.overhead.push(await time({ token, jwk, alg, contender: 'wasm', n: 0, options }));
       for (const c of contenders) samples[c].push(await time({ token, jwk, alg, contender: c, n, options }));
     }
     const overhead = median(samples.overhead);
     const us = Object.fromEntries(contenders.map((c) => [c, ((median(samples[c]) - overhead) * 1000) / n]));
-    for (const c of contenders) rows.push({ alg, c, us: us[c], ratio: us.jose / us[c] });
+    for (const c of contenders) rows.push({ alg, c, n, us: us[c], ratio: us.jose / us[c], overhead });
   }
   const version = require('workerd/package.json').version;
-  console.log(`workerd ${version}, ${rounds} interleaved rounds of ${n} verifies per request, median, HTTP overhead subtracted; ratio = throughput / jose jwtVerify (imported key).\n`);
-  console.log('| alg | contender | us/op | vs jose |\n|---|---|---:|---:|');
+  console.log(`workerd ${version}, ${rounds} interleaved rounds, N verifies per request (the fastest contender working ${workMs} ms), median, HTTP overhead subtracted; ratio = throughput / jose jwtVerify (imported key).\n`);
+  console.log('| alg | contender | N | overhead ms | us/op | vs jose |\n|---|---|---:|---:|---:|---:|');
   const label = { sync: 'tokengate verify (sync, wasm)', auto: 'tokengate jwtVerify (auto)', wasm: 'tokengate jwtVerify (wasm)', webcrypto: 'tokengate jwtVerify (webcrypto)', jose: 'jose jwtVerify (imported key)' };
-  for (const r of rows) console.log(`| ${r.alg} | ${label[r.c]} | ${r.us.toFixed(1)} | ${r.ratio.toFixed(2)}x |`);
+  for (const r of rows) console.log(`| ${r.alg} | ${label[r.c]} | ${r.n} | ${r.overhead.toFixed(2)} | ${r.us.toFixed(1)} | ${r.ratio.toFixed(2)}x |`);
 } finally {
   workerd.stop();
   rmSync(scratch, { recursive: true, force: true });
