@@ -11,13 +11,12 @@ use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, MapType};
 use serde_json::Value;
-use tokengate::{Denylist, JwkSet};
+use tokengate::{Denylist, Gate, JwkSet, Mode, Remote};
 
 use crate::filter::Filter;
 use crate::host;
 use crate::remote_sync;
 use crate::state::{Kind, Shared};
-use tokengate::{Gate, Mode, Remote};
 
 /// Retry delay after a failed fetch, in seconds.
 const RETRY_SECONDS: u64 = 5;

@@ -172,11 +172,10 @@ impl Shared {
     }
 
     /// Provider `i`'s denylist at `now` (the core's rule,
-    /// [`tokengate::GateProvider::denylist_usable`]): `Ok(None)` when there is none to check.
+    /// [`tokengate::GateProvider::denylist_at`]): `Ok(None)` when there is none to check.
     pub fn denylist(&self, i: usize, now: u64) -> Result<Option<Rc<Denylist>>, tokengate::Error> {
-        let fetched = self.denylists[i].as_ref();
-        let usable = self.config().providers[i].denylist_usable(fetched.map(|(_, at)| *at), now)?;
-        Ok(fetched.filter(|_| usable).map(|(list, _)| Rc::clone(list)))
+        let fetched = self.denylists[i].as_ref().map(|(list, at)| (list, *at));
+        self.config().providers[i].denylist_at(fetched, now)
     }
 }
 

@@ -51,10 +51,10 @@ impl GateHost for Host<'_> {
     }
 
     fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error> {
-        let fetched = self.state.denylists[provider].as_ref();
-        let usable = self.gate.config().providers[provider]
-            .denylist_usable(fetched.map(|(_, at)| *at), now)?;
-        Ok(fetched.filter(|_| usable).map(|(l, _)| Rc::clone(l)))
+        let fetched = self.state.denylists[provider]
+            .as_ref()
+            .map(|(list, at)| (list, *at));
+        self.gate.config().providers[provider].denylist_at(fetched, now)
     }
 
     fn cache(&mut self) -> &mut TokenCache {
@@ -222,36 +222,14 @@ impl WasmGate {
             .map(|kv| (bytes_of(&kv[0].to_ascii_lowercase()), bytes_of(&kv[1])))
             .collect();
         let gate = Rc::clone(&self.gate);
-        let mut spoofed: Vec<HeaderEdit> = gate
-            .spoofed_headers(&pairs)
-            .into_iter()
-            .map(|name| HeaderEdit::Remove {
-                name: String::from_utf8_lossy(name).into_owned(),
-            })
-            .collect();
-        let target = pairs
-            .iter()
-            .find(|(k, _)| k == b":path")
-            .map_or(&b"/"[..], |(_, v)| v.as_slice());
-        let method = pairs
-            .iter()
-            .find(|(k, _)| k == b":method")
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default();
         let mut host = Host {
             gate: &gate,
             state: &mut self.state,
             now: now_seconds(now),
             unknown_keys: Vec::new(),
         };
-        let mut d = match gate.route(target, || method.clone()) {
-            Routing::Pass => Decision::pass(),
-            Routing::Refuse(e) => gate.refuse(&pairs, &e),
-            Routing::Protected(r) => gate.check(r, &pairs, &mut host),
-        };
+        let d = gate.decide(&pairs, &mut host);
         let unknown = host.unknown_keys;
-        spoofed.append(&mut d.edits);
-        d.edits = spoofed;
         decision_json(&d, &unknown)
     }
 }

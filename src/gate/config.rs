@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::gate::authz::Requirement;
+use crate::gate::denylist::Denylist;
 use crate::gate::issuer_index::IssuerIndex;
 use crate::gate::route::PathMatch;
 use crate::jose::jwks::JwkSet;
@@ -321,18 +322,23 @@ impl GateProvider {
         }
     }
 
-    /// Whether a denylist fetched at `fetched_at` (none yet: `None`) may be used at `now`:
-    /// `Ok(true)` check it, `Ok(false)` there is nothing to check (no denylist configured, or
-    /// `denylist_fail_open_until_loaded` before the first load), `Err` when a configured list
-    /// is missing or stale (`ERR_DENYLIST_UNAVAILABLE`, never the fail-open once it went stale).
-    pub fn denylist_usable(&self, fetched_at: Option<u64>, now: u64) -> Result<bool, crate::Error> {
+    /// The denylist this provider checks at `now`, given the one last adopted and when it was
+    /// fetched (`fetched`): `Ok(None)` when there is nothing to check (no denylist configured,
+    /// or `denylist_fail_open_until_loaded` before the first load); the list while it serves
+    /// ([`Remote::serves`]); `Err(ERR_DENYLIST_UNAVAILABLE)` when a configured list is missing
+    /// or stale, never the fail-open once it went stale.
+    pub fn denylist_at(
+        &self,
+        fetched: Option<(&Rc<Denylist>, u64)>,
+        now: u64,
+    ) -> Result<Option<Rc<Denylist>>, crate::Error> {
         let Some(remote) = &self.denylist else {
-            return Ok(false);
+            return Ok(None);
         };
-        match fetched_at {
-            Some(at) if remote.serves(at, now) => Ok(true),
+        match fetched {
+            Some((list, at)) if remote.serves(at, now) => Ok(Some(Rc::clone(list))),
             Some(_) => Err(crate::Error::DenylistUnavailable),
-            None if self.denylist_fail_open_until_loaded => Ok(false),
+            None if self.denylist_fail_open_until_loaded => Ok(None),
             None => Err(crate::Error::DenylistUnavailable),
         }
     }

@@ -45,7 +45,7 @@ pub trait GateHost {
     /// usable (`ERR_JWKS_UNAVAILABLE`).
     fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>>;
     /// Provider `provider`'s denylist at `now`: `Ok(None)` when there is none to check (see
-    /// [`GateProvider::denylist_usable`]).
+    /// [`GateProvider::denylist_at`]).
     fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error>;
     /// The verified-token cache.
     fn cache(&mut self) -> &mut TokenCache;
@@ -180,6 +180,31 @@ impl Gate {
             Some(n) if !self.config.rules[n].providers.is_empty() => Routing::Protected(n),
             _ => Routing::Pass,
         }
+    }
+
+    /// The whole decision, for a host that has every header at once (a worker, Node): the
+    /// client's spoofed copies of the gate's headers removed ([`Gate::spoofed_headers`]), then
+    /// [`Gate::route`], then [`Gate::refuse`] or [`Gate::check`]. `headers` hold `:method`
+    /// and `:path`. A host that reads `:path` first (Envoy) calls the steps itself.
+    pub fn decide(&self, headers: &[(Vec<u8>, Vec<u8>)], host: &mut dyn GateHost) -> Decision {
+        let req = Headers(headers);
+        let mut edits: Vec<HeaderEdit> = self
+            .spoofed_headers(headers)
+            .into_iter()
+            .map(|name| HeaderEdit::Remove {
+                name: String::from_utf8_lossy(name).into_owned(),
+            })
+            .collect();
+        let target = req.first(":path").unwrap_or(b"/");
+        let method = req.text(":method").unwrap_or("");
+        let mut d = match self.route(target, || method.to_string()) {
+            Routing::Pass => Decision::pass(),
+            Routing::Refuse(e) => self.refuse(headers, &e),
+            Routing::Protected(r) => self.check(r, headers, host),
+        };
+        edits.append(&mut d.edits);
+        d.edits = edits;
+        d
     }
 
     /// The answer to a request refused before rule matching ([`Routing::Refuse`]).
