@@ -55,7 +55,6 @@ class Source {
   constructor(remote, options, parse) {
     // The fetcher of `createRemoteJWKSet` (one request at a time, bounded bodies, the store),
     // parsing into this module's objects.
-    this.remote = remote;
     this.fetcher = new RemoteJWKSet(remoteUrl(remote, options.clusters), {
       cacheMaxAge: remote.refresh_seconds * 1000,
       cooldownDuration: remote.unknown_kid_cooldown_seconds * 1000,
@@ -87,6 +86,15 @@ class Source {
     }
   }
 
+  /** Hands the document to the module (`set(document, fetchedAtSeconds)`) when it is new. */
+  adopt(set) {
+    const doc = this.fetcher.current();
+    if (doc !== undefined && doc !== this.adopted) {
+      set(doc, this.fetcher.fetchedAt / 1000);
+      this.adopted = doc;
+    }
+  }
+
   /** A token named a key the set lacks: one early fetch per cooldown, from the last attempt. */
   async refetch() {
     if (this.fetcher.coolingDown) return false;
@@ -100,7 +108,7 @@ class Source {
 }
 
 /** Turns the core's decision JSON into the gate's answer. */
-function answer(d, grpc) {
+function answer(d) {
   const audit = d.audit ?? undefined;
   const claims = d.claims == null ? undefined : JSON.parse(d.claims);
   if (d.response == null) return { allowed: true, edits: d.edits, claims, audit };
@@ -111,8 +119,9 @@ function answer(d, grpc) {
   if (r.retry_after != null) headers['retry-after'] = String(r.retry_after);
   let status = r.status;
   let body = r.body;
-  if (grpc && r.grpc_status != null) {
-    // A trailers-only gRPC answer, as Envoy sends a local reply to a gRPC request.
+  if (r.grpc_status != null) {
+    // The core gives a gRPC status to a gRPC request only: a trailers-only gRPC answer, as
+    // Envoy sends a local reply to a gRPC request.
     headers['content-type'] = 'application/grpc';
     headers['grpc-status'] = String(r.grpc_status);
     headers['grpc-message'] = encodeURIComponent(r.body);
@@ -164,18 +173,8 @@ export class Gate {
 
   #adopt(needed) {
     for (const i of needed) {
-      const keys = this.#keys.get(i);
-      const state = keys?.fetcher.current();
-      if (state !== undefined && state !== keys.adopted) {
-        this.#wasm.setKeys(i, state, keys.fetcher.fetchedAt / 1000);
-        keys.adopted = state;
-      }
-      const list = this.#denylists.get(i);
-      const doc = list?.fetcher.current();
-      if (doc !== undefined && doc !== list.adopted) {
-        this.#wasm.setDenylist(i, doc, list.fetcher.fetchedAt / 1000);
-        list.adopted = doc;
-      }
+      this.#keys.get(i)?.adopt((keys, at) => this.#wasm.setKeys(i, keys, at));
+      this.#denylists.get(i)?.adopt((list, at) => this.#wasm.setDenylist(i, list, at));
     }
   }
 
@@ -191,7 +190,6 @@ export class Gate {
     const all = [':method', method, ':path', target];
     if (authority !== undefined) all.push(':authority', authority);
     all.push(...headers);
-    const grpc = /^application\/grpc(?:$|[+;])/i.test(contentType(headers));
     let d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
     if (d.unknown_keys.length > 0) {
       const fetched = await Promise.all(d.unknown_keys.map((i) => this.#keys.get(i)?.refetch() ?? false));
@@ -200,7 +198,7 @@ export class Gate {
         d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
       }
     }
-    const result = answer(d, grpc);
+    const result = answer(d);
     this.#onDecision?.(result.audit);
     return result;
   }
@@ -271,13 +269,6 @@ export class Gate {
     }
     return r;
   }
-}
-
-function contentType(flat) {
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    if (flat[i].toLowerCase() === 'content-type') return flat[i + 1];
-  }
-  return '';
 }
 
 /**
