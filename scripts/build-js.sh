@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package in js/ from scratch: the wasm-bindgen crate for wasm32-unknown-unknown,
 # wasm-bindgen-cli (installed at exactly Cargo.lock's wasm-bindgen version) with --target web,
-# then wasm-opt from npm's binaryen. Prints the size table (raw, after wasm-opt, gzipped).
+# then wasm-opt from npm's binaryen. Prints the size table (raw, after wasm-opt, gzipped, next to
+# jose's bundle measured the same way) and the verifier's size part by part
+# (scripts/wasm-parts.py), into target/js-size.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -37,6 +39,8 @@ mkdir -p "$OUT"
 # verify-only users never download the gate. Both builds write the same rustc output file, so
 # each is bound before the next build.
 # build NAME FEATURES: leaves js/pkg/NAME.js and js/pkg/NAME_bg.wasm, sets *_SIZE variables.
+WASM_OPT=(js/node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
 build() {
   local name="$1" features="$2"
   cargo build -p tokengate-js --target wasm32-unknown-unknown --profile wasm-release $features
@@ -44,18 +48,30 @@ build() {
   "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --out-name "$name" --no-typescript "$RAW"
   local bg="$OUT/${name}_bg.wasm"
   BOUND_SIZE=$(stat -c %s "$bg")
-  js/node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    --strip-debug --strip-producers "$bg" -o "$bg.opt"
+  "${WASM_OPT[@]}" --strip-debug --strip-producers "$bg" -o "$bg.opt"
   mv "$bg.opt" "$bg"
   OPT_SIZE=$(stat -c %s "$bg")
   GZ_SIZE=$(gzip -9 -c "$bg" | wc -c)
+  # The same module with its function names kept, for the part-by-part table.
+  local named="target/js-size/$name"
+  rm -rf "$named" && mkdir -p "$named"
+  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --keep-debug --out-dir "$named" --out-name "$name" --no-typescript "$RAW"
+  "${WASM_OPT[@]}" -g "$named/${name}_bg.wasm" -o "$named/named.wasm"
 }
 
 build tokengate_gate "--features gate"
 GATE=("$RAW_SIZE" "$BOUND_SIZE" "$OPT_SIZE" "$GZ_SIZE")
 build tokengate_js ""
 JS_GZ=$(gzip -9 -c "$OUT/tokengate_js.js" js/lib/*.js | wc -c)
+# jose, as a web app ships it: esbuild --bundle --minify of jwtVerify + createRemoteJWKSet.
+JOSE_DIR=target/js-size/jose
+mkdir -p "$JOSE_DIR"
+# (From stdin inside js/, so that 'jose' resolves to js/node_modules.)
+(cd js && echo "export { jwtVerify, createRemoteJWKSet } from 'jose';" | node_modules/.bin/esbuild --bundle \
+  --minify --format=esm --platform=browser --log-level=warning --outfile="../$JOSE_DIR/jose.min.js")
+JOSE_RAW=$(stat -c %s "$JOSE_DIR/jose.min.js")
+JOSE_GZ=$(gzip -9 -c "$JOSE_DIR/jose.min.js" | wc -c)
+JOSE_VERSION=$(node -p "require('./js/node_modules/jose/package.json').version")
 {
   echo "| artifact | verifier (\`tokengate\`) | gate (\`tokengate/gate\`) |"
   echo "|---|---:|---:|"
@@ -64,4 +80,10 @@ JS_GZ=$(gzip -9 -c "$OUT/tokengate_js.js" js/lib/*.js | wc -c)
   echo "| after wasm-opt | $OPT_SIZE | ${GATE[2]} |"
   echo "| after wasm-opt, gzip -9 | $GZ_SIZE | ${GATE[3]} |"
   echo "| JavaScript (glue + lib/), gzip -9 | $JS_GZ | |"
+  echo ""
+  echo "jose $JOSE_VERSION, \`jwtVerify\` + \`createRemoteJWKSet\` bundled by esbuild --bundle --minify: $JOSE_RAW bytes, gzip -9 $JOSE_GZ."
+  echo ""
+  echo "The verifier's wasm part by part (scripts/wasm-parts.py):"
+  echo ""
+  python3 scripts/wasm-parts.py target/js-size/tokengate_js/named.wasm --markdown
 } | tee target/js-size.md

@@ -9,8 +9,9 @@
 //!       ─► header::parse    strict base64url, strict JSON (no duplicate names), alg, kid, typ, crit
 //!       ─► Policy::allows   the allowlist decides; `none` can never be listed
 //!       ─► JwkSet::select   by kid, then by key type/curve/length and the JWK's own alg
-//!       ─► SignatureBackend FastVerify by default (own RSA arithmetic, RustCrypto for the rest);
-//!                           RustCrypto itself or WebCrypto can plug in
+//!       ─► SignatureBackend FastVerify by default (own RSA and ECDSA arithmetic, RustCrypto's
+//!                           hmac and ed25519-dalek); the RustCrypto reference or WebCrypto
+//!                           can plug in
 //!       ─► claims::parse    only now: registered claims typed, the rest kept as JSON text
 //!       ─► Policy::check_claims, Denylist::check   then, per route, authz::Requirement
 //! ```
@@ -26,6 +27,9 @@
 //! ## Features
 //! - `std` (default): `std::error::Error` impls. Everything else works without it; the crate
 //!   builds for `wasm32-unknown-unknown` and `x86_64-unknown-none`.
+//! - `reference` (default): the [`RustCrypto`] reference backend (`rsa`, `p256`, `p384`,
+//!   `p521`), which the tests hold [`FastVerify`] against. Keys are validated by the same rules
+//!   without it; the npm module leaves it out for size.
 //! - `regex` (default): gate rules that match paths by regular expression (`regex-lite`,
 //!   which needs std). Without it a configuration with a `regex` rule is refused.
 #![no_std]
@@ -76,6 +80,6 @@ pub use jose::policy::{
     Policy, PolicyBuilder, PolicyConfig, DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS,
 };
 pub use jose::verify::{decode_unverified, Unverified, Verified, VerifiedJws, Verifier};
-pub use signature::backend::{
-    AsyncSignatureBackend, BadSignature, FastVerify, RustCrypto, SignatureBackend,
-};
+#[cfg(feature = "reference")]
+pub use signature::backend::RustCrypto;
+pub use signature::backend::{AsyncSignatureBackend, BadSignature, FastVerify, SignatureBackend};

@@ -4,8 +4,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use tokengate::{
-    Algorithm, AsyncSignatureBackend, Error, FastVerify, Part, RustCrypto, SignatureBackend,
-    Verifier,
+    Algorithm, AsyncSignatureBackend, Error, FastVerify, Part, SignatureBackend, Verifier,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -178,7 +177,8 @@ pub fn verify_signature_for_testing_sync(
 
 /// For the conformance tests and `bench/verify-wasm.mjs` only (not part of the package's API):
 /// checks one raw signature with key `index` of `keys` in the module, through the default
-/// `FastVerify` backend, or the RustCrypto reference when `reference` is set.
+/// `FastVerify` backend (the module carries no other: the RustCrypto reference is held against
+/// it in the core's native tests).
 #[wasm_bindgen(js_name = verifySignatureInModule)]
 pub fn verify_signature_in_module(
     keys: &WasmKeySet,
@@ -186,16 +186,10 @@ pub fn verify_signature_in_module(
     alg: &str,
     message: &[u8],
     signature: &[u8],
-    reference: bool,
 ) -> bool {
     match (Algorithm::from_name(alg), keys.inner.keys().get(index)) {
         (Some(alg), Some(key)) if key.supports(alg) => {
-            let verdict = if reference {
-                RustCrypto.verify(alg, key, message, signature)
-            } else {
-                FastVerify.verify(alg, key, message, signature)
-            };
-            verdict.is_ok()
+            FastVerify.verify(alg, key, message, signature).is_ok()
         }
         _ => false,
     }

@@ -1,8 +1,8 @@
-// Differential tests of the module's default RSA and ECDSA paths (FastVerify: tokengate's own
-// variable-time arithmetic, SIMD rows in V8) against the RustCrypto reference in the same
-// module: random keys (node:crypto), random messages, and signatures that are valid, bit-flipped,
-// truncated, extended, zero, one, n - 1, n, above n, all ones, or random. Both must give the same
-// verdict, and that verdict must be what node:crypto (OpenSSL) says.
+// Differential tests of the module's RSA and ECDSA paths (FastVerify: tokengate's own
+// variable-time arithmetic, SIMD rows in V8) against node:crypto (OpenSSL): random keys, random
+// messages, and signatures that are valid, bit-flipped, truncated, extended, zero, one, n - 1, n,
+// above n, all ones, or random. The module's verdict must be OpenSSL's. (The module carries no
+// RustCrypto reference; the core's native tests hold FastVerify against it, tests/fast_verify.rs.)
 //
 // TOKENGATE_DIFF_KEYS sets the number of keys (default 5, up to 4096 bits; `make diff-long` runs 24, with 8192-bit keys).
 import { test } from 'node:test';
@@ -36,7 +36,7 @@ function bigToBytes(v, len) {
   return out;
 }
 
-test(`FastVerify and RustCrypto agree with OpenSSL on ${KEYS} random RSA keys`, () => {
+test(`FastVerify agrees with OpenSSL on ${KEYS} random RSA keys`, () => {
   const next = rng(0xfa57);
   let cases = 0;
   let valid = 0;
@@ -81,15 +81,13 @@ test(`FastVerify and RustCrypto agree with OpenSSL on ${KEYS} random RSA keys`, 
       const otherMessage = Buffer.concat([message, Buffer.from([1])]);
       for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
         for (const sig of sigs) {
-          const fast = verifySignatureInModule(set, 0, alg, msg, sig, false);
-          const reference = verifySignatureInModule(set, 0, alg, msg, sig, true);
+          const fast = verifySignatureInModule(set, 0, alg, msg, sig);
           let openssl = false;
           try {
             openssl = sig.length === byteLen && verify(hash, msg, { ...options, key: publicKey }, sig);
           } catch {
             openssl = false;
           }
-          assert.equal(fast, reference, `${alg} RSA-${bits} e=${publicExponent}: FastVerify ${fast}, RustCrypto ${reference}`);
           assert.equal(fast, openssl, `${alg} RSA-${bits} e=${publicExponent}: FastVerify ${fast}, OpenSSL ${openssl}`);
           cases++;
           if (fast) valid++;
@@ -108,9 +106,12 @@ const CURVES = [
   { alg: 'ES384', curve: 'secp384r1', len: 48, hash: 'sha384',
     n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn },
+  { alg: 'ES512', curve: 'secp521r1', len: 66, hash: 'sha512',
+    n: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    p: (1n << 521n) - 1n },
 ];
 
-test(`FastVerify and RustCrypto agree with OpenSSL on ECDSA with ${KEYS * 4} random keys per curve`, () => {
+test(`FastVerify agrees with OpenSSL on ECDSA with ${KEYS * 4} random keys per curve`, () => {
   const next = rng(0xec);
   let cases = 0;
   let valid = 0;
@@ -146,15 +147,13 @@ test(`FastVerify and RustCrypto agree with OpenSSL on ECDSA with ${KEYS * 4} ran
       const otherMessage = Buffer.concat([message, Buffer.from([1])]);
       for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
         for (const sig of sigs) {
-          const fast = verifySignatureInModule(set, 0, c.alg, msg, sig, false);
-          const reference = verifySignatureInModule(set, 0, c.alg, msg, sig, true);
+          const fast = verifySignatureInModule(set, 0, c.alg, msg, sig);
           let openssl = false;
           try {
             openssl = sig.length === 2 * c.len && verify(c.hash, msg, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
           } catch {
             openssl = false;
           }
-          assert.equal(fast, reference, `${c.alg}: FastVerify ${fast}, RustCrypto ${reference}`);
           assert.equal(fast, openssl, `${c.alg}: FastVerify ${fast}, OpenSSL ${openssl}`);
           cases++;
           if (fast) valid++;

@@ -477,7 +477,7 @@ impl ConfigError {
         }
     }
 
-    pub(crate) fn jwk(member: &'static str, reason: &'static str) -> Self {
+    pub(crate) const fn jwk(member: &'static str, reason: &'static str) -> Self {
         ConfigError::Jwk {
             index: None,
             member,

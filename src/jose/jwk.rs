@@ -82,35 +82,41 @@ impl Drop for HmacKeys {
     }
 }
 
-/// The prepared form of a key, as the default RustCrypto backend uses it.
+/// The prepared form of a key: what [`crate::FastVerify`] uses, and with the `reference`
+/// feature the RustCrypto key for the [`crate::RustCrypto`] reference backend as well.
 #[derive(Clone)]
 pub(crate) enum Prepared {
     // Boxed: three keyed hash states are ~800 bytes, the other variants a fraction of that.
     Hmac(alloc::boxed::Box<HmacKeys>),
     Rsa {
+        #[cfg(feature = "reference")]
         key: rsa::PublicKey,
-        /// The same key for [`crate::FastVerify`], its Montgomery constants computed once.
+        /// The key for [`crate::FastVerify`], its Montgomery constants computed once.
         fast: crate::signature::rsa_verify::RsaVerifyKey,
         n: Vec<u8>,
         e: Vec<u8>,
     },
     P256 {
+        #[cfg(feature = "reference")]
         key: p256::ecdsa::VerifyingKey,
-        /// The same key for [`crate::FastVerify`], with its comb table (`None` only if the
-        /// table could not be built; RustCrypto then decides).
-        fast: Option<crate::signature::ec_verify::EcVerifyKey>,
+        /// The key for [`crate::FastVerify`], with its comb table once warm.
+        fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
     },
     P384 {
+        #[cfg(feature = "reference")]
         key: p384::ecdsa::VerifyingKey,
         /// As for P-256.
-        fast: Option<crate::signature::ec_verify::EcVerifyKey>,
+        fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
     },
     P521 {
+        #[cfg(feature = "reference")]
         key: p521::ecdsa::VerifyingKey,
+        /// As for P-256.
+        fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
     },
@@ -141,10 +147,11 @@ impl fmt::Debug for Jwk {
 impl Jwk {
     /// Builds this key's fast-verify tables now (see [`crate::JwkSet::warm`]).
     pub(crate) fn warm(&self) {
-        if let Prepared::P256 { fast: Some(k), .. } | Prepared::P384 { fast: Some(k), .. } =
-            &self.prepared
+        if let Prepared::P256 { fast, .. }
+        | Prepared::P384 { fast, .. }
+        | Prepared::P521 { fast, .. } = &self.prepared
         {
-            k.warm();
+            fast.warm();
         }
     }
 
@@ -363,15 +370,31 @@ fn rsa_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
             "RSA modulus has the ROCA fingerprint (CVE-2017-15361)",
         ));
     }
-    let n_big = rsa::BoxedUint::from_be_slice_vartime(&n);
-    let e_big = rsa::BoxedUint::from_be_slice_vartime(&e);
-    let key = rsa::PublicKey::new_with_size_limits(n_big, e_big, RSA_MIN_BITS..=RSA_MAX_BITS)
-        .map_err(|_| ConfigError::jwk("e", "invalid RSA public key (exponent or modulus)"))?;
+    // The `rsa` crate's public-key rules (its `PublicKey::new`), kept here so that a build
+    // without the reference backend refuses the same keys: an odd modulus, and an odd
+    // exponent in [3, 2^33 - 1] (so below any accepted modulus).
+    const INVALID: ConfigError =
+        ConfigError::jwk("e", "invalid RSA public key (exponent or modulus)");
+    let e_value = e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    if n[n.len() - 1] & 1 == 0 || e_value & 1 == 0 || !(3..(1 << 33)).contains(&e_value) {
+        return Err(INVALID);
+    }
     let fast = crate::signature::rsa_verify::RsaVerifyKey::new(&n, &e).ok_or(ConfigError::jwk(
         "n",
         "invalid RSA public key (exponent or modulus)",
     ))?;
-    Ok(Prepared::Rsa { key, fast, n, e })
+    Ok(Prepared::Rsa {
+        #[cfg(feature = "reference")]
+        key: rsa::PublicKey::new_with_size_limits(
+            rsa::BoxedUint::from_be_slice_vartime(&n),
+            rsa::BoxedUint::from_be_slice_vartime(&e),
+            RSA_MIN_BITS..=RSA_MAX_BITS,
+        )
+        .map_err(|_| INVALID)?,
+        fast,
+        n,
+        e,
+    })
 }
 
 fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
@@ -389,30 +412,35 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
     let len = curve.field_bytes();
     let x = coordinate(jwk, "x", len)?;
     let y = coordinate(jwk, "y", len)?;
-    let mut sec1 = Vec::with_capacity(1 + 2 * len);
-    sec1.push(0x04);
-    sec1.extend_from_slice(&x);
-    sec1.extend_from_slice(&y);
     const NOT_ON_CURVE: ConfigError = ConfigError::Jwk {
         index: None,
         member: "y",
         reason: "point is not on the curve",
     };
+    use crate::signature::ec_verify::EcVerifyKey;
+    // The fast key validates the point (coordinates below p, on the curve); the reference
+    // key, when built, validates it again.
+    #[cfg(feature = "reference")]
+    let sec1 = [&[0x04][..], &x, &y].concat();
     Ok(match curve {
         Curve::P256 => Prepared::P256 {
+            #[cfg(feature = "reference")]
             key: p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
-            fast: crate::signature::ec_verify::EcVerifyKey::p256(&x, &y),
+            fast: EcVerifyKey::p256(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
         },
         Curve::P384 => Prepared::P384 {
+            #[cfg(feature = "reference")]
             key: p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
-            fast: crate::signature::ec_verify::EcVerifyKey::p384(&x, &y),
+            fast: EcVerifyKey::p384(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
         },
         Curve::P521 => Prepared::P521 {
+            #[cfg(feature = "reference")]
             key: p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            fast: EcVerifyKey::p521(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
         },

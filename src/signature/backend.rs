@@ -3,7 +3,10 @@
 //! policy rule stay in this crate. [`RustCrypto`] is the default and the reference.
 
 use hmac::Mac;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+#[cfg(feature = "reference")]
+use sha2::Digest;
+use sha2::{Sha256, Sha384, Sha512};
+#[cfg(feature = "reference")]
 use signature::Verifier;
 
 use crate::jose::alg::Algorithm;
@@ -53,7 +56,23 @@ fn mac_ok<M: Mac + Clone>(keyed: Option<&M>, message: &[u8], tag: &[u8]) -> bool
     })
 }
 
+/// HMAC and EdDSA, which both backends check with the RustCrypto `hmac` and
+/// `ed25519-dalek` crates. `None` for any other pair.
+fn hmac_or_eddsa(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]) -> Option<bool> {
+    Some(match (&key.prepared, alg) {
+        (Prepared::Hmac(h), Algorithm::HS256) => mac_ok(h.hs256.as_ref(), message, signature),
+        (Prepared::Hmac(h), Algorithm::HS384) => mac_ok(h.hs384.as_ref(), message, signature),
+        (Prepared::Hmac(h), Algorithm::HS512) => mac_ok(h.hs512.as_ref(), message, signature),
+        (Prepared::Ed25519 { key, .. }, Algorithm::EdDSA) => {
+            ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|s| key.verify_strict(message, &s).is_ok())
+        }
+        _ => return None,
+    })
+}
+
 /// RSASSA-PKCS1-v1_5 with the `DigestInfo` prefix of `D` (a missing NULL is refused).
+#[cfg(feature = "reference")]
 fn pkcs1_ok<D: Digest + sha2::digest::const_oid::AssociatedOid>(
     key: &rsa::PublicKey,
     message: &[u8],
@@ -65,10 +84,14 @@ fn pkcs1_ok<D: Digest + sha2::digest::const_oid::AssociatedOid>(
 
 /// The pure-Rust RustCrypto primitives: `hmac`/`sha2`, `rsa` (PKCS#1 v1.5 and PSS with salt
 /// length = hash length), `p256`/`p384`/`p521` (raw `r || s`, both in `[1, n-1]`), and
-/// `ed25519-dalek` (strict verification: canonical `S`, no small-order `R` or key).
+/// `ed25519-dalek` (strict verification: canonical `S`, no small-order `R` or key). The
+/// reference that [`FastVerify`] is tested against; only with the `reference` feature (on by
+/// default; the npm module leaves it out).
+#[cfg(feature = "reference")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RustCrypto;
 
+#[cfg(feature = "reference")]
 impl SignatureBackend for RustCrypto {
     fn verify(
         &self,
@@ -77,10 +100,10 @@ impl SignatureBackend for RustCrypto {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
+        if let Some(ok) = hmac_or_eddsa(alg, key, message, signature) {
+            return if ok { Ok(()) } else { Err(BadSignature) };
+        }
         let ok = match (&key.prepared, alg) {
-            (Prepared::Hmac(h), Algorithm::HS256) => mac_ok(h.hs256.as_ref(), message, signature),
-            (Prepared::Hmac(h), Algorithm::HS384) => mac_ok(h.hs384.as_ref(), message, signature),
-            (Prepared::Hmac(h), Algorithm::HS512) => mac_ok(h.hs512.as_ref(), message, signature),
             (Prepared::Rsa { key, .. }, Algorithm::RS256) => {
                 pkcs1_ok::<Sha256>(key, message, signature)
             }
@@ -111,10 +134,6 @@ impl SignatureBackend for RustCrypto {
                 p521::ecdsa::Signature::from_slice(signature)
                     .is_ok_and(|s| key.verify(message, &s).is_ok())
             }
-            (Prepared::Ed25519 { key, .. }, Algorithm::EdDSA) => {
-                ed25519_dalek::Signature::from_slice(signature)
-                    .is_ok_and(|s| key.verify_strict(message, &s).is_ok())
-            }
             _ => false,
         };
         if ok {
@@ -126,12 +145,14 @@ impl SignatureBackend for RustCrypto {
 }
 
 /// The default backend: RSA (PKCS#1 v1.5 and PSS) through tokengate's own variable-time
-/// Montgomery arithmetic, and ECDSA P-256/P-384 (ES256, ES384) through unsaturated 29-bit field
-/// arithmetic with per-key comb tables built when the key is parsed. Both are several times
-/// faster than [`RustCrypto`] in wasm32, where the generic constant-time code has no 64x64->128
-/// multiply to lean on. Verification handles only public values, so variable time leaks
-/// nothing. HMAC, ES512 and EdDSA go to [`RustCrypto`], which stays the reference: the two
-/// agree on every Wycheproof case and on random differential inputs (`tests/fast_verify.rs`).
+/// Montgomery arithmetic, and ECDSA P-256/P-384/P-521 (ES256, ES384, ES512) through
+/// unsaturated 29-bit field arithmetic with per-key comb tables built once a key is in use.
+/// Both are several times faster than the RustCrypto reference in wasm32, where the generic
+/// constant-time code has no 64x64->128 multiply to lean on. Verification handles only public
+/// values, so variable time leaks nothing. HMAC and EdDSA go to the RustCrypto `hmac` and
+/// `ed25519-dalek` crates. With the `reference` feature, `RustCrypto` is the reference: the
+/// two agree on every Wycheproof case and on random differential inputs
+/// (`tests/fast_verify.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FastVerify;
 
@@ -162,19 +183,16 @@ impl SignatureBackend for FastVerify {
             (Prepared::Rsa { fast, .. }, Algorithm::PS512) => {
                 fast.verify_pss::<Sha512>(message, signature)
             }
-            (
-                Prepared::P256 {
-                    fast: Some(fast), ..
-                },
-                Algorithm::ES256,
-            ) => fast.verify::<Sha256>(message, signature),
-            (
-                Prepared::P384 {
-                    fast: Some(fast), ..
-                },
-                Algorithm::ES384,
-            ) => fast.verify::<Sha384>(message, signature),
-            _ => return RustCrypto.verify(alg, key, message, signature),
+            (Prepared::P256 { fast, .. }, Algorithm::ES256) => {
+                fast.verify::<Sha256>(message, signature)
+            }
+            (Prepared::P384 { fast, .. }, Algorithm::ES384) => {
+                fast.verify::<Sha384>(message, signature)
+            }
+            (Prepared::P521 { fast, .. }, Algorithm::ES512) => {
+                fast.verify::<Sha512>(message, signature)
+            }
+            _ => hmac_or_eddsa(alg, key, message, signature).unwrap_or(false),
         };
         if ok {
             Ok(())

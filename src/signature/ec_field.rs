@@ -1,5 +1,5 @@
-//! Variable-time Montgomery arithmetic modulo a public prime of at most 406 bits, for the
-//! ECDSA verify path of [`crate::FastVerify`] (the P-256 and P-384 base fields and group
+//! Variable-time Montgomery arithmetic modulo a public prime of at most 521 bits, for the
+//! ECDSA verify path of [`crate::FastVerify`] (the P-256, P-384 and P-521 base fields and group
 //! orders). Everything it handles is public (keys, signatures, messages), so it may branch.
 //!
 //! Numbers are `N` unsaturated limbs of 29 bits in `u32`s. A 29x29-bit product fits 58 bits,
@@ -11,8 +11,8 @@
 const W: u32 = 29;
 /// The low `W` bits.
 const MASK: u32 = (1 << W) - 1;
-/// The largest limb count the column buffer holds (14 limbs = 406 bits, enough for P-384).
-const MAX_LIMBS: usize = 14;
+/// The largest limb count the column buffer holds (18 limbs = 522 bits, enough for P-521).
+const MAX_LIMBS: usize = 18;
 
 /// A public odd prime `m` prepared for Montgomery multiplication with `R = 2^(29 N)`.
 #[derive(Clone, Debug)]
@@ -149,8 +149,8 @@ impl<const N: usize> MontField<N> {
     }
 
     /// Montgomery reduction of the `2N` product columns: each column holds at most `N`
-    /// products and `N` reduction products below `2^58`, and one carry, so `u64` never
-    /// overflows for `N <= 14`. The result is fully reduced.
+    /// products and `N` reduction products below `2^58`, and one carry below `2^35`, so `u64`
+    /// never overflows for `N <= 31` (`MAX_LIMBS` is 18). The result is fully reduced.
     fn reduce(&self, t: &mut [u64; 2 * MAX_LIMBS]) -> [u32; N] {
         for i in 0..N {
             let q = u64::from((t[i] as u32).wrapping_mul(self.m_inv) & MASK);
@@ -398,6 +398,6 @@ mod tests {
         assert!(MontField::<9>::new(&[0x10]).is_none());
         assert!(MontField::<9>::new(&[1]).is_none());
         assert!(MontField::<9>::new(&[0xff; 40]).is_none());
-        assert!(MontField::<15>::new(&[0x0b]).is_none());
+        assert!(MontField::<19>::new(&[0x0b]).is_none());
     }
 }

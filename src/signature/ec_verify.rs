@@ -1,6 +1,8 @@
-//! ECDSA verification (P-256, P-384) on [`crate::signature::ec_field`], for [`crate::FastVerify`]: the
-//! verdicts of the RustCrypto `p256`/`p384` crates it stands in for (raw `r || s`, both in
-//! `[1, n-1]`, FIPS 186-5 6.4.2), several times faster in wasm32.
+//! ECDSA verification (P-256, P-384, P-521) on [`crate::signature::ec_field`], for
+//! [`crate::FastVerify`]: the verdicts of the RustCrypto `p256`/`p384`/`p521` crates it stands
+//! in for (raw `r || s`, both in `[1, n-1]`, FIPS 186-5 6.4.2), several times faster in wasm32,
+//! and the public-key validation they do (coordinates below `p`, the point on the curve; the
+//! curves have prime order, so that point is in the group).
 //!
 //! `u1 G + u2 Q` is computed without a single doubling once a point is warm: for the generator
 //! and for each public key a comb table holds `d * 2^(w k) * P` in affine coordinates for every
@@ -31,6 +33,7 @@ use crate::signature::ec_field::{bits_at, is_zero, less, MontField};
 struct CurveParams {
     p: &'static str,
     n: &'static str,
+    b: &'static str,
     gx: &'static str,
     gy: &'static str,
     /// Bits of the group order.
@@ -45,6 +48,7 @@ struct CurveParams {
 const P256: CurveParams = CurveParams {
     p: "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
     n: "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+    b: "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
     gx: "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
     gy: "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
     bits: 256,
@@ -56,6 +60,7 @@ const P256: CurveParams = CurveParams {
 const P384: CurveParams = CurveParams {
     p: "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
     n: "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
+    b: "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
     gx: "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7",
     gy: "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f",
     bits: 384,
@@ -63,10 +68,24 @@ const P384: CurveParams = CurveParams {
     key_width: 4,
 };
 
+/// P-521 (FIPS 186-5 / SEC 2 secp521r1). Narrower combs: its points are twice P-256's size.
+const P521: CurveParams = CurveParams {
+    p: "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    n: "01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+    b: "0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00",
+    gx: "00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
+    gy: "011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650",
+    bits: 521,
+    g_width: 5,
+    key_width: 4,
+};
+
 /// Limbs for P-256 values (9 x 29 = 261 bits).
 const P256_LIMBS: usize = 9;
 /// Limbs for P-384 values (14 x 29 = 406 bits).
 const P384_LIMBS: usize = 14;
+/// Limbs for P-521 values (18 x 29 = 522 bits).
+const P521_LIMBS: usize = 18;
 
 fn hex(s: &str) -> Vec<u8> {
     let nibble = |c: u8| match c {
@@ -92,6 +111,10 @@ pub(crate) struct Curve<const N: usize> {
     n: MontField<N>,
     /// `n` as a Montgomery-form element of the base field, for the `r + n` case.
     n_in_p: Option<[u32; N]>,
+    /// The equation's `b`, in Montgomery form.
+    b: [u32; N],
+    /// Bytes of a coordinate and of each half of a signature.
+    len: usize,
     bits: usize,
     key_width: u32,
     g: Affine<N>,
@@ -104,6 +127,7 @@ impl<const N: usize> Curve<N> {
         let p = MontField::new(&hex(params.p))?;
         let n = MontField::new(&hex(params.n))?;
         let n_in_p = p.element_from_be(&hex(params.n));
+        let b = p.element_from_be(&hex(params.b))?;
         let g = Affine {
             x: p.element_from_be(&hex(params.gx))?,
             y: p.element_from_be(&hex(params.gy))?,
@@ -112,12 +136,21 @@ impl<const N: usize> Curve<N> {
             p,
             n,
             n_in_p,
+            b,
+            len: params.bits.div_ceil(8),
             bits: params.bits,
             key_width: params.key_width,
             g,
             g_width: params.g_width,
             g_comb: LazyComb::new(),
         })
+    }
+
+    /// Whether the Montgomery-form `(x, y)` satisfies `y^2 = x^3 - 3x + b`.
+    fn on_curve(&self, a: &Affine<N>) -> bool {
+        let f = &self.p;
+        let x2_minus_3 = f.sub(&f.sqr(&a.x), &f.add(&f.add(&f.one(), &f.one()), &f.one()));
+        f.sqr(&a.y) == f.add(&f.mul(&x2_minus_3, &a.x), &self.b)
     }
 
     /// The generator's table: built now when `build`, else only if it already exists.
@@ -171,6 +204,7 @@ impl<const N: usize> LazyComb<N> {
 
 static P256_CURVE: OnceBox<Option<Curve<P256_LIMBS>>> = OnceBox::new();
 static P384_CURVE: OnceBox<Option<Curve<P384_LIMBS>>> = OnceBox::new();
+static P521_CURVE: OnceBox<Option<Curve<P521_LIMBS>>> = OnceBox::new();
 
 /// P-256, prepared on first use (its fields; the generator's table once warm).
 fn p256_curve() -> Option<&'static Curve<P256_LIMBS>> {
@@ -183,6 +217,13 @@ fn p256_curve() -> Option<&'static Curve<P256_LIMBS>> {
 fn p384_curve() -> Option<&'static Curve<P384_LIMBS>> {
     P384_CURVE
         .get_or_init(|| Box::new(Curve::new(&P384)))
+        .as_ref()
+}
+
+/// P-521, prepared on first use.
+fn p521_curve() -> Option<&'static Curve<P521_LIMBS>> {
+    P521_CURVE
+        .get_or_init(|| Box::new(Curve::new(&P521)))
         .as_ref()
 }
 
@@ -436,14 +477,16 @@ impl<const N: usize> Comb<N> {
     }
 }
 
-/// A P-256 or P-384 public key for [`crate::FastVerify`], with its comb table once warm.
-/// Cloning shares the table.
+/// A P-256, P-384 or P-521 public key for [`crate::FastVerify`], with its comb table once
+/// warm. Cloning shares the table.
 #[derive(Clone)]
 pub(crate) enum EcVerifyKey {
     /// A P-256 key (ES256).
     P256(Arc<KeyTable<P256_LIMBS>>),
     /// A P-384 key (ES384).
     P384(Arc<KeyTable<P384_LIMBS>>),
+    /// A P-521 key (ES512).
+    P521(Arc<KeyTable<P521_LIMBS>>),
 }
 
 /// One key: its point, its curve, and its comb table once warm.
@@ -454,13 +497,16 @@ pub(crate) struct KeyTable<const N: usize> {
 }
 
 impl<const N: usize> KeyTable<N> {
+    /// The key `(x, y)` (big-endian); `None` unless both are below `p` and the point is on
+    /// the curve.
     fn new(curve: &'static Curve<N>, x: &[u8], y: &[u8]) -> Option<Self> {
-        Some(KeyTable {
+        let q = Affine {
+            x: curve.p.element_from_be(x)?,
+            y: curve.p.element_from_be(y)?,
+        };
+        curve.on_curve(&q).then(|| KeyTable {
             curve,
-            q: Affine {
-                x: curve.p.element_from_be(x)?,
-                y: curve.p.element_from_be(y)?,
-            },
+            q,
             comb: LazyComb::new(),
         })
     }
@@ -503,12 +549,13 @@ impl<const N: usize> KeyTable<N> {
         acc
     }
 
-    /// ECDSA verification of `sig = r || s` over the digest `e` (the digest is exactly the
-    /// order's length for ES256 and ES384, so no truncation is needed).
+    /// ECDSA verification of `sig = r || s` over the digest `e`. No JWS pairing needs the
+    /// digest truncated: SHA-256 and SHA-384 are exactly P-256's and P-384's order length,
+    /// and SHA-512's 512 bits are shorter than P-521's 521, so `e` is the whole digest.
     fn verify_digest(&self, digest: &[u8], sig: &[u8]) -> bool {
         let c = self.curve;
-        let len = c.bits / 8;
-        if sig.len() != 2 * len || digest.len() != len {
+        let len = c.len;
+        if sig.len() != 2 * len || digest.len() * 8 > c.bits {
             return false;
         }
         let (Some(r), Some(s)) = (
@@ -555,9 +602,8 @@ impl<const N: usize> KeyTable<N> {
 }
 
 impl EcVerifyKey {
-    /// Prepares a P-256 key from its affine coordinates (big-endian, already checked to be on
-    /// the curve by the JWK parser). `None` if the curve cannot be prepared. No table is
-    /// built yet.
+    /// Prepares a P-256 key from its affine coordinates (big-endian). `None` if a coordinate
+    /// is not below `p` or the point is not on the curve. No table is built yet.
     pub(crate) fn p256(x: &[u8], y: &[u8]) -> Option<Self> {
         Some(EcVerifyKey::P256(Arc::new(KeyTable::new(
             p256_curve()?,
@@ -575,12 +621,22 @@ impl EcVerifyKey {
         )?)))
     }
 
+    /// Prepares a P-521 key from its affine coordinates.
+    pub(crate) fn p521(x: &[u8], y: &[u8]) -> Option<Self> {
+        Some(EcVerifyKey::P521(Arc::new(KeyTable::new(
+            p521_curve()?,
+            x,
+            y,
+        )?)))
+    }
+
     /// Builds the key's and its curve's tables now (off the request path), instead of on the
     /// verifications that make them due.
     pub(crate) fn warm(&self) {
         match self {
             EcVerifyKey::P256(k) => k.warm(),
             EcVerifyKey::P384(k) => k.warm(),
+            EcVerifyKey::P521(k) => k.warm(),
         }
     }
 
@@ -590,15 +646,18 @@ impl EcVerifyKey {
         match self {
             EcVerifyKey::P256(k) => k.comb(false).is_some(),
             EcVerifyKey::P384(k) => k.comb(false).is_some(),
+            EcVerifyKey::P521(k) => k.comb(false).is_some(),
         }
     }
 
-    /// ES256 (on a P-256 key) or ES384 (on a P-384 key) over `message`.
+    /// ES256 (on a P-256 key), ES384 (on a P-384 key) or ES512 (on a P-521 key) over
+    /// `message`.
     pub(crate) fn verify<D: Digest>(&self, message: &[u8], sig: &[u8]) -> bool {
         let digest = D::digest(message);
         match self {
             EcVerifyKey::P256(k) => k.verify_digest(&digest, sig),
             EcVerifyKey::P384(k) => k.verify_digest(&digest, sig),
+            EcVerifyKey::P521(k) => k.verify_digest(&digest, sig),
         }
     }
 }
@@ -607,24 +666,31 @@ impl EcVerifyKey {
 mod tests {
     use super::*;
 
+    /// Every point of the generators' tables (P-256 and P-521; P-384's is the next test's) is
+    /// on its curve, and the public-key check refuses points off it or not reduced.
     #[test]
     fn curves_build_and_tables_are_on_the_curve() {
-        for (curve, b) in [(
-            p256_curve(),
-            "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
-        )] {
-            let c = curve.unwrap_or_else(|| unreachable!());
-            let b =
-                c.p.element_from_be(&hex(b))
-                    .unwrap_or_else(|| unreachable!());
-            let three = c.p.element_from_be(&[3]).unwrap_or_else(|| unreachable!());
+        fn check<const N: usize>(c: &Curve<N>) {
             for pt in &c.g_table(true).unwrap_or_else(|| unreachable!()).points {
-                let x3 = c.p.mul(&c.p.sqr(&pt.x), &pt.x);
-                let rhs = c.p.add(&c.p.sub(&x3, &c.p.mul(&three, &pt.x)), &b);
-                assert_eq!(c.p.sqr(&pt.y), rhs);
+                assert!(c.on_curve(pt));
             }
+            let mut off = c.g;
+            off.y = c.p.add(&off.y, &c.p.one());
+            assert!(!c.on_curve(&off));
         }
+        check(p256_curve().unwrap_or_else(|| unreachable!()));
+        check(p521_curve().unwrap_or_else(|| unreachable!()));
         assert!(p384_curve().is_some());
+        // P-521's generator itself, then with y + 1, then with x = p (not reduced).
+        let gx = hex(P521.gx);
+        let gy = hex(P521.gy);
+        assert!(EcVerifyKey::p521(&gx, &gy).is_some());
+        let mut bad_y = gy.clone();
+        bad_y[65] ^= 1;
+        assert!(EcVerifyKey::p521(&gx, &bad_y).is_none());
+        assert!(EcVerifyKey::p521(&hex(P521.p), &gy).is_none());
+        assert!(EcVerifyKey::p256(&hex(P256.gx), &hex(P256.gy)).is_some());
+        assert!(EcVerifyKey::p256(&hex(P256.gx), &hex(P256.gx)).is_none());
     }
 
     /// The fast path itself (not a fallback) accepts RustCrypto's signatures and refuses
@@ -664,7 +730,7 @@ mod tests {
             .unwrap_or_else(|_| unreachable!());
             assert!(matches!(
                 jwk.prepared,
-                crate::jose::jwk::Prepared::P256 { fast: Some(_), .. }
+                crate::jose::jwk::Prepared::P256 { .. }
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Signature arithmetic, which most readers never need to open: the backends
 //! ([`backend`]: `FastVerify`, the default, and the `RustCrypto` reference), tokengate's own
 //! variable-time RSA (`rsa_verify` on `bignum`, with `bignum_simd` rows under wasm `simd128`,
-//! and the `roca` weak-key check) and ECDSA P-256/P-384 (`ec_verify` on `ec_field`).
+//! and the `roca` weak-key check) and ECDSA P-256/P-384/P-521 (`ec_verify` on `ec_field`).
 //! Verification only handles public data, so variable time is safe here.
 
 pub(crate) mod backend;

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""The size of a .wasm part by part: each function body is charged to a part by its
+(demangled) name, as twiggy would, and each part is also gzipped alone. Needs the module's
+`name` section (wasm-bindgen --keep-debug, wasm-opt -g); scripts/build-js.sh calls it.
+
+    scripts/wasm-parts.py MODULE.wasm [--markdown]
+
+Sizes are of the code after wasm-opt. A part gzipped alone loses the dictionary it would share
+with the rest, so the gzip column adds up to more than the whole module's.
+"""
+import re
+import sys
+import zlib
+
+# (part, patterns): the first part whose pattern occurs in a function's name takes it. Order
+# matters: a generic core function instantiated for a tokengate type belongs to tokengate.
+PARTS = [
+    ("RSA (own bignum)", [r"tokengate::signature::(rsa_verify|bignum|bignum_simd|roca)"]),
+    ("ECDSA P-256/384/521 (own field)", [r"tokengate::signature::ec_"]),
+    ("signature dispatch (FastVerify, host backends)", [r"tokengate::signature::backend", r"tokengate_js::webcrypto"]),
+    ("Ed25519 (ed25519-dalek, curve25519-dalek)", [r"curve25519_dalek", r"ed25519_dalek"]),
+    ("SHA-2, HMAC", [r"\bsha2::", r"\bhmac::", r"\bdigest::", r"block_buffer", r"<D as digest"]),
+    ("HTTP gate (config, routes, decision)", [r"tokengate::gate::(config|route|http_gate|outcome|credential|request_path|authz|binding|denial|decision|issuer_index|cache)", r"tokengate_js::gate", r"regex_lite", r"wasmgate_"]),
+    ("denylist", [r"tokengate::gate::denylist", r"wasmdenylist"]),
+    ("JWK and JWK Set", [r"tokengate::jose::(jwk|jwks|fingerprint)", r"wasmkeyset"]),
+    ("JWS header, claims, policy, verify", [r"tokengate::jose::", r"tokengate::", r"wasmpolicy", r"verifySync", r"verifyWith", r"tokengate_js::"]),
+    ("JSON (serde, serde_json)", [r"serde_json", r"serde_core", r"\bserde::"]),
+    ("float formatting and parsing", [r"zmij", r"f64", r"core::num::(flt2dec|dec2flt)", r"lexical"]),
+    ("base64", [r"\bbase64::"]),
+    ("wasm-bindgen, js-sys glue", [r"wasm_bindgen", r"js_sys", r"__wbindgen", r"__wbg", r"externref"]),
+    ("allocator", [r"dlmalloc", r"__rust_(alloc|dealloc|realloc)", r"__rdl_"]),
+    ("core::fmt, panics", [r"core::fmt", r"core::panicking", r"core::result::unwrap_failed", r"core::option::"]),
+    ("other core/alloc (sorting, strings, collections)", [r"."]),
+]
+
+
+def leb(b, i):
+    value = shift = 0
+    while True:
+        byte = b[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def skip_limits(b, i):
+    flags, i = leb(b, i)
+    _, i = leb(b, i)
+    if flags & 1:
+        _, i = leb(b, i)
+    return i
+
+
+def read(path):
+    data = open(path, "rb").read()
+    if data[:4] != b"\0asm":
+        sys.exit(f"{path}: not a wasm module")
+    i, sections = 8, []
+    while i < len(data):
+        sid = data[i]
+        size, i = leb(data, i + 1)
+        sections.append((sid, i, size))
+        i += size
+    imported, names, bodies, data_bytes = 0, {}, [], 0
+    for sid, off, size in sections:
+        j = off
+        if sid == 2:  # imports: function imports shift the function index space
+            count, j = leb(data, j)
+            for _ in range(count):
+                for _ in range(2):
+                    length, j = leb(data, j)
+                    j += length
+                kind = data[j]
+                j += 1
+                if kind == 0:
+                    _, j = leb(data, j)
+                    imported += 1
+                elif kind == 1:
+                    j = skip_limits(data, j + 1)
+                elif kind == 2:
+                    j = skip_limits(data, j)
+                elif kind == 3:
+                    j += 2
+                else:
+                    _, j = leb(data, j)
+        elif sid == 10:
+            count, j = leb(data, j)
+            for _ in range(count):
+                length, j = leb(data, j)
+                bodies.append(data[j : j + length])
+                j += length
+        elif sid == 11:
+            data_bytes += size
+        elif sid == 0:
+            length, j = leb(data, j)
+            if data[j : j + length] == b"name":
+                j += length
+                while j < off + size:
+                    sub = data[j]
+                    sub_size, j = leb(data, j + 1)
+                    if sub == 1:
+                        k = j
+                        count, k = leb(data, k)
+                        for _ in range(count):
+                            index, k = leb(data, k)
+                            length, k = leb(data, k)
+                            names[index] = data[k : k + length].decode("utf-8", "replace")
+                            k += length
+                    j += sub_size
+    if not names:
+        sys.exit(f"{path}: no name section (build with wasm-bindgen --keep-debug and wasm-opt -g)")
+    return imported, names, bodies, data_bytes
+
+
+def main():
+    path = sys.argv[1]
+    imported, names, bodies, data_bytes = read(path)
+    compiled = [(label, [re.compile(p) for p in pats]) for label, pats in PARTS]
+    parts = {label: [] for label, _ in PARTS}
+    for k, body in enumerate(bodies):
+        name = names.get(imported + k, "")
+        label = next(l for l, pats in compiled if any(p.search(name) for p in pats))
+        parts[label].append(body)
+    whole = sum(len(b) for b in bodies)
+    rows = [(label, sum(len(b) for b in bs), len(zlib.compress(b"".join(bs), 9))) for label, bs in parts.items() if bs]
+    rows.sort(key=lambda r: -r[1])
+    if "--markdown" in sys.argv:
+        print("| part | code bytes | share | gzip -9 alone |")
+        print("|---|---:|---:|---:|")
+        for label, raw, gz in rows:
+            print(f"| {label} | {raw} | {100 * raw / whole:.1f} % | {gz} |")
+        print(f"| data segments (tables, strings) | {data_bytes} | | |")
+        print(f"| **all code** | **{whole}** | | **{len(zlib.compress(b''.join(bodies), 9))}** |")
+    else:
+        for label, raw, gz in rows:
+            print(f"{raw:8d} {gz:8d}  {label}")
+        print(f"{data_bytes:8d}           data segments")
+        print(f"{whole:8d} {len(zlib.compress(b''.join(bodies), 9)):8d}  all code")
+
+
+if __name__ == "__main__":
+    main()
