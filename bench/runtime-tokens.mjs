@@ -2,7 +2,7 @@
 // access token per algorithm, signed by jose with a fresh key, and their command-line options.
 
 /** The algorithms measured when `--algs` is not given. */
-export const DEFAULT_ALGS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+export const DEFAULT_ALGS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /** `--name value` from the command line, or `fallback`. */
 export function option(name, fallback) {

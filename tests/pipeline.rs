@@ -767,3 +767,71 @@ fn a_burst_of_one_off_tokens_does_not_evict_the_hot_set() {
         "the expired (protected) entry went first"
     );
 }
+
+/// The split verification a host with its own asynchronous crypto uses: `host_check` names the
+/// sole candidate key before any signature work, `host_checked` takes the host's verdict and
+/// only then parses and checks the claims. A `false` verdict, a key other than the sole
+/// candidate, or claims the policy refuses are refused; several candidates are left to
+/// `verify_async`.
+#[test]
+fn host_checked_signatures_still_pass_every_other_rule() {
+    let p = policy();
+    let keys = public_jwks();
+    let token = mint(Algorithm::EdDSA, claims());
+    let v = Verifier::new(&p);
+    let check = v.host_check(&token, &keys).unwrap().expect("one candidate");
+    assert_eq!(check.alg, Algorithm::EdDSA);
+    assert_eq!(keys.keys()[check.key_index].kid(), Some("ed"));
+    // The decoded signature is the token's third segment.
+    assert_eq!(
+        tokengate::base64url_encode(&check.signature),
+        token.rsplit('.').next().unwrap()
+    );
+    let ok = v
+        .host_checked(&token, &keys, check.key_index, true, NOW)
+        .unwrap();
+    assert_eq!(ok.claims().subject(), Some("alice"));
+    assert_eq!(
+        v.host_checked(&token, &keys, check.key_index, false, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
+    // Another key of the set, or no key at all, is never taken on the host's word.
+    for index in [1 - check.key_index, 7] {
+        assert_eq!(
+            v.host_checked(&token, &keys, index, true, NOW).unwrap_err(),
+            Error::SignatureInvalid
+        );
+    }
+    // A good signature does not save bad claims; the denylist applies too.
+    let mut late = claims();
+    late["exp"] = json!(NOW - 3600);
+    let expired = mint(Algorithm::EdDSA, late);
+    let e = v.host_checked(&expired, &keys, check.key_index, true, NOW);
+    assert_eq!(e.unwrap_err(), Error::Expired);
+    let denylist = Denylist::from_json(r#"{"jti": ["id-1"]}"#).unwrap();
+    assert!(matches!(
+        v.with_denylist(&denylist)
+            .host_checked(&token, &keys, check.key_index, true, NOW),
+        Err(Error::Revoked { .. })
+    ));
+    // Refusals before the signature come from host_check itself.
+    assert_eq!(
+        v.host_check(&mint(Algorithm::HS256, claims()), &keys)
+            .unwrap_err(),
+        Error::NoMatchingKey
+    );
+    // A token without a kid and two keys that could verify it: the general path's job.
+    let two = JwkSet::from_value(&json!({"keys": [
+        {"kty": "OKP", "crv": "Ed25519", "x": ed_jwk()["x"]},
+        {"kty": "OKP", "crv": "Ed25519", "x": tokengate::base64url_encode(
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key().as_bytes())}
+    ]}))
+    .unwrap();
+    let kidless = sign_raw(
+        Algorithm::EdDSA,
+        r#"{"alg":"EdDSA"}"#,
+        claims().to_string().as_bytes(),
+    );
+    assert_eq!(v.host_check(&kidless, &two).unwrap(), None);
+}

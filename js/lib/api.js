@@ -3,9 +3,9 @@
 
 import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
-import { LocalJWKSet, RemoteJWKSet, algorithmMask, localState } from './keys.js';
+import { LocalJWKSet, RemoteJWKSet, algorithmMask, algorithmName, localState } from './keys.js';
 import { nowSeconds, policyJson } from './options.js';
-import { WEBCRYPTO_ALGORITHMS, webCryptoCheck } from './webcrypto.js';
+import { WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
 
 export * as errors from './errors.js';
 
@@ -14,22 +14,27 @@ let host;
 let masks;
 
 /**
+ * What `"auto"` leaves to the module on the async path rather than WebCrypto: P-384 and P-521.
+ * A rule, not one machine's timing: native WebCrypto is as fast as any runtime gets for RSA,
+ * P-256 and Ed25519, and since `jwtVerify` awaits `crypto.subtle.verify` itself (one promise hop,
+ * as jose) it beats the module there; but the WebCrypto of Chromium and workerd is BoringSSL,
+ * whose P-384 and P-521 are its generic, unoptimised curve code, which the module's comb
+ * tables beat by 1.3-1.5x in both (bench/browser.mjs, bench/workerd.mjs, BENCHMARKS.md).
+ */
+const MODULE_FASTER = new Set(['ES384', 'ES512']);
+
+/**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
- * WebCrypto, the algorithms whose signatures the module checks faster than that WebCrypto
- * (`moduleFaster`, measured per runtime), and where the runtime has synchronous crypto (Node),
- * its `check` factory.
+ * WebCrypto, and where the runtime has synchronous crypto (Node), its `check` factory.
  */
 export function configure(runtime) {
   subtle = runtime.subtle;
   host = runtime.host;
   const webcrypto = subtle === undefined ? 0 : algorithmMask(WEBCRYPTO_ALGORITHMS);
   const hostMask = host === undefined ? 0 : algorithmMask(host.algorithms);
-  // 'auto' is the fastest measured per runtime and algorithm (bench/node.mjs, bench/browser.mjs,
-  // bench/workerd.mjs, BENCHMARKS.md): synchronous host crypto where there is one (Node); else,
-  // on the async path, the module's own code (FastVerify) for `moduleFaster` and WebCrypto for
-  // the rest; the module's own code on the sync path.
-  const moduleFaster = new Set(runtime.moduleFaster ?? []);
-  const webcryptoAuto = algorithmMask(WEBCRYPTO_ALGORITHMS.filter((a) => !moduleFaster.has(a))) & webcrypto;
+  // 'auto': synchronous host crypto where there is one (Node, bench/node.mjs); else, on the
+  // async path, WebCrypto but for MODULE_FASTER; the module's own code on the sync path.
+  const webcryptoAuto = algorithmMask(WEBCRYPTO_ALGORITHMS.filter((a) => !MODULE_FASTER.has(a))) & webcrypto;
   masks = {
     auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcryptoAuto },
     node: { host: hostMask, webcrypto: 0 },
@@ -255,21 +260,59 @@ export function verify(token, keys, options = {}) {
   return verifyWith(localState(keys), input, options, choice);
 }
 
-/** The async path as a promise chain: as few microtask hops as the work needs. */
+const MODULE_ONLY = { host: 0, webcrypto: 0 };
+const DOT = 0x2e;
+
+/**
+ * The async path, split so that JavaScript awaits `crypto.subtle.verify` itself: the module
+ * checks everything before the signature and names the token's one candidate key
+ * (`hostCheck`), WebCrypto checks the signature, the module checks the rest (`hostChecked`).
+ * One promise hop, as jose takes. A token with several candidate keys (no `kid`) takes the
+ * general path, where the core calls back per key.
+ */
 function verifyAsync(state, input, options) {
   const choice = backend(options);
-  // No promise round trip when no key in the set could go to WebCrypto (e.g. RSA keys under
-  // 'auto' in browsers, where the module is faster).
+  // No promise round trip when no key in the set could go to WebCrypto (e.g. HMAC keys).
   if ((choice.webcrypto & state.algorithmMask) === 0) return verifyWith(state, input, options, choice);
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
-  const check = state.check('webcrypto', (set) => webCryptoCheck(subtle, set));
-  return wasm.verifyWithWebCrypto(policy, state.wasm, bytesOf(input), now, choice.webcrypto, check).then(
-    (claims) => result(input.text, claims),
-    (e) => {
+  // The token's bytes, encoded once (TextEncoder is a host call in workerd) and copied out of
+  // the scratch buffer: they are needed again after the await.
+  const bytes = input.given ?? bytesOf(input).slice();
+  let named;
+  try {
+    named = wasm.hostCheck(policy, state.wasm, bytes, choice.webcrypto);
+  } catch (e) {
+    throw fromCore(e);
+  }
+  if (named === -1) return verifyWith(state, input, options, choice);
+  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
+  if (named < 0) {
+    const check = state.check('webcrypto', () => webCryptoCheck(subtle, keys));
+    return wasm.verifyWithWebCrypto(policy, state.wasm, bytes, now, choice.webcrypto, check).then(
+      (claims) => result(input.text, claims),
+      (e) => {
+        throw fromCore(e);
+      },
+    );
+  }
+  const alg = algorithmName(named & 15);
+  const index = named >> 4;
+  const signature = wasm.takeSignature();
+  const message = bytes.subarray(0, bytes.indexOf(DOT, bytes.indexOf(DOT) + 1));
+  const checked = (valid) => {
+    try {
+      return result(input.text, wasm.hostChecked(policy, state.wasm, bytes, now, index, valid));
+    } catch (e) {
       throw fromCore(e);
-    },
-  );
+    }
+  };
+  // A key this runtime's WebCrypto cannot import (null) is checked by the module instead.
+  const verify = (key) => (key === null
+    ? verifyWith(state, input, options, MODULE_ONLY)
+    : webCryptoVerify(subtle, alg, key, message, signature).then(checked));
+  const key = keys.ready(alg, index);
+  return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
 }
 
 async function verifyRemote(keys, input, options) {

@@ -16,6 +16,12 @@ export function algorithmMask(names) {
   return names.reduce((m, n) => (order.includes(n) ? m | (1 << order.indexOf(n)) : m), 0);
 }
 
+/** The name of algorithm bit `bit` of a mask (see `algorithmMask`). */
+export function algorithmName(bit) {
+  order ??= algorithmOrder().split(' ');
+  return order[bit];
+}
+
 /** One parsed key set and what the verify paths need from it. */
 export class KeyState {
   /** `json` is a JWK Set, or with `single` one JWK given directly (its `kid` not matched). */

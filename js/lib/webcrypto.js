@@ -22,34 +22,56 @@ const PARAMS = {
 export const WEBCRYPTO_ALGORITHMS = Object.keys(PARAMS);
 
 /**
- * A `check` function for one key set, caching each imported `CryptoKey` (keys live for hours,
- * tokens arrive by the thousand).
+ * The imported `CryptoKey`s of one key set, per algorithm and key index (keys live for hours,
+ * tokens arrive by the thousand). `ready(alg, index)` is the key once imported (`null`: this
+ * runtime's WebCrypto cannot import it), else `undefined`; `load(alg, index)` imports it once.
  */
-export function webCryptoCheck(subtle, wasmKeySet) {
-  const pending = new Map(); // `${alg}:${index}` -> Promise<CryptoKey | null>
+export function webCryptoKeys(subtle, wasmKeySet) {
+  const pending = new Map(); // alg -> index -> Promise<CryptoKey | null>
   const ready = new Map(); // the same, once imported: no extra promise hop per token
-  const importKey = (alg, id, index) => {
-    let key = pending.get(id);
-    if (key === undefined) {
-      const jwk = wasmKeySet.publicJwk(index);
-      key = (jwk === ''
-        ? Promise.resolve(null)
-        : subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null)
-      ).then((k) => {
-        ready.set(id, k);
-        return k;
-      });
-      pending.set(id, key);
-    }
-    return key;
+  const slot = (map, alg) => {
+    let m = map.get(alg);
+    if (m === undefined) map.set(alg, (m = []));
+    return m;
   };
+  return {
+    ready: (alg, index) => ready.get(alg)?.[index],
+    load(alg, index) {
+      const loading = slot(pending, alg);
+      if (loading[index] === undefined) {
+        const jwk = PARAMS[alg] === undefined ? '' : wasmKeySet.publicJwk(index);
+        loading[index] = (jwk === ''
+          ? Promise.resolve(null)
+          : subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null)
+        ).then((k) => {
+          slot(ready, alg)[index] = k;
+          return k;
+        });
+      }
+      return loading[index];
+    },
+  };
+}
+
+/**
+ * `crypto.subtle.verify` of `signature` over `message` with an imported key: a promise of the
+ * verdict (a WebCrypto error is a refusal, never a throw).
+ */
+export function webCryptoVerify(subtle, alg, key, message, signature) {
+  return subtle.verify(PARAMS[alg][1], key, signature, message).catch(() => false);
+}
+
+/**
+ * A `check` function over one key set's `webCryptoKeys` (the core's callback for the general
+ * async path: tokens without a `kid`, checked against several candidate keys in turn).
+ */
+export function webCryptoCheck(subtle, keys) {
   const verify = (alg, key, message, signature) =>
-    key === null ? null : subtle.verify(PARAMS[alg][1], key, signature, message).catch(() => false);
+    key === null ? null : webCryptoVerify(subtle, alg, key, message, signature);
   return (alg, index, message, signature) => {
     if (PARAMS[alg] === undefined) return null;
-    const id = `${alg}:${index}`;
-    const key = ready.get(id);
+    const key = keys.ready(alg, index);
     if (key !== undefined) return verify(alg, key, message, signature);
-    return importKey(alg, id, index).then((k) => verify(alg, k, message, signature));
+    return keys.load(alg, index).then((k) => verify(alg, k, message, signature));
   };
 }

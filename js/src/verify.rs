@@ -11,7 +11,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::errors::token_error;
 use crate::handles::{WasmKeySet, WasmPolicy};
-use crate::webcrypto::{HostSync, WebCrypto};
+use crate::webcrypto::{mask_bit, HostSync, WebCrypto};
 
 /// Seconds since the epoch from JavaScript's number (the wrapper floors it).
 fn seconds(now: f64) -> i64 {
@@ -111,6 +111,70 @@ pub fn verify_with_webcrypto(
             .map(|v| JsValue::from_str(v.claims().json()))
             .map_err(|e| token_error(&e))
     })
+}
+
+thread_local! {
+    /// The signature [`host_check`] decoded, until [`take_signature`] hands it over.
+    static SIGNATURE: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// The first half of a verification whose signature JavaScript checks itself with
+/// `crypto.subtle.verify` (see `Verifier::host_check`): everything before the signature. Returns
+/// `keyIndex * 16 + algorithmBit` (the bit as in [`algorithm_order`]) when the token's sole
+/// candidate key is to be checked by the host, its decoded signature kept for
+/// [`take_signature`]; `-1` when its algorithm is not in `algorithms` (the module verifies it:
+/// call [`verify_sync`]); `-2` when several keys are candidates (call [`verify_with_webcrypto`]).
+/// Throws the coded error of a token refused before its signature.
+#[wasm_bindgen(js_name = hostCheck)]
+pub fn host_check(
+    policy: &WasmPolicy,
+    keys: &WasmKeySet,
+    token: &[u8],
+    algorithms: u32,
+) -> Result<i32, JsValue> {
+    let token = token_text(token)?;
+    let check = Verifier::new(&policy.policy)
+        .host_check(token, &keys.inner)
+        .map_err(|e| token_error(&e))?;
+    Ok(match check {
+        None => -2,
+        Some(c) if algorithms & mask_bit(c.alg) == 0 => -1,
+        Some(c) => {
+            let bit = Algorithm::ALL.iter().position(|a| *a == c.alg).unwrap_or(0);
+            SIGNATURE.with(|s| *s.borrow_mut() = c.signature);
+            i32::try_from(c.key_index * 16 + bit).unwrap_or(-2)
+        }
+    })
+}
+
+/// The signature the last [`host_check`] decoded (empty after the first call).
+#[wasm_bindgen(js_name = takeSignature)]
+pub fn take_signature() -> Vec<u8> {
+    SIGNATURE.with(|s| core::mem::take(&mut *s.borrow_mut()))
+}
+
+/// The second half: `valid` is the host's verdict on `token`'s signature with key `keyIndex`
+/// (as [`host_check`] named it). Resolves the claims set's JSON text, or throws a coded error
+/// (`ERR_JWS_SIGNATURE_VERIFICATION_FAILED` when `valid` is false).
+#[wasm_bindgen(js_name = hostChecked)]
+pub fn host_checked(
+    policy: &WasmPolicy,
+    keys: &WasmKeySet,
+    token: &[u8],
+    now: f64,
+    key_index: usize,
+    valid: bool,
+) -> Result<String, JsValue> {
+    let token = token_text(token)?;
+    let verifier = Verifier::new(&policy.policy);
+    let verifier = match &policy.denylist {
+        Some(d) => verifier.with_denylist(d),
+        None => verifier,
+    };
+    verifier
+        .host_checked(token, &keys.inner, key_index, valid, seconds(now))
+        .map(|v| String::from(v.claims().json()))
+        .map_err(|e| token_error(&e))
 }
 
 /// The algorithm names in the order of the bits of the `algorithms` mask, space-separated.

@@ -8,7 +8,7 @@ import * as tg from '../lib/node.js';
 import {
   WasmKeySet, algorithmOrder, verifySignatureForTesting, verifySignatureForTestingSync,
 } from '../pkg/tokengate_js.js';
-import { webCryptoCheck, WEBCRYPTO_ALGORITHMS } from '../lib/webcrypto.js';
+import { webCryptoCheck, webCryptoKeys, WEBCRYPTO_ALGORITHMS } from '../lib/webcrypto.js';
 import { nodeCryptoCheck, NODE_ALGORITHMS } from '../lib/nodecrypto.js';
 import { Tally, b64u, hex, load } from './vectors.mjs';
 
@@ -35,7 +35,7 @@ async function accepts(jwk, alg, msg, sig, mask, backend = 'webcrypto') {
   if (backend === 'node') {
     return verifySignatureForTestingSync(set, 0, alg, msg, sig, mask, counted(nodeCryptoCheck(set)));
   }
-  return verifySignatureForTesting(set, 0, alg, msg, sig, mask, counted(webCryptoCheck(webcrypto.subtle, set)));
+  return verifySignatureForTesting(set, 0, alg, msg, sig, mask, counted(webCryptoCheck(webcrypto.subtle, webCryptoKeys(webcrypto.subtle, set))));
 }
 
 /** How many verdicts the delegated backend gave (not null): proof it was really used. */

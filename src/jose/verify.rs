@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::gate::denylist::Denylist;
+use crate::jose::alg::Algorithm;
 use crate::jose::b64;
 use crate::jose::claims::{self, Claims};
 use crate::jose::compact;
@@ -188,6 +189,74 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         };
         self.finish(signed, now)
     }
+
+    /// The first half of a verification whose signature the host checks itself, without a
+    /// callback per candidate key (the npm package awaits `crypto.subtle.verify` directly):
+    /// size limits, structure, header, algorithm allowlist and key selection, as in
+    /// [`Verifier::verify`]. `Ok(None)` when several keys are candidates (a token without a
+    /// `kid`): use [`Verifier::verify_async`] then. After the host's verdict, call
+    /// [`Verifier::host_checked`] with the same token and key set.
+    pub fn host_check(&self, token: &str, keys: &JwkSet) -> Result<Option<HostCheck>, Error> {
+        let mut buf = SignatureBuf::new();
+        let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
+        let mut candidates = p.candidates.iter();
+        let (Some(key), None) = (candidates.next(), candidates.next()) else {
+            return Ok(None);
+        };
+        Ok(keys
+            .keys()
+            .iter()
+            .position(|k| core::ptr::eq(k, key))
+            .map(|key_index| HostCheck {
+                alg: p.header.alg,
+                key_index,
+                signature: p.signature.to_vec(),
+            }))
+    }
+
+    /// The second half: `valid` is the host's verdict on the signature of `token` with key
+    /// `key_index`, as [`Verifier::host_check`] named them. The token is taken through the
+    /// same first steps again (nothing is carried across the host's await), the key must be
+    /// the token's sole candidate, and then the claims, the policy and the denylist are checked
+    /// at `now`, as in [`Verifier::verify`].
+    pub fn host_checked(
+        &self,
+        token: &str,
+        keys: &JwkSet,
+        key_index: usize,
+        valid: bool,
+        now: i64,
+    ) -> Result<Verified, Error> {
+        let signed = {
+            let mut buf = SignatureBuf::new();
+            let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
+            let sole = p.candidates;
+            let mut candidates = sole.iter();
+            let key = match (
+                candidates.next(),
+                candidates.next(),
+                keys.keys().get(key_index),
+            ) {
+                (Some(only), None, Some(named)) if valid && core::ptr::eq(only, named) => only,
+                _ => return Err(Error::SignatureInvalid),
+            };
+            p.signed_by(key)?
+        };
+        self.finish(signed, now)
+    }
+}
+
+/// What [`Verifier::host_check`] leaves to the host: the one key that can verify the token, by
+/// its index in the key set, the algorithm, and the decoded signature. The signing input is the
+/// token up to its second `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostCheck {
+    /// The algorithm the header names (and the policy allows).
+    pub alg: Algorithm,
+    /// The key's index in the [`JwkSet`].
+    pub key_index: usize,
+    /// The signature, base64url-decoded.
+    pub signature: Vec<u8>,
 }
 
 /// A token whose signature verified: its header, decoded payload, and the verifying key's

@@ -1,0 +1,141 @@
+// jwtVerify's WebCrypto path, which awaits `crypto.subtle.verify` itself: the module checks
+// the token up to its signature (`hostCheck`), names the one candidate key, and checks the
+// claims after WebCrypto's verdict (`hostChecked`). These tests count the WebCrypto calls to
+// show which path ran, and that every refusal the core owes still happens on it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as jose from 'jose';
+import * as tg from '../lib/node.js';
+import { configure } from '../lib/api.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra = {}) => ({ iss: 'https://idp.example', aud: 'api', sub: 'alice', jti: 'j-1', iat: now(), exp: now() + 300, ...extra });
+const expect = { issuer: 'https://idp.example', audience: 'api', signatureBackend: 'webcrypto' };
+
+async function pair(alg, kid) {
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), ...(kid === undefined ? {} : { kid }), alg };
+  const sign = (payload, header = {}) =>
+    new jose.SignJWT(payload).setProtectedHeader({ alg, ...(kid === undefined ? {} : { kid }), ...header }).sign(privateKey);
+  return { jwk, sign };
+}
+
+/** Runs `fn` with `crypto.subtle.verify` counted (and optionally replaced). */
+async function counting(fn, replace) {
+  const subtle = globalThis.crypto.subtle;
+  const original = subtle.verify;
+  let calls = 0;
+  subtle.verify = function (...args) {
+    calls++;
+    return replace === undefined ? original.apply(subtle, args) : replace(...args);
+  };
+  try {
+    await fn();
+  } finally {
+    subtle.verify = original;
+  }
+  return calls;
+}
+
+const refusal = async (promise) => {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected a refusal');
+};
+
+test('a token with a kid: one WebCrypto call, then the claims, policy and denylist', async () => {
+  for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA']) {
+    const { jwk, sign } = await pair(alg, 'k1');
+    const other = await pair(alg, 'k2');
+    const keys = tg.createLocalJWKSet({ keys: [other.jwk, jwk] });
+    const token = await sign(claims());
+    let verified;
+    assert.equal(await counting(async () => {
+      verified = await tg.jwtVerify(token, keys, expect);
+    }), 1, alg);
+    assert.equal(verified.payload.sub, 'alice');
+    assert.deepEqual(verified.protectedHeader, { alg, kid: 'k1' });
+
+    // A forged signature: WebCrypto says no, the core answers.
+    const parts = token.split('.');
+    const forged = `${parts[0]}.${parts[1]}.${(await other.sign(claims())).split('.')[2]}`;
+    assert.equal((await refusal(tg.jwtVerify(forged, keys, expect))).code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', alg);
+    // The claims after a good signature: expired, wrong audience, revoked.
+    const expired = await sign(claims({ iat: now() - 600, exp: now() - 300 }));
+    assert.equal((await refusal(tg.jwtVerify(expired, keys, expect))).code, 'ERR_JWT_EXPIRED', alg);
+    assert.equal((await refusal(tg.jwtVerify(token, keys, { ...expect, audience: 'other' }))).code, 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+    assert.equal((await refusal(tg.jwtVerify(token, keys, { ...expect, denylist: { jti: ['j-1'] } }))).code, 'ERR_JWT_REVOKED');
+  }
+});
+
+test('a token refused before its signature never reaches WebCrypto', async () => {
+  const { jwk, sign } = await pair('ES256', 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const token = await sign(claims());
+  const [h, p, s] = token.split('.');
+  const unknownKid = await sign(claims(), { kid: 'nobody' });
+  const cases = [
+    [() => tg.jwtVerify(token, keys, { ...expect, algorithms: ['RS256'] }), 'ERR_JOSE_ALG_NOT_ALLOWED'],
+    [() => tg.jwtVerify(`${h}.${p}.${s}x`, keys, expect), 'ERR_JWS_INVALID'],
+    [() => tg.jwtVerify(unknownKid, keys, expect), 'ERR_JWKS_NO_MATCHING_KEY'],
+    [() => tg.jwtVerify(`${h}.${p}`, keys, expect), 'ERR_JWS_INVALID'],
+  ];
+  const codes = [];
+  assert.equal(await counting(async () => {
+    for (const [run] of cases) codes.push((await refusal(run())).code);
+  }), 0);
+  assert.deepEqual(codes, cases.map(([, code]) => code));
+});
+
+test('WebCrypto that throws is a refusal, never a crash or an acceptance', async () => {
+  const { jwk, sign } = await pair('RS256', 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const token = await sign(claims());
+  let e;
+  assert.equal(await counting(async () => {
+    e = await refusal(tg.jwtVerify(token, keys, expect));
+  }, () => Promise.reject(new DOMException('boom', 'OperationError'))), 1);
+  assert.equal(e.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  // And a WebCrypto that says yes to anything cannot make a refused token pass.
+  const expired = await sign(claims({ iat: now() - 600, exp: now() - 300 }));
+  let e2;
+  await counting(async () => {
+    e2 = await refusal(tg.jwtVerify(expired, keys, expect));
+  }, () => Promise.resolve(true));
+  assert.equal(e2.code, 'ERR_JWT_EXPIRED');
+});
+
+test('a token without a kid and several candidate keys takes the general path', async () => {
+  const first = await pair('ES256');
+  const second = await pair('ES256');
+  const keys = tg.createLocalJWKSet({ keys: [first.jwk, second.jwk] });
+  const token = await second.sign(claims());
+  let verified;
+  // The first key is tried and refused, then the second verifies.
+  assert.equal(await counting(async () => {
+    verified = await tg.jwtVerify(token, keys, expect);
+  }), 2);
+  assert.equal(verified.payload.sub, 'alice');
+  const stranger = await (await pair('ES256')).sign(claims());
+  assert.equal((await refusal(tg.jwtVerify(stranger, keys, expect))).code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+});
+
+// Last in this file: it reconfigures the package (in this test process only) as the browser
+// and workerd entries do, with WebCrypto and no synchronous host crypto.
+test('auto without host crypto (browsers, workerd): WebCrypto for RSA, P-256, Ed25519; the module for P-384, P-521', async () => {
+  configure({ subtle: globalThis.crypto.subtle });
+  const auto = { ...expect, signatureBackend: 'auto' };
+  for (const [alg, calls] of [['RS256', 1], ['PS384', 1], ['ES256', 1], ['EdDSA', 1], ['ES384', 0], ['ES512', 0]]) {
+    const { jwk, sign } = await pair(alg, 'k1');
+    const keys = tg.createLocalJWKSet({ keys: [jwk] });
+    const token = await sign(claims());
+    let verified;
+    assert.equal(await counting(async () => {
+      verified = await tg.jwtVerify(token, keys, auto);
+    }), calls, alg);
+    assert.equal(verified.payload.sub, 'alice', alg);
+  }
+});
