@@ -310,7 +310,7 @@ function verifyAsync(state, input, options) {
   // A key this runtime's WebCrypto cannot import (null) is checked by the module instead.
   const verify = (key) => (key === null
     ? verifyWith(state, input, options, MODULE_ONLY)
-    : webCryptoVerify(subtle, alg, key, message, signature).then(checked));
+    : webCryptoVerify(subtle, alg, key, message, signature, checked));
   const key = keys.ready(alg, index);
   return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
 }

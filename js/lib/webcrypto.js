@@ -54,11 +54,11 @@ export function webCryptoKeys(subtle, wasmKeySet) {
 }
 
 /**
- * `crypto.subtle.verify` of `signature` over `message` with an imported key: a promise of the
- * verdict (a WebCrypto error is a refusal, never a throw).
+ * `crypto.subtle.verify` of `signature` over `message` with an imported key, then `then(valid)`
+ * with the verdict (a WebCrypto error is a refusal, never a throw), in one promise hop.
  */
-export function webCryptoVerify(subtle, alg, key, message, signature) {
-  return subtle.verify(PARAMS[alg][1], key, signature, message).catch(() => false);
+export function webCryptoVerify(subtle, alg, key, message, signature, then) {
+  return subtle.verify(PARAMS[alg][1], key, signature, message).then(then, () => then(false));
 }
 
 /**
@@ -67,7 +67,7 @@ export function webCryptoVerify(subtle, alg, key, message, signature) {
  */
 export function webCryptoCheck(subtle, keys) {
   const verify = (alg, key, message, signature) =>
-    key === null ? null : webCryptoVerify(subtle, alg, key, message, signature);
+    key === null ? null : webCryptoVerify(subtle, alg, key, message, signature, (valid) => valid);
   return (alg, index, message, signature) => {
     if (PARAMS[alg] === undefined) return null;
     const key = keys.ready(alg, index);
