@@ -79,7 +79,9 @@ pub use jose::limits::Limits;
 pub use jose::policy::{
     Policy, PolicyBuilder, PolicyConfig, DEFAULT_CLOCK_SKEW_SECONDS, MAX_CLOCK_SKEW_SECONDS,
 };
-pub use jose::verify::{decode_unverified, HostCheck, Unverified, Verified, VerifiedJws, Verifier};
+pub use jose::verify::{
+    decode_unverified, HostCheck, HostVerdict, Unverified, Verified, VerifiedJws, Verifier,
+};
 #[cfg(feature = "reference")]
 pub use signature::backend::RustCrypto;
 pub use signature::backend::{AsyncSignatureBackend, BadSignature, FastVerify, SignatureBackend};

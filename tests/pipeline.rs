@@ -9,8 +9,8 @@ use serde_json::json;
 use support::*;
 use tokengate::{
     check_certificate_binding, Algorithm, BadSignature, CacheScope, Claim, ClaimReason, Denylist,
-    Error, Jwk, JwkSet, Policy, Requirement, RevocationReason, RustCrypto, SignatureBackend,
-    TokenCache, Verifier,
+    Error, HostVerdict, Jwk, JwkSet, Policy, Requirement, RevocationReason, RustCrypto,
+    SignatureBackend, TokenCache, Verifier,
 };
 
 fn verify(token: &str) -> Result<tokengate::Verified, Error> {
@@ -770,8 +770,8 @@ fn a_burst_of_one_off_tokens_does_not_evict_the_hot_set() {
 
 /// The split verification a host with its own asynchronous crypto uses: `host_check` names the
 /// sole candidate key before any signature work, `host_checked` takes the host's verdict and
-/// only then parses and checks the claims. A `false` verdict, a key other than the sole
-/// candidate, or claims the policy refuses are refused; several candidates are left to
+/// only then parses and checks the claims. A refused or unchecked-and-bad signature, another
+/// key set, or claims the policy refuses are refused; several candidates are left to
 /// `verify_async`.
 #[test]
 fn host_checked_signatures_still_pass_every_other_rule() {
@@ -782,37 +782,74 @@ fn host_checked_signatures_still_pass_every_other_rule() {
     let check = v.host_check(&token, &keys).unwrap().expect("one candidate");
     assert_eq!(check.alg, Algorithm::EdDSA);
     assert_eq!(keys.keys()[check.key_index].kid(), Some("ed"));
-    // The decoded signature is the token's third segment.
-    assert_eq!(
-        tokengate::base64url_encode(&check.signature),
-        token.rsplit('.').next().unwrap()
-    );
+    // The decoded signature and the signing input are the token's.
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    assert_eq!(tokengate::base64url_encode(&check.signature), sig);
+    assert_eq!(check.signing_input, input.as_bytes());
     let ok = v
-        .host_checked(&token, &keys, check.key_index, true, NOW)
+        .host_checked(check.clone(), &keys, HostVerdict::Valid, NOW)
         .unwrap();
     assert_eq!(ok.claims().subject(), Some("alice"));
+    assert_eq!(ok.key_id(), Some("ed"));
     assert_eq!(
-        v.host_checked(&token, &keys, check.key_index, false, NOW)
+        v.host_checked(check.clone(), &keys, HostVerdict::Invalid, NOW)
             .unwrap_err(),
         Error::SignatureInvalid
     );
-    // Another key of the set, or no key at all, is never taken on the host's word.
-    for index in [1 - check.key_index, 7] {
-        assert_eq!(
-            v.host_checked(&token, &keys, index, true, NOW).unwrap_err(),
-            Error::SignatureInvalid
-        );
-    }
+    // Unchecked: the verifier's own backend decides, on the real signature and on a forged one.
+    assert!(v
+        .host_checked(check.clone(), &keys, HostVerdict::Unchecked, NOW)
+        .is_ok());
+    let mut forged = check.clone();
+    forged.signature[0] ^= 1;
+    assert_eq!(
+        v.host_checked(forged, &keys, HostVerdict::Unchecked, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
+    // Another key index, or another key set (even one with the same keys), is never taken on
+    // the host's word.
+    let mut other = check.clone();
+    other.key_index = 1 - check.key_index;
+    assert_eq!(
+        v.host_checked(other, &keys, HostVerdict::Valid, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
+    assert_eq!(
+        v.host_checked(check.clone(), &public_jwks(), HostVerdict::Valid, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
+    // Nor under a policy that does not allow the algorithm.
+    let hs_only = Policy::builder()
+        .algorithms([Algorithm::HS256])
+        .issuer("https://idp.example")
+        .audience("orders")
+        .build()
+        .unwrap();
+    assert_eq!(
+        Verifier::new(&hs_only)
+            .host_checked(check.clone(), &keys, HostVerdict::Valid, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
     // A good signature does not save bad claims; the denylist applies too.
     let mut late = claims();
     late["exp"] = json!(NOW - 3600);
-    let expired = mint(Algorithm::EdDSA, late);
-    let e = v.host_checked(&expired, &keys, check.key_index, true, NOW);
-    assert_eq!(e.unwrap_err(), Error::Expired);
+    let expired = v
+        .host_check(&mint(Algorithm::EdDSA, late), &keys)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        v.host_checked(expired, &keys, HostVerdict::Valid, NOW)
+            .unwrap_err(),
+        Error::Expired
+    );
     let denylist = Denylist::from_json(r#"{"jti": ["id-1"]}"#).unwrap();
     assert!(matches!(
         v.with_denylist(&denylist)
-            .host_checked(&token, &keys, check.key_index, true, NOW),
+            .host_checked(check, &keys, HostVerdict::Valid, NOW),
         Err(Error::Revoked { .. })
     ));
     // Refusals before the signature come from host_check itself.

@@ -20,6 +20,6 @@ mod webcrypto;
 pub use gate::WasmGate;
 pub use handles::{WasmDenylist, WasmKeySet, WasmPolicy};
 pub use verify::{
-    host_check, host_checked, take_signature, verify_signature_for_testing,
-    verify_signature_for_testing_sync, verify_sync, verify_with_host, verify_with_webcrypto,
+    host_check, host_checked, verify_signature_for_testing, verify_signature_for_testing_sync,
+    verify_sync, verify_with_host, verify_with_webcrypto,
 };

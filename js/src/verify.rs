@@ -1,10 +1,13 @@
 //! The exported verification entry points.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use tokengate::{
-    Algorithm, AsyncSignatureBackend, Error, FastVerify, Part, SignatureBackend, Verifier,
+    Algorithm, AsyncSignatureBackend, Error, FastVerify, HostCheck, HostVerdict, Part,
+    SignatureBackend, Verifier,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -113,17 +116,31 @@ pub fn verify_with_webcrypto(
     })
 }
 
+/// Verifications between [`host_check`] and [`host_checked`], by id: a `crypto.subtle.verify`
+/// is awaited in between, and several may be in flight. At most [`PENDING_MAX`] are kept; the
+/// oldest is dropped beyond that (its `host_checked` then answers `undefined`, and JavaScript
+/// verifies that token in the module instead).
+struct Pending {
+    next: u32,
+    checks: BTreeMap<u32, HostCheck>,
+}
+
+/// More than any real burst of concurrent verifications in one isolate.
+const PENDING_MAX: usize = 256;
+
 thread_local! {
-    /// The signature [`host_check`] decoded, until [`take_signature`] hands it over.
-    static SIGNATURE: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+    static PENDING: RefCell<Pending> = const {
+        RefCell::new(Pending { next: 0, checks: BTreeMap::new() })
+    };
 }
 
 /// The first half of a verification whose signature JavaScript checks itself with
 /// `crypto.subtle.verify` (see `Verifier::host_check`): everything before the signature. Returns
-/// `keyIndex * 16 + algorithmBit` (the bit as in [`algorithm_order`]) when the token's sole
-/// candidate key is to be checked by the host, its decoded signature kept for
-/// [`take_signature`]; `-1` when its algorithm is not in `algorithms` (the module verifies it:
-/// call [`verify_sync`]); `-2` when several keys are candidates (call [`verify_with_webcrypto`]).
+/// a little-endian `i32`, then for a non-negative one the pending id (a little-endian `u32`) and
+/// the decoded signature (one call, one copy out). The `i32` is `keyIndex * 16 + algorithmBit`
+/// (the bit as in [`algorithm_order`]) when the token's sole candidate key is to be checked by
+/// the host; `-1` when its algorithm is not in `algorithms` (the module verifies it: call
+/// [`verify_sync`]); `-2` when several keys are candidates (call [`verify_with_webcrypto`]).
 /// Throws the coded error of a token refused before its signature.
 #[wasm_bindgen(js_name = hostCheck)]
 pub fn host_check(
@@ -131,49 +148,68 @@ pub fn host_check(
     keys: &WasmKeySet,
     token: &[u8],
     algorithms: u32,
-) -> Result<i32, JsValue> {
+) -> Result<Vec<u8>, JsValue> {
     let token = token_text(token)?;
     let check = Verifier::new(&policy.policy)
         .host_check(token, &keys.inner)
         .map_err(|e| token_error(&e))?;
-    Ok(match check {
-        None => -2,
-        Some(c) if algorithms & mask_bit(c.alg) == 0 => -1,
-        Some(c) => {
-            let bit = Algorithm::ALL.iter().position(|a| *a == c.alg).unwrap_or(0);
-            SIGNATURE.with(|s| *s.borrow_mut() = c.signature);
-            i32::try_from(c.key_index * 16 + bit).unwrap_or(-2)
+    let check = match check {
+        None => return Ok((-2i32).to_le_bytes().to_vec()),
+        Some(c) if algorithms & mask_bit(c.alg) == 0 => return Ok((-1i32).to_le_bytes().to_vec()),
+        Some(c) => c,
+    };
+    let bit = Algorithm::ALL
+        .iter()
+        .position(|a| *a == check.alg)
+        .unwrap_or(0);
+    let Ok(named) = i32::try_from(check.key_index * 16 + bit) else {
+        return Ok((-2i32).to_le_bytes().to_vec());
+    };
+    let mut out = Vec::with_capacity(8 + check.signature.len());
+    out.extend_from_slice(&named.to_le_bytes());
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let id = p.next;
+        p.next = p.next.wrapping_add(1);
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&check.signature);
+        p.checks.insert(id, check);
+        while p.checks.len() > PENDING_MAX {
+            p.checks.pop_first();
         }
-    })
+    });
+    Ok(out)
 }
 
-/// The signature the last [`host_check`] decoded (empty after the first call).
-#[wasm_bindgen(js_name = takeSignature)]
-pub fn take_signature() -> Vec<u8> {
-    SIGNATURE.with(|s| core::mem::take(&mut *s.borrow_mut()))
-}
-
-/// The second half: `valid` is the host's verdict on `token`'s signature with key `keyIndex`
-/// (as [`host_check`] named it). Resolves the claims set's JSON text, or throws a coded error
-/// (`ERR_JWS_SIGNATURE_VERIFICATION_FAILED` when `valid` is false).
+/// The second half: the host's `verdict` on pending verification `id`'s signature (`1` valid,
+/// `0` invalid, `2` not checked: the host could not import the key, so the module checks it),
+/// then the claims. Returns the claims set's JSON text, throws a coded error
+/// (`ERR_JWS_SIGNATURE_VERIFICATION_FAILED` for a refused signature), or returns `undefined`
+/// when `id` is no longer pending.
 #[wasm_bindgen(js_name = hostChecked)]
 pub fn host_checked(
+    id: u32,
     policy: &WasmPolicy,
     keys: &WasmKeySet,
-    token: &[u8],
     now: f64,
-    key_index: usize,
-    valid: bool,
-) -> Result<String, JsValue> {
-    let token = token_text(token)?;
+    verdict: u8,
+) -> Result<Option<String>, JsValue> {
+    let Some(check) = PENDING.with(|p| p.borrow_mut().checks.remove(&id)) else {
+        return Ok(None);
+    };
+    let verdict = match verdict {
+        1 => HostVerdict::Valid,
+        2 => HostVerdict::Unchecked,
+        _ => HostVerdict::Invalid,
+    };
     let verifier = Verifier::new(&policy.policy);
     let verifier = match &policy.denylist {
         Some(d) => verifier.with_denylist(d),
         None => verifier,
     };
     verifier
-        .host_checked(token, &keys.inner, key_index, valid, seconds(now))
-        .map(|v| String::from(v.claims().json()))
+        .host_checked(check, &keys.inner, verdict, seconds(now))
+        .map(|v| Some(String::from(v.claims().json())))
         .map_err(|e| token_error(&e))
 }
 

@@ -194,8 +194,9 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     /// callback per candidate key (the npm package awaits `crypto.subtle.verify` directly):
     /// size limits, structure, header, algorithm allowlist and key selection, as in
     /// [`Verifier::verify`]. `Ok(None)` when several keys are candidates (a token without a
-    /// `kid`): use [`Verifier::verify_async`] then. After the host's verdict, call
-    /// [`Verifier::host_checked`] with the same token and key set.
+    /// `kid`): use [`Verifier::verify_async`] then. Otherwise the [`HostCheck`] names the key
+    /// and carries what the second half needs; give it back to [`Verifier::host_checked`] with
+    /// the host's verdict.
     pub fn host_check(&self, token: &str, keys: &JwkSet) -> Result<Option<HostCheck>, Error> {
         let mut buf = SignatureBuf::new();
         let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
@@ -203,52 +204,68 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         let (Some(key), None) = (candidates.next(), candidates.next()) else {
             return Ok(None);
         };
-        Ok(keys
-            .keys()
-            .iter()
-            .position(|k| core::ptr::eq(k, key))
-            .map(|key_index| HostCheck {
-                alg: p.header.alg,
-                key_index,
-                signature: p.signature.to_vec(),
-            }))
+        let Some(key_index) = keys.keys().iter().position(|k| core::ptr::eq(k, key)) else {
+            return Ok(None);
+        };
+        Ok(Some(HostCheck {
+            alg: p.header.alg,
+            key_index,
+            signature: p.signature.to_vec(),
+            signing_input: p.segments.signing_input.to_vec(),
+            payload_at: p.segments.signing_input.len() - p.segments.payload.len(),
+            header: p.header,
+            keys_version: keys.version(),
+            key_address: key as *const Jwk as usize,
+        }))
     }
 
-    /// The second half: `valid` is the host's verdict on the signature of `token` with key
-    /// `key_index`, as [`Verifier::host_check`] named them. The token is taken through the
-    /// same first steps again (nothing is carried across the host's await), the key must be
-    /// the token's sole candidate, and then the claims, the policy and the denylist are checked
-    /// at `now`, as in [`Verifier::verify`].
+    /// The second half: the host's `verdict` on `check`'s signature, then the claims, the
+    /// policy and the denylist at `now`, as in [`Verifier::verify`]. `keys` must be the set
+    /// `check` came from (else the signature is refused); [`HostVerdict::Unchecked`] has this
+    /// verifier's own backend check the signature.
     pub fn host_checked(
         &self,
-        token: &str,
+        check: HostCheck,
         keys: &JwkSet,
-        key_index: usize,
-        valid: bool,
+        verdict: HostVerdict,
         now: i64,
     ) -> Result<Verified, Error> {
-        let signed = {
-            let mut buf = SignatureBuf::new();
-            let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
-            let sole = p.candidates;
-            let mut candidates = sole.iter();
-            let key = match (
-                candidates.next(),
-                candidates.next(),
-                keys.keys().get(key_index),
-            ) {
-                (Some(only), None, Some(named)) if valid && core::ptr::eq(only, named) => only,
-                _ => return Err(Error::SignatureInvalid),
-            };
-            p.signed_by(key)?
+        let key = keys
+            .keys()
+            .get(check.key_index)
+            .filter(|k| {
+                keys.version() == check.keys_version
+                    && *k as *const Jwk as usize == check.key_address
+                    && self.policy.allows(check.alg)
+            })
+            .ok_or(Error::SignatureInvalid)?;
+        let valid = match verdict {
+            HostVerdict::Valid => true,
+            HostVerdict::Invalid => false,
+            HostVerdict::Unchecked => self
+                .backend
+                .verify(check.alg, key, &check.signing_input, &check.signature)
+                .is_ok(),
         };
-        self.finish(signed, now)
+        if !valid {
+            return Err(Error::SignatureInvalid);
+        }
+        let payload =
+            b64::decode(&check.signing_input[check.payload_at..]).ok_or(Error::MalformedJws {
+                part: Part::Payload,
+                reason: "not strict base64url",
+            })?;
+        let key_id = match check.header.kid {
+            Some(_) => None,
+            None => key.kid().map(String::from),
+        };
+        self.finish((check.header, payload, key_id), now)
     }
 }
 
 /// What [`Verifier::host_check`] leaves to the host: the one key that can verify the token, by
-/// its index in the key set, the algorithm, and the decoded signature. The signing input is the
-/// token up to its second `.`.
+/// its index in the key set, the algorithm, the signing input and the decoded signature; and,
+/// kept inside, the parsed header for [`Verifier::host_checked`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCheck {
     /// The algorithm the header names (and the policy allows).
@@ -257,6 +274,24 @@ pub struct HostCheck {
     pub key_index: usize,
     /// The signature, base64url-decoded.
     pub signature: Vec<u8>,
+    /// The bytes the signature covers: the token up to its second `.`.
+    pub signing_input: Vec<u8>,
+    payload_at: usize,
+    header: Header,
+    keys_version: u64,
+    key_address: usize,
+}
+
+/// The host's verdict on a [`HostCheck`]'s signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostVerdict {
+    /// The signature verified.
+    Valid,
+    /// It did not (or the host's check failed: fail closed).
+    Invalid,
+    /// The host could not check it (its crypto lacks the algorithm or cannot import the key):
+    /// the verifier's own backend decides.
+    Unchecked,
 }
 
 /// A token whose signature verified: its header, decoded payload, and the verifying key's
