@@ -123,6 +123,22 @@ test('a token without a kid and several candidate keys takes the general path', 
   assert.equal((await refusal(tg.jwtVerify(stranger, keys, expect))).code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
 });
 
+test('more verifications in flight than the module keeps pending: every one still answers right', async () => {
+  const { jwk, sign } = await pair('ES256', 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const good = await Promise.all(Array.from({ length: 300 }, (_, i) => sign(claims({ sub: `user-${i}` }))));
+  const bad = good.slice(0, 20).map((t) => `${t.slice(0, -4)}${t.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`);
+  let results;
+  // 320 in flight at once: past the module's 256 pending checks, the oldest are verified by the
+  // module itself when their WebCrypto verdict arrives.
+  const calls = await counting(async () => {
+    results = await Promise.allSettled([...good, ...bad].map((t) => tg.jwtVerify(t, keys, expect)));
+  });
+  assert.equal(calls, 320);
+  results.slice(0, 300).forEach((r, i) => assert.equal(r.value?.payload.sub, `user-${i}`, String(r.reason)));
+  for (const r of results.slice(300)) assert.equal(r.reason?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+});
+
 // Last in this file: it reconfigures the package (in this test process only) as the browser
 // and workerd entries do, with WebCrypto and no synchronous host crypto.
 test('auto without host crypto (browsers, workerd): WebCrypto for RSA, P-256, Ed25519; the module for P-384, P-521', async () => {
