@@ -112,8 +112,11 @@ function policyFromText(options, state, dkey) {
   return policy;
 }
 
-// Services usually pass the same options object on every call: remember its policy, with a
-// copy of the fields it was built from, and reuse it only while they are all unchanged.
+// Services usually pass the same options object on every call, or an object literal written
+// in place (`{ issuer, audience }`), equal to the last one: remember the policy of an options
+// object, with a copy of its option names and the fields it was built from, and reuse it for
+// that object, or for the next one with the same names and values, only while they are all
+// unchanged.
 const POLICY_FIELDS = [
   'algorithms', 'issuer', 'audience', 'subject', 'typ', 'clockTolerance', 'maxTokenAge',
   'requiredClaims', 'requireExpiration', 'maxLifetime', 'maxTokenBytes', 'maxHeaderBytes',
@@ -125,7 +128,10 @@ function snapshot(options) {
 }
 
 function unchanged(entry, options, dkey) {
-  if (Object.keys(options).length !== entry.keys || dkey !== entry.denylist) return false;
+  if (dkey !== entry.denylist) return false;
+  const names = Object.keys(options);
+  if (names.length !== entry.names.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== entry.names[i]) return false;
   for (let i = 0; i < POLICY_FIELDS.length; i++) {
     const now = options[POLICY_FIELDS[i]];
     const then = entry.fields[i];
@@ -139,16 +145,20 @@ function unchanged(entry, options, dkey) {
   return true;
 }
 
+let recent;
+
 function policyFor(options, state) {
   const dkey = denylistKey(options.denylist);
   let entry = byOptions.get(options);
-  if (entry !== undefined && unchanged(entry, options, dkey)) {
-    const policy = entry.policies.get(state);
-    if (policy !== undefined) return policy;
-  } else {
-    entry = { fields: snapshot(options), keys: Object.keys(options).length, denylist: dkey, policies: new WeakMap() };
+  if (entry === undefined || !unchanged(entry, options, dkey)) {
+    entry = recent !== undefined && unchanged(recent, options, dkey)
+      ? recent
+      : { fields: snapshot(options), names: Object.keys(options), denylist: dkey, policies: new WeakMap() };
     byOptions.set(options, entry);
   }
+  recent = entry;
+  const cached = entry.policies.get(state);
+  if (cached !== undefined) return cached;
   const policy = policyFromText(options, state, dkey);
   entry.policies.set(state, policy);
   return policy;

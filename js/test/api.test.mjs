@@ -185,6 +185,27 @@ test('a reused options object is re-read whenever it changes', async () => {
   assert.equal(outcome(), 'ERR_POLICY_INVALID', 'an unknown option added later');
 });
 
+test('options written in place on every call: equal ones share a policy, any difference is seen', async () => {
+  const token = await sign(claims(), secret, { alg: 'HS256' });
+  const outcome = (options) => {
+    try {
+      return tg.verify(token, secret, options).payload.sub;
+    } catch (e) {
+      return e.code;
+    }
+  };
+  for (let i = 0; i < 3; i++) assert.equal(outcome({ issuer: 'https://idp.example', audience: ['api'] }), 'alice');
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: ['other'] }), 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: 'api' }), 'alice');
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: 'api', typ: 'at+jwt' }), 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  // Same count of options and the same policy fields, one name swapped for an unknown one:
+  // still refused.
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: 'api', signatureBackend: 'wasm' }), 'alice');
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: 'api', signatureBackends: 'wasm' }), 'ERR_POLICY_INVALID');
+  assert.equal(outcome({ audience: 'api', issuer: 'https://evil.example' }), 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  assert.equal(outcome({ issuer: 'https://idp.example', audience: 'api' }), 'alice');
+});
+
 test('jose-style key inputs: KeyObject, CryptoKey and a key function', async () => {
   const { createPublicKey, createSecretKey } = await import('node:crypto');
   const token = await sign(claims(), pairs.ES256.privateKey, { alg: 'ES256', kid: 'k-ES256' });
