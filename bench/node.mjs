@@ -49,8 +49,8 @@ async function setup(alg) {
     secret = randomBytes(32);
     jwk = { kty: 'oct', k: secret.toString('base64url'), kid: 'k1' };
   } else {
-    const type = { RS256: 'rsa', PS256: 'rsa', ES256: 'ec', ES384: 'ec', EdDSA: 'ed25519' }[alg];
-    const curve = alg === 'ES384' ? 'P-384' : 'P-256';
+    const type = { RS256: 'rsa', PS256: 'rsa', ES256: 'ec', ES384: 'ec', ES512: 'ec', EdDSA: 'ed25519' }[alg];
+    const curve = { ES384: 'P-384', ES512: 'P-521' }[alg] ?? 'P-256';
     const params = type === 'rsa' ? { modulusLength: 2048 } : type === 'ec' ? { namedCurve: curve } : {};
     const pair = generateKeyPairSync(type, params);
     privateKey = pair.privateKey;
@@ -107,7 +107,7 @@ async function time(f, ms) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ALGS = process.argv.includes('--algs')
   ? process.argv[process.argv.indexOf('--algs') + 1].split(',')
-  : ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+  : ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const rows = [];
 for (const alg of ALGS) {
   const contenders = await setup(alg);

@@ -14,14 +14,15 @@ let host;
 let masks;
 
 /**
- * What `"auto"` leaves to the module on the async path rather than WebCrypto: P-384 and P-521.
- * A rule, not one machine's timing: native WebCrypto is as fast as any runtime gets for RSA,
- * P-256 and Ed25519, and since `jwtVerify` awaits `crypto.subtle.verify` itself (one promise hop,
- * as jose) it beats the module there; but the WebCrypto of Chromium and workerd is BoringSSL,
- * whose P-384 and P-521 are its generic, unoptimised curve code, which the module's comb
- * tables beat by 1.3-1.5x in both (bench/browser.mjs, bench/workerd.mjs, BENCHMARKS.md).
+ * What `"auto"` leaves to the module rather than the runtime's crypto: P-384 and P-521. A rule,
+ * not one machine's timing: native crypto is as fast as any runtime gets for RSA, P-256 and
+ * Ed25519, and since tokengate calls it directly (`crypto.subtle.verify` awaited in one hop,
+ * `node:crypto`'s `verify` inline) it beats the module there; but BoringSSL (the WebCrypto of
+ * Chromium and workerd) and OpenSSL (Node) run P-384 and P-521 on generic curve code, which the
+ * module's comb tables beat by 1.3-2x in all three (bench/browser.mjs, bench/workerd.mjs,
+ * bench/node.mjs, BENCHMARKS.md).
  */
-const MODULE_FASTER = new Set(['ES384', 'ES512']);
+const MODULE_FASTER = ['ES384', 'ES512'];
 
 /**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
@@ -32,11 +33,13 @@ export function configure(runtime) {
   host = runtime.host;
   const webcrypto = subtle === undefined ? 0 : algorithmMask(WEBCRYPTO_ALGORITHMS);
   const hostMask = host === undefined ? 0 : algorithmMask(host.algorithms);
-  // 'auto': synchronous host crypto where there is one (Node, bench/node.mjs); else, on the
-  // async path, WebCrypto but for MODULE_FASTER; the module's own code on the sync path.
-  const webcryptoAuto = algorithmMask(WEBCRYPTO_ALGORITHMS.filter((a) => !MODULE_FASTER.has(a))) & webcrypto;
+  // 'auto': synchronous host crypto where there is one (Node); else, on the async path,
+  // WebCrypto; the module's own code on the sync path; and the module for MODULE_FASTER.
+  const moduleFaster = algorithmMask(MODULE_FASTER);
   masks = {
-    auto: hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto: webcryptoAuto },
+    auto: hostMask !== 0
+      ? { host: hostMask & ~moduleFaster, webcrypto: 0 }
+      : { host: 0, webcrypto: webcrypto & ~moduleFaster },
     node: { host: hostMask, webcrypto: 0 },
     webcrypto: { host: 0, webcrypto },
     wasm: { host: 0, webcrypto: 0 },
@@ -231,15 +234,39 @@ function backend(options) {
   return choice;
 }
 
-/** The synchronous path: host crypto where chosen, else the module's own. */
+const DOT = 0x2e;
+
+/** The little-endian 32-bit integer at `at` of `bytes`. */
+const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+
+/** The signing input of a token's bytes: up to its second `.`. */
+const signingInput = (bytes) => bytes.subarray(0, bytes.indexOf(DOT, bytes.indexOf(DOT) + 1));
+
+/**
+ * The synchronous path: host crypto where chosen (Node's `crypto.verify`, called here between
+ * the module's `hostCheck` and `hostChecked`, as the async path awaits WebCrypto), else the
+ * module's own.
+ */
 function verifyWith(state, input, options, choice) {
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   try {
-    const claims = (choice.host & state.algorithmMask) !== 0
-      ? wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, choice.host, state.check('host', host.check))
-      : wasm.verifySync(policy, state.wasm, bytesOf(input), now);
-    return result(input.text, claims);
+    if ((choice.host & state.algorithmMask) !== 0) {
+      const bytes = bytesOf(input);
+      const checked = wasm.hostCheck(policy, state.wasm, bytes, choice.host);
+      const named = int32At(checked, 0);
+      if (named >= 0) {
+        const alg = algorithmName(named & 15);
+        const entry = state.check('host-keys', host.keys).get(alg, named >> 4);
+        const verdict = entry === null ? 2 : Number(host.verify(alg, entry, signingInput(bytes), checked.subarray(8)));
+        const claims = wasm.hostChecked(int32At(checked, 4) >>> 0, policy, state.wasm, now, verdict);
+        if (claims !== undefined) return result(input.text, claims);
+      } else if (named === -2) {
+        const check = state.check('host', () => host.check(state.check('host-keys', host.keys)));
+        return result(input.text, wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, choice.host, check));
+      }
+    }
+    return result(input.text, wasm.verifySync(policy, state.wasm, bytesOf(input), now));
   } catch (e) {
     throw fromCore(e);
   }
@@ -271,7 +298,6 @@ export function verify(token, keys, options = {}) {
 }
 
 const MODULE_ONLY = { host: 0, webcrypto: 0 };
-const DOT = 0x2e;
 
 /**
  * The async path, split so that JavaScript awaits `crypto.subtle.verify` itself: the module
@@ -295,8 +321,9 @@ function verifyAsync(state, input, options) {
   } catch (e) {
     throw fromCore(e);
   }
-  // A little-endian i32 (the key and algorithm named, or -1, -2), then the signature.
-  const named = checked[0] | (checked[1] << 8) | (checked[2] << 16) | (checked[3] << 24);
+  // A little-endian i32 (the key and algorithm named, or -1, -2), then the pending id and the
+  // signature.
+  const named = int32At(checked, 0);
   if (named === -1) return verifyWith(state, input, options, choice);
   const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
   if (named < 0) {
@@ -310,9 +337,9 @@ function verifyAsync(state, input, options) {
   }
   const alg = algorithmName(named & 15);
   const index = named >> 4;
-  const id = (checked[4] | (checked[5] << 8) | (checked[6] << 16) | (checked[7] << 24)) >>> 0;
+  const id = int32At(checked, 4) >>> 0;
   const signature = checked.subarray(8);
-  const message = bytes.subarray(0, bytes.indexOf(DOT, bytes.indexOf(DOT) + 1));
+  const message = signingInput(bytes);
   // verdict: 1 valid, 0 invalid, 2 not checked (WebCrypto cannot import this key: the module
   // checks it). The module keeps the parsed token in between (`undefined`: it was dropped,
   // only past 256 verifications in flight; the module then verifies the token itself).

@@ -17,34 +17,52 @@ const PARAMS = {
 /** The algorithms `node:crypto` checks (never HMAC: secrets stay inside the module). */
 export const NODE_ALGORITHMS = Object.keys(PARAMS);
 
-/** A `check` function for one key set, caching each imported `KeyObject`. */
-export function nodeCryptoCheck(wasmKeySet) {
-  const prepared = new Map();
-  const prepare = (alg, index) => {
-    const id = `${alg}:${index}`;
-    let entry = prepared.get(id);
-    if (entry === undefined) {
-      entry = null;
-      const jwk = wasmKeySet.publicJwk(index);
-      if (jwk !== '') {
-        try {
-          entry = { key: createPublicKey({ key: JSON.parse(jwk), format: 'jwk' }), ...PARAMS[alg][1] };
-        } catch {
-          entry = null;
+/**
+ * The imported `KeyObject`s of one key set, per algorithm and key index, with their `verify`
+ * options: `get(alg, index)` is `{ key, ...options }`, or `null` when this Node cannot import
+ * the key (the core's own backend then checks it).
+ */
+export function nodeCryptoKeys(wasmKeySet) {
+  const prepared = new Map(); // alg -> [index] -> entry
+  return {
+    get(alg, index) {
+      let byIndex = prepared.get(alg);
+      if (byIndex === undefined) prepared.set(alg, (byIndex = []));
+      let entry = byIndex[index];
+      if (entry === undefined) {
+        entry = null;
+        const jwk = PARAMS[alg] === undefined ? '' : wasmKeySet.publicJwk(index);
+        if (jwk !== '') {
+          try {
+            entry = { key: createPublicKey({ key: JSON.parse(jwk), format: 'jwk' }), ...PARAMS[alg][1] };
+          } catch {
+            entry = null;
+          }
         }
+        byIndex[index] = entry;
       }
-      prepared.set(id, entry);
-    }
-    return entry;
+      return entry;
+    },
   };
+}
+
+/** `crypto.verify` with a prepared key: the verdict (an OpenSSL error is a refusal). */
+export function nodeCryptoVerify(alg, entry, message, signature) {
+  try {
+    return verify(PARAMS[alg][0], message, entry, signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `check` function over one key set's `nodeCryptoKeys` (the core's callback for tokens
+ * checked against several candidate keys in turn).
+ */
+export function nodeCryptoCheck(keys) {
   return (alg, index, message, signature) => {
     if (PARAMS[alg] === undefined) return null;
-    const key = prepare(alg, index);
-    if (key === null) return null;
-    try {
-      return verify(PARAMS[alg][0], message, key, signature);
-    } catch {
-      return false;
-    }
+    const entry = keys.get(alg, index);
+    return entry === null ? null : nodeCryptoVerify(alg, entry, message, signature);
   };
 }
