@@ -10,7 +10,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, MapType};
-use serde_json::Value;
 use tokengate::{Denylist, Gate, JwkSet, Mode, Remote};
 
 use crate::filter::Filter;
@@ -34,9 +33,8 @@ enum Parsed {
     Discovery(Remote),
 }
 
-/// Parses a document of `kind` for provider `i`. Discovery metadata must name the provider's
-/// issuer (OpenID Connect Discovery 1.0 section 4.3) and an http(s) `jwks_uri`, which is then
-/// fetched over the discovery cluster.
+/// Parses a document of `kind` for provider `i`. Discovery metadata names the key set to fetch
+/// over the discovery cluster (the core's rule: `GateProvider::discovered_jwks`).
 fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String> {
     match kind {
         Kind::Jwks => JwkSet::from_json(text)
@@ -49,32 +47,10 @@ fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String>
         Kind::Denylist => Denylist::from_json(text)
             .map(Parsed::Denylist)
             .map_err(|e| e.to_string()),
-        Kind::Discovery => {
-            let p = &s.config().providers[i];
-            let meta: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-            let issuer = meta.get("issuer").and_then(Value::as_str);
-            if issuer.is_none() || p.policy.issuers().first().map(String::as_str) != issuer {
-                return Err("metadata \"issuer\" does not equal the provider's issuer".into());
-            }
-            let uri = meta
-                .get("jwks_uri")
-                .and_then(Value::as_str)
-                .ok_or("metadata has no \"jwks_uri\"")?;
-            let rest = uri
-                .strip_prefix("https://")
-                .or_else(|| uri.strip_prefix("http://"))
-                .ok_or("\"jwks_uri\" is not an http(s) URL")?;
-            let (authority, path) = match rest.find('/') {
-                Some(at) => (&rest[..at], &rest[at..]),
-                None => (rest, "/"),
-            };
-            let d = p.discovery.clone().ok_or("no discovery configured")?;
-            Ok(Parsed::Discovery(Remote {
-                authority: authority.to_string(),
-                path: path.to_string(),
-                ..d
-            }))
-        }
+        Kind::Discovery => s.config().providers[i]
+            .discovered_jwks(text)
+            .map(Parsed::Discovery)
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@
 // or the request to forward.
 
 import { WasmDenylist, WasmGate, WasmKeySet } from '../pkg/tokengate_gate.js';
-import { ConfigError, fromCore } from './errors.js';
+import { fromCore } from './errors.js';
 import { PARSE, RemoteJWKSet } from './keys.js';
 
 /** After a failed fetch, a document is not asked for again sooner than this (ms). */
@@ -53,9 +53,10 @@ const parser = (Parser) => (text) => {
 /** One provider's remote document, fetched through the runtime's `fetch`. */
 class Source {
   constructor(remote, options, parse) {
+    this.url = remoteUrl(remote, options.clusters);
     // The fetcher of `createRemoteJWKSet` (one request at a time, bounded bodies, the store),
     // parsing into this module's objects.
-    this.fetcher = new RemoteJWKSet(remoteUrl(remote, options.clusters), {
+    this.fetcher = new RemoteJWKSet(this.url, {
       cacheMaxAge: remote.refresh_seconds * 1000,
       cooldownDuration: remote.unknown_kid_cooldown_seconds * 1000,
       timeoutDuration: remote.timeout_ms,
@@ -78,7 +79,9 @@ class Source {
     try {
       if (f.fetching) {
         await f.reload(); // a fetch in flight: wait for it
-      } else if (f.attemptedAt === undefined || Date.now() - f.attemptedAt >= RETRY_MS) {
+      } else if (f.attemptedAt === undefined || f.fetchedAt >= f.attemptedAt || Date.now() - f.attemptedAt >= RETRY_MS) {
+        // (The 5 s hold applies after a failed attempt only: a document whose refresh_seconds
+        // is shorter is fetched again when due.)
         await f.keys();
       }
     } catch {
@@ -134,8 +137,11 @@ function answer(d) {
 /** The gate: `handle(request)` for Fetch, `handleNode(req, res)` for Node's `http`. */
 export class Gate {
   #wasm;
+  #options;
   #keys = new Map();
   #denylists = new Map();
+  /** Discovery providers' metadata sources; what each parsed into is the key set's remote. */
+  #discovery = new Map();
   #onDecision;
 
   constructor(config, options = {}) {
@@ -146,13 +152,20 @@ export class Gate {
       throw fromCore(e);
     }
     this.#onDecision = options.onDecision;
+    this.#options = options;
     const providers = JSON.parse(this.#wasm.providers());
     providers.forEach((p, i) => {
+      // OIDC discovery: the module checks the metadata (its issuer, its jwks_uri) as it is
+      // fetched; metadata it refuses is a failed fetch, retried as any other.
       if (p.discovery !== null) {
-        throw new ConfigError(
-          `gate configuration: providers.${p.name}.discovery: not supported by createGate; name the key set with remote_jwks`,
-          'ERR_GATE_CONFIG',
-        );
+        const follow = (text) => {
+          try {
+            return JSON.parse(this.#wasm.setDiscovery(i, text));
+          } catch (e) {
+            throw fromCore(e);
+          }
+        };
+        this.#discovery.set(i, new Source(p.discovery, options, follow));
       }
       if (p.remote_jwks !== null) this.#keys.set(i, new Source(p.remote_jwks, options, parser(WasmKeySet)));
       if (p.denylist !== null) this.#denylists.set(i, new Source(p.denylist, options, parser(WasmDenylist)));
@@ -166,9 +179,26 @@ export class Gate {
 
   /** Brings the documents the providers in `needed` use up to date in the module. */
   async #prepare(needed) {
+    const discovering = needed.map((i) => this.#discovery.get(i)).filter(Boolean);
+    if (discovering.length > 0) {
+      await Promise.all(discovering.map((s) => s.refresh()));
+      this.#follow(needed);
+    }
     const sources = needed.flatMap((i) => [this.#keys.get(i), this.#denylists.get(i)]).filter(Boolean);
     await Promise.all(sources.map((s) => s.refresh()));
     this.#adopt(needed);
+  }
+
+  /** Points discovery providers' key sets at the `jwks_uri` their metadata names now. */
+  #follow(needed) {
+    for (const i of needed) {
+      const remote = this.#discovery.get(i)?.fetcher.current();
+      if (remote === undefined) continue;
+      const keys = this.#keys.get(i);
+      if (keys === undefined || keys.url !== remoteUrl(remote, this.#options.clusters)) {
+        this.#keys.set(i, new Source(remote, this.#options, parser(WasmKeySet)));
+      }
+    }
   }
 
   #adopt(needed) {

@@ -15,6 +15,7 @@ use tokengate::{
 };
 use wasm_bindgen::prelude::*;
 
+use crate::errors::config_error;
 use crate::handles::{WasmDenylist, WasmKeySet};
 
 /// A validated gate with its keys, denylists and cache.
@@ -27,6 +28,8 @@ pub struct WasmGate {
 /// What the wrapper handed over, and the cache.
 struct GateState {
     keys: Vec<Option<(Rc<JwkSet>, u64)>>,
+    /// Where a discovery provider's key set is, once its metadata named it.
+    discovered: Vec<Option<Remote>>,
     denylists: Vec<Option<(Rc<Denylist>, u64)>>,
     cache: TokenCache,
 }
@@ -47,7 +50,11 @@ impl GateHost for Host<'_> {
     fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
         let p = &self.gate.config().providers[provider];
         let fetched = self.state.keys[provider].as_ref().map(|(k, at)| (k, *at));
-        p.keys_at(fetched, p.remote_jwks.as_ref(), now)
+        let remote = p
+            .remote_jwks
+            .as_ref()
+            .or(self.state.discovered[provider].as_ref());
+        p.keys_at(fetched, remote, now)
     }
 
     fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error> {
@@ -151,6 +158,7 @@ impl WasmGate {
             gate: Rc::new(gate),
             state: GateState {
                 keys: vec![None; n],
+                discovered: vec![None; n],
                 denylists: vec![None; n],
                 cache,
             },
@@ -190,6 +198,25 @@ impl WasmGate {
         if let Some(slot) = self.state.keys.get_mut(provider) {
             *slot = Some((Rc::clone(&keys.inner), seconds(fetched_at)));
         }
+    }
+
+    /// Adopts `provider`'s fetched OIDC discovery metadata: returns where its key set is (the
+    /// same JSON as a `remote_jwks` in [`WasmGate::providers`]), for the wrapper to fetch; throws
+    /// a coded `ERR_DISCOVERY_INVALID` error for metadata that cannot name it (another issuer's,
+    /// no http(s) `jwks_uri`): the provider keeps the key set it had (none before the first
+    /// good metadata: it fails closed), as the Envoy filter keeps it.
+    #[wasm_bindgen(js_name = setDiscovery)]
+    pub fn set_discovery(&mut self, provider: usize, metadata: &str) -> Result<String, JsValue> {
+        let p = self
+            .gate
+            .config()
+            .providers
+            .get(provider)
+            .ok_or_else(|| JsValue::from_str("ERR_DISCOVERY_INVALID\u{1f}no such provider"))?;
+        let found = p.discovered_jwks(metadata).map_err(|e| config_error(&e))?;
+        let json = remote_json(Some(&found)).to_string();
+        self.state.discovered[provider] = Some(found);
+        Ok(json)
     }
 
     /// Adopts a fetched denylist for `provider`, fetched at `fetched_at` (Unix seconds).

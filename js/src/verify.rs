@@ -1,7 +1,6 @@
 //! The exported verification entry points.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -122,7 +121,8 @@ pub fn verify_with_webcrypto(
 /// verifies that token in the module instead).
 struct Pending {
     next: u32,
-    checks: BTreeMap<u32, HostCheck>,
+    /// Oldest first; usually one entry, so a linear search.
+    checks: Vec<(u32, HostCheck)>,
 }
 
 /// More than any real burst of concurrent verifications in one isolate.
@@ -130,7 +130,7 @@ const PENDING_MAX: usize = 256;
 
 thread_local! {
     static PENDING: RefCell<Pending> = const {
-        RefCell::new(Pending { next: 0, checks: BTreeMap::new() })
+        RefCell::new(Pending { next: 0, checks: Vec::new() })
     };
 }
 
@@ -173,10 +173,10 @@ pub fn host_check(
         p.next = p.next.wrapping_add(1);
         out.extend_from_slice(&id.to_le_bytes());
         out.extend_from_slice(&check.signature);
-        p.checks.insert(id, check);
-        while p.checks.len() > PENDING_MAX {
-            p.checks.pop_first();
+        if p.checks.len() >= PENDING_MAX {
+            p.checks.remove(0);
         }
+        p.checks.push((id, check));
     });
     Ok(out)
 }
@@ -194,7 +194,12 @@ pub fn host_checked(
     now: f64,
     verdict: u8,
 ) -> Result<Option<String>, JsValue> {
-    let Some(check) = PENDING.with(|p| p.borrow_mut().checks.remove(&id)) else {
+    let taken = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let at = p.checks.iter().position(|(i, _)| *i == id)?;
+        Some(p.checks.remove(at).1)
+    });
+    let Some(check) = taken else {
         return Ok(None);
     };
     let verdict = match verdict {

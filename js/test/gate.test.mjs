@@ -235,13 +235,13 @@ test('gate: Node http adapter edits the request in place and sees repeated heade
   }
 });
 
-test('gate: configuration errors name the field; discovery is refused, not ignored', () => {
+test('gate: configuration errors name the field', () => {
   const cases = [
     [config({ audiences: [] }), /providers\.idp\.policy/],
     [{ ...config(), rules: [{ match: { prefix: '/' }, requires: { provider_name: 'nobody' } }] }, /rules\[0\]\.requires/],
     [{ providers: {} }, /providers: at least one provider/],
     ['{not json', /configuration/],
-    [config({ remote_jwks: undefined, discovery: { cluster: 'idp', authority: 'a', path: '/x' } }), /discovery: not supported by createGate/],
+    [config({ discovery: { cluster: 'idp', authority: 'a' } }), /use remote_jwks or discovery, not both/],
   ];
   for (const [c, message] of cases) {
     assert.throws(() => createGate(c, options()), (e) => e instanceof errors.ConfigError && e.code === 'ERR_GATE_CONFIG' && message.test(e.message));
@@ -256,4 +256,53 @@ test('gate: the decision log never holds the token', async () => {
   await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}x` } }));
   assert.equal(logged.length, 2);
   assert.ok(logged.every((l) => !l.includes(token.split('.')[2].slice(0, 20))));
+});
+
+test('gate: OIDC discovery follows jwks_uri, refuses another issuer\'s metadata, and follows a moved key set', async () => {
+  const k2 = await jose.generateKeyPair('ES256');
+  const k2Jwk = { ...(await jose.exportJWK(k2.publicKey)), kid: 'k2', alg: 'ES256' };
+  const served = { issuer: ISS, jwks_uri: 'https://keys.gate.test/a' };
+  const hits = {};
+  const server = createServer((req, res) => {
+    hits[req.url] = (hits[req.url] ?? 0) + 1;
+    const body = {
+      '/.well-known/openid-configuration': served,
+      '/a': { keys: [esJwk] },
+      '/b': { keys: [k2Jwk] },
+    }[req.url];
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body ?? {}));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const discovering = config({
+    remote_jwks: undefined,
+    discovery: { cluster: 'idp', authority: 'idp.gate.test', refresh_seconds: 1 },
+  });
+  const ask = (gate, token) => gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }));
+  try {
+    const gate = createGate(discovering, { clusters: { idp: origin } });
+    const r1 = await ask(gate, await sign());
+    assert.equal(r1.response, undefined, await r1.response?.text());
+    assert.equal(r1.claims.sub, 'alice');
+    assert.deepEqual(hits, { '/.well-known/openid-configuration': 1, '/a': 1 });
+
+    // The issuer moves its keys: the next metadata names /b, and a k2 token verifies there.
+    served.jwks_uri = 'https://keys.gate.test/b';
+    await new Promise((r) => setTimeout(r, 1100));
+    const r2 = await ask(gate, await sign({}, { key: k2.privateKey, kid: 'k2' }));
+    assert.equal(r2.response, undefined, await r2.response?.text());
+    assert.equal(hits['/b'], 1);
+
+    // Metadata of another issuer names no key set: a new gate has none, and fails closed.
+    served.issuer = 'https://evil.example';
+    const refused = createGate(discovering, { clusters: { idp: origin } });
+    const r3 = await ask(refused, await sign());
+    assert.equal(r3.response.status, 503);
+    assert.equal(JSON.parse(await r3.response.text()).code, 'ERR_JWKS_UNAVAILABLE');
+    assert.equal(hits['/a'], 1, 'no key set fetched for refused metadata');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });

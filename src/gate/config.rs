@@ -19,6 +19,7 @@ use crate::gate::authz::Requirement;
 use crate::gate::denylist::Denylist;
 use crate::gate::issuer_index::IssuerIndex;
 use crate::gate::route::PathMatch;
+use crate::jose::error::ConfigError;
 use crate::jose::jwks::JwkSet;
 use crate::jose::policy::{Policy, PolicyConfig};
 
@@ -320,6 +321,49 @@ impl GateProvider {
             (Some(_), None) => None,
             (None, _) => self.local_jwks.clone(),
         }
+    }
+
+    /// Where the key set is, from this provider's OIDC discovery metadata (OpenID Connect
+    /// Discovery 1.0): the metadata's `issuer` must equal the provider's one issuer (section
+    /// 4.3), and its `jwks_uri` must be an http(s) URL, whose authority and path are then
+    /// fetched over the discovery cluster with the discovery's timings. Refused metadata names
+    /// no key set: the provider keeps its last one until it goes stale, then fails closed.
+    pub fn discovered_jwks(&self, metadata: &str) -> Result<Remote, ConfigError> {
+        let refuse = |reason| ConfigError::Discovery { reason };
+        let discovery = self
+            .discovery
+            .as_ref()
+            .ok_or(refuse("the provider has no discovery configured"))?;
+        let meta: Value = serde_json::from_str(metadata).map_err(|_| refuse("not JSON"))?;
+        let issuer = meta.get("issuer").and_then(Value::as_str);
+        if issuer.is_none() || self.policy.issuers().first().map(String::as_str) != issuer {
+            return Err(refuse("\"issuer\" is not the provider's issuer"));
+        }
+        let uri = meta
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .ok_or(refuse("no \"jwks_uri\""))?;
+        let rest = uri
+            .strip_prefix("https://")
+            .or_else(|| uri.strip_prefix("http://"))
+            .ok_or(refuse("\"jwks_uri\" is not an http(s) URL"))?;
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(at) if rest.as_bytes()[at] == b'/' => (&rest[..at], &rest[at..]),
+            Some(_) => return Err(refuse("\"jwks_uri\" has a query or fragment but no path")),
+            None => (rest, "/"),
+        };
+        let valid_authority = !authority.is_empty()
+            && !authority.contains('@')
+            && authority.bytes().all(|b| b.is_ascii_graphic());
+        let valid_path = !path.contains('#') && path.bytes().all(|b| b.is_ascii_graphic());
+        if !valid_authority || !valid_path {
+            return Err(refuse("\"jwks_uri\" has an invalid authority or path"));
+        }
+        Ok(Remote {
+            authority: authority.to_string(),
+            path: path.to_string(),
+            ..discovery.clone()
+        })
     }
 
     /// The denylist this provider checks at `now`, given the one last adopted and when it was
@@ -774,6 +818,65 @@ mod tests {
         "local_jwks":{"keys":[{"kty":"EC","crv":"P-256",
         "x":"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY","y":"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw"}]}}},
         "rules":[{"match":{"regex":"/a/[0-9]+"},"requires":{"provider_name":"p"}}]}"#;
+
+    /// The discovery rule: the metadata must be the provider's issuer's and name an http(s)
+    /// `jwks_uri` with a plain authority; the key set is then fetched over the discovery
+    /// cluster with the discovery's timings.
+    #[test]
+    fn discovery_metadata_names_the_key_set_only_for_the_providers_issuer() {
+        let json = r#"{"providers":{"o":{"issuer":"https://idp.example","algorithms":["ES256"],
+            "discovery":{"cluster":"idp","authority":"idp.example","refresh_seconds":60,"timeout_ms":900}},
+            "k":{"issuer":"https://idp.example","algorithms":["ES256"],
+            "remote_jwks":{"cluster":"idp","authority":"idp.example","path":"/jwks"}}},
+            "rules":[{"match":{"prefix":"/"},"requires":{"provider_name":"o"}}]}"#;
+        let c = GateConfig::from_json(json.as_bytes()).unwrap();
+        let by_name = |n: &str| c.providers.iter().find(|p| p.name == n).unwrap();
+        let o = by_name("o");
+        let meta = |issuer: &str, uri: &str| {
+            format!(r#"{{"issuer":"{issuer}","jwks_uri":"{uri}","token_endpoint":"x"}}"#)
+        };
+        let good = o
+            .discovered_jwks(&meta(
+                "https://idp.example",
+                "https://keys.idp.example:8443/oauth/jwks?v=2",
+            ))
+            .unwrap();
+        assert_eq!(good.cluster, "idp");
+        assert_eq!(good.authority, "keys.idp.example:8443");
+        assert_eq!(good.path, "/oauth/jwks?v=2");
+        assert_eq!((good.refresh_seconds, good.timeout_ms), (60, 900));
+        let bare = o
+            .discovered_jwks(&meta("https://idp.example", "http://idp.example"))
+            .unwrap();
+        assert_eq!(
+            (bare.authority.as_str(), bare.path.as_str()),
+            ("idp.example", "/")
+        );
+        for bad in [
+            meta("https://evil.example", "https://idp.example/jwks"),
+            meta("https://idp.example/", "https://idp.example/jwks"),
+            meta("https://idp.example", "ftp://idp.example/jwks"),
+            meta("https://idp.example", "https://user@evil.example/jwks"),
+            meta("https://idp.example", "https:///jwks"),
+            meta("https://idp.example", "https://idp.example?x=1"),
+            meta("https://idp.example", "https://idp.example/j wks"),
+            r#"{"issuer":"https://idp.example"}"#.into(),
+            r#"{"jwks_uri":"https://idp.example/jwks"}"#.into(),
+            r#"["https://idp.example"]"#.into(),
+            "not json".into(),
+        ] {
+            let e = o.discovered_jwks(&bad).unwrap_err();
+            assert_eq!(e.code(), "ERR_DISCOVERY_INVALID", "{bad}");
+        }
+        // A provider without discovery has no metadata to read.
+        assert_eq!(
+            by_name("k")
+                .discovered_jwks(&meta("https://idp.example", "https://idp.example/jwks"))
+                .unwrap_err()
+                .code(),
+            "ERR_DISCOVERY_INVALID"
+        );
+    }
 
     #[test]
     fn accepts_a_minimal_configuration_with_jwt_authn_defaults() {

@@ -452,6 +452,12 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// OIDC discovery metadata that cannot name the provider's key set: another issuer's, or
+    /// no http(s) `jwks_uri`. Code `ERR_DISCOVERY_INVALID`.
+    Discovery {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A JSON configuration document could not be read. Code `ERR_CONFIG_JSON`.
     Json {
         /// Which document (`policy`, `jwks`, `denylist`, ...).
@@ -473,6 +479,7 @@ impl ConfigError {
             ConfigError::Jwks { .. } => "ERR_JWKS_INVALID",
             ConfigError::NoUsableKeys { .. } => "ERR_JWKS_NO_USABLE_KEYS",
             ConfigError::Denylist { .. } => "ERR_DENYLIST_INVALID",
+            ConfigError::Discovery { .. } => "ERR_DISCOVERY_INVALID",
             ConfigError::Json { .. } => "ERR_CONFIG_JSON",
         }
     }
@@ -519,6 +526,7 @@ impl fmt::Display for ConfigError {
                 "JWKS has no key usable for signature verification ({skipped} skipped as unsupported)"
             ),
             ConfigError::Denylist { reason } => write!(f, "denylist: {reason}"),
+            ConfigError::Discovery { reason } => write!(f, "OIDC discovery metadata: {reason}"),
             ConfigError::Json {
                 document,
                 line,
