@@ -23,7 +23,7 @@ PARTS = [
     ("HTTP gate (config, routes, decision)", [r"tokengate::gate::(config|route|http_gate|outcome|credential|request_path|authz|binding|denial|decision|issuer_index|cache)", r"tokengate_js::gate", r"regex_lite", r"wasmgate_"]),
     ("denylist", [r"tokengate::gate::denylist", r"wasmdenylist"]),
     ("JWK and JWK Set", [r"tokengate::jose::(jwk|jwks|fingerprint)", r"wasmkeyset"]),
-    ("JWS header, claims, policy, verify", [r"tokengate::jose::", r"tokengate::", r"wasmpolicy", r"verifySync", r"verifyWith", r"tokengate_js::"]),
+    ("JWS header, claims, policy, verify", [r"tokengate::jose::", r"tokengate::", r"wasmpolicy", r"verifySync", r"verifyWith", r"hostCheck", r"tokengate_js::"]),
     ("JSON (serde, serde_json)", [r"serde_json", r"serde_core", r"\bserde::"]),
     ("float formatting and parsing", [r"zmij", r"f64", r"core::num::(flt2dec|dec2flt)", r"lexical"]),
     ("base64", [r"\bbase64::"]),

@@ -2,12 +2,17 @@
 //! against an HMAC key set whose secret the fuzzer can find in the dictionary-less corpus only
 //! by signing correctly, so the claims parser is reached as well via `decode_unverified`. Also
 //! through the issuer index (the unverified `iss` scan of a many-issuer rule), which must pick
-//! exactly the providers that name the issuer the strict claims parser reads.
+//! exactly the providers that name the issuer the strict claims parser reads. And through the
+//! split verification a host with its own crypto uses (`host_check`, `host_checked`): with the
+//! host's verdict left to the verifier (`Unchecked`) it must agree with `verify` exactly, and a
+//! host that says "valid" to anything must not get past any check but the signature.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use tokengate::{decode_unverified, Algorithm, IssuerIndex, JwkSet, Limits, Policy, Verifier};
+use tokengate::{
+    decode_unverified, Algorithm, Error, HostVerdict, IssuerIndex, JwkSet, Limits, Policy, Verifier,
+};
 
 fn setup() -> Option<&'static (JwkSet, Policy)> {
     static S: OnceLock<Option<(JwkSet, Policy)>> = OnceLock::new();
@@ -66,6 +71,29 @@ fuzz_target!(|data: &[u8]| {
         let _ = u.claims.scopes().count();
     }
     if let Some((keys, policy)) = setup() {
-        let _ = Verifier::new(policy).verify(text, keys, 1_800_000_000);
+        let v = Verifier::new(policy);
+        let now = 1_800_000_000;
+        let direct = v.verify(text, keys, now);
+        match v.host_check(text, keys) {
+            Ok(Some(check)) => {
+                let split = v.host_checked(check.clone(), keys, HostVerdict::Unchecked, now);
+                assert_eq!(
+                    split.as_ref().map(|x| x.claims().json()),
+                    direct.as_ref().map(|x| x.claims().json())
+                );
+                // A lying host: only the signature may change its answer.
+                match (v.host_checked(check, keys, HostVerdict::Valid, now), &direct) {
+                    (Ok(a), Ok(b)) => assert_eq!(a.claims().json(), b.claims().json()),
+                    (Ok(_), Err(e)) => assert_eq!(*e, Error::SignatureInvalid),
+                    (Err(e), Err(Error::SignatureInvalid)) => assert_ne!(e, Error::SignatureInvalid),
+                    (Err(a), Err(b)) => assert_eq!(a, *b),
+                    (Err(e), Ok(_)) => panic!("a valid verdict refused a verified token: {e}"),
+                }
+            }
+            // Refused before the signature: verify refuses with the same error.
+            Err(e) => assert_eq!(Err(e), direct.map(|_| ())),
+            // Several candidates: the one-key set never has them.
+            Ok(None) => panic!("several candidate keys in a one-key set"),
+        }
     }
 });
