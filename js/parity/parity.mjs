@@ -96,7 +96,7 @@ function observed(r) {
   if (r.status === 200) {
     const up = JSON.parse(r.body);
     seen.path = up.path;
-    for (const h of ['x-jwt-sub', 'x-jwt-scope', 'x-jwt-roles', 'x-partner-sub', 'x-gate-verdict',
+    for (const h of ['x-jwt-sub', 'x-jwt-scope', 'x-jwt-roles', 'x-partner-sub', 'x-oidc-sub', 'x-gate-verdict',
       'authorization', 'x-partner-token', 'cookie', 'x_jwt_sub', 'x-jwt_sub']) {
       seen[h] = up.headers[h] ?? null;
     }
@@ -120,10 +120,18 @@ async function main() {
     const rsJwk = { ...(await jose.exportJWK(rs.publicKey)), kid: 'rs-2', alg: 'RS256' };
     const edJwk = { ...(await jose.exportJWK(ed.publicKey)), kid: 'ed-1', alg: 'EdDSA' };
     const stranger = await jose.generateKeyPair('ES256');
+    const oidcKey = await jose.generateKeyPair('ES256');
+    const oidcJwk = { ...(await jose.exportJWK(oidcKey.publicKey)), kid: 'oidc-1', alg: 'ES256' };
 
     const jwks = await startJwksServer();
     cleanup.push(() => jwks.close());
     jwks.state.jwks = { keys: [esJwk] };
+    // The OIDC provider: its metadata names its key set, served beside the IdP's.
+    const OIDC_JWKS = '/oidc/keys.json';
+    jwks.state.routes = {
+      '/.well-known/openid-configuration': { issuer: 'https://oidc.parity.test', jwks_uri: `https://oidc.parity.test${OIDC_JWKS}` },
+      [OIDC_JWKS]: { keys: [oidcJwk] },
+    };
     const upstream = await startUpstream();
     cleanup.push(() => upstream.close());
 
@@ -178,6 +186,8 @@ async function main() {
     const utf8 = await sign({}, { sub: 'Jos\u00e9 \u2713' });
     const control = await sign({}, { sub: 'eve\r\nx-admin: 1' });
     const noExp = await new jose.SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: 'es-1' }).setIssuer(ISS).setAudience(AUD).sign(es.privateKey);
+    const oidcGood = await sign({}, { key: oidcKey.privateKey, kid: 'oidc-1', iss: 'https://oidc.parity.test', sub: 'olga' });
+    const oidcWrongIss = await sign({}, { key: oidcKey.privateKey, kid: 'oidc-1', sub: 'olga' });
     const [h, p] = good.split('.');
     const bearer = (t) => ['authorization', `Bearer ${t}`];
 
@@ -193,6 +203,18 @@ async function main() {
         await new Promise((res) => setTimeout(res, 100));
       }
       if (r?.status !== 200 || JSON.parse(r.body).headers['x-gate-verdict'] !== 'allow') throw new Error(`host on port ${port} (${JSON.stringify(hosts)}) never allowed a good token: ${r?.status} ${r?.body}\n${wEnforce.stderr()}`);
+    }
+    // And the OIDC provider's key set, found through its discovery metadata.
+    for (const port of [hosts.enforce.envoy, hosts.enforce.workerd]) {
+      let r;
+      for (let i = 0; i < 100; i++) {
+        try {
+          r = await send(port, { path: '/oidc/me', headers: bearer(oidcGood) });
+          if (r.status === 200) break;
+        } catch { /* not listening yet */ }
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      if (r?.status !== 200) throw new Error(`host on port ${port} never verified a token through discovery: ${r?.status} ${r?.body}`);
     }
 
     const table = [
@@ -227,6 +249,9 @@ async function main() {
       ['regex rule: no token', 'enforce', { path: '/orders/42' }],
       ['regex rule: partner token from the IdP header', 'enforce', { path: '/orders/42', headers: bearer(partner) }],
       ['regex miss falls to the catch-all', 'enforce', { path: '/orders/abc', headers: bearer(good) }],
+      ['OIDC discovery: a token verified with the key set its metadata names', 'enforce', { path: '/oidc/me', headers: bearer(oidcGood) }],
+      ['OIDC discovery: the same key, another issuer', 'enforce', { path: '/oidc/me', headers: bearer(oidcWrongIss) }],
+      ['OIDC discovery: an IdP token on the OIDC route', 'enforce', { path: '/oidc/me', headers: bearer(good) }],
       ['allow_missing: no token passes unauthenticated', 'enforce', { path: '/optional/x' }],
       ['allow_missing: a bad token is refused', 'enforce', { path: '/optional/x', headers: bearer(expired) }],
       ['CORS preflight passes', 'enforce', { method: 'OPTIONS', path: '/orders', headers: ['origin', 'https://app.test', 'access-control-request-method', 'POST'] }],
@@ -272,6 +297,8 @@ async function main() {
         (u) => u.path === '/orders?page=2&sort=asc'],
       ['the cookie token is removed, the other cookies kept', { path: '/orders', headers: ['cookie', `theme=dark; session=${good}; lang=en`] },
         (u) => u.headers.cookie === 'theme=dark; lang=en'],
+      ['a token verified through OIDC discovery forwards its claim', { path: '/oidc/me', headers: bearer(oidcGood) },
+        (u) => u.headers['x-oidc-sub'] === 'olga' && u.headers.authorization === undefined],
       ['array claims are joined with commas', { path: '/orders', headers: bearer(good) },
         (u) => u.headers['x-jwt-roles'] === 'reader,writer' && u.headers.authorization === undefined],
     ];
@@ -293,13 +320,13 @@ async function main() {
     jwks.state.jwks = { keys: [esJwk, rsJwk] };
     await new Promise((r) => setTimeout(r, 1200));
     const rotated = await sign({}, { key: rs.privateKey, alg: 'RS256', kid: 'rs-2' });
-    const before = jwks.state.requests;
+    const before = jwks.state.byPath['/.well-known/jwks.json'];
     const req = { path: '/orders', headers: bearer(rotated) };
     await compare('key rotation: the first request with a new kid', 'enforce', req, {
       envoy: { status: 401, code: 'ERR_JWKS_NO_MATCHING_KEY' }, workerd: { status: 200, code: undefined } });
     await new Promise((r) => setTimeout(r, 2500));
     const { e } = await compare('key rotation: then both verify it', 'enforce', req);
-    const fetches = jwks.state.requests - before;
+    const fetches = jwks.state.byPath['/.well-known/jwks.json'] - before;
     ran++;
     if (e.status !== 200 || fetches !== 2) {
       failures++;

@@ -1,16 +1,22 @@
-// A loopback JWKS server for tests: serves whatever `state.jwks` holds, counts requests, and
+// A loopback JWKS server for tests: serves whatever `state.jwks` holds (or, for a path in
+// `state.routes`, that document), counts requests (in all, and per path in `byPath`), and
 // can answer slowly, with an error status, or with an endless stream (`streamBytes`: that many
 // bytes in 64 KiB chunks without a length, counting in `sent` what it managed to write).
 import { createServer } from 'node:http';
 
 export async function startJwksServer() {
   const state = {
-    jwks: { keys: [] }, requests: 0, delayMs: 0, status: 200, body: undefined, lastHeaders: undefined,
+    jwks: { keys: [] }, routes: {}, byPath: {}, requests: 0, delayMs: 0, status: 200, body: undefined, lastHeaders: undefined,
     streamBytes: 0, sent: 0, declaredLength: undefined,
   };
   const server = createServer((req, res) => {
     state.requests++;
+    state.byPath[req.url] = (state.byPath[req.url] ?? 0) + 1;
     state.lastHeaders = req.headers;
+    if (state.routes[req.url] !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(state.routes[req.url]));
+    }
     if (state.declaredLength !== undefined) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(state.declaredLength) });
       res.write('{"keys":[');
