@@ -312,9 +312,10 @@ function verifyAsync(state, input, options) {
   if ((choice.webcrypto & state.algorithmMask) === 0) return verifyWith(state, input, options, choice);
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
-  // The token's bytes, encoded once (TextEncoder is a host call in workerd) and copied out of
-  // the scratch buffer: they are needed again after the await.
-  const bytes = input.given ?? bytesOf(input).slice();
+  // The token's bytes, encoded once (TextEncoder is a host call in workerd) and copied: out of
+  // the scratch buffer, and out of a caller's own Uint8Array, which it could change while
+  // WebCrypto is awaited (the module keeps what it checked; WebCrypto must see the same bytes).
+  const bytes = (input.given ?? bytesOf(input)).slice();
   let checked;
   try {
     checked = wasm.hostCheck(policy, state.wasm, bytes, choice.webcrypto);

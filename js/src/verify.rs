@@ -155,24 +155,26 @@ pub fn host_check(
         .map_err(|e| token_error(&e))?;
     let check = match check {
         None => return Ok((-2i32).to_le_bytes().to_vec()),
-        Some(c) if algorithms & mask_bit(c.alg) == 0 => return Ok((-1i32).to_le_bytes().to_vec()),
+        Some(c) if algorithms & mask_bit(c.alg()) == 0 => {
+            return Ok((-1i32).to_le_bytes().to_vec())
+        }
         Some(c) => c,
     };
     let bit = Algorithm::ALL
         .iter()
-        .position(|a| *a == check.alg)
+        .position(|a| *a == check.alg())
         .unwrap_or(0);
-    let Ok(named) = i32::try_from(check.key_index * 16 + bit) else {
+    let Ok(named) = i32::try_from(check.key_index() * 16 + bit) else {
         return Ok((-2i32).to_le_bytes().to_vec());
     };
-    let mut out = Vec::with_capacity(8 + check.signature.len());
+    let mut out = Vec::with_capacity(8 + check.signature().len());
     out.extend_from_slice(&named.to_le_bytes());
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         let id = p.next;
         p.next = p.next.wrapping_add(1);
         out.extend_from_slice(&id.to_le_bytes());
-        out.extend_from_slice(&check.signature);
+        out.extend_from_slice(check.signature());
         if p.checks.len() >= PENDING_MAX {
             p.checks.remove(0);
         }

@@ -266,20 +266,36 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
 /// What [`Verifier::host_check`] leaves to the host: the one key that can verify the token, by
 /// its index in the key set, the algorithm, the signing input and the decoded signature; and,
 /// kept inside, the parsed header for [`Verifier::host_checked`].
+/// Read-only: what the host checks is what the second half trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCheck {
-    /// The algorithm the header names (and the policy allows).
-    pub alg: Algorithm,
-    /// The key's index in the [`JwkSet`].
-    pub key_index: usize,
-    /// The signature, base64url-decoded.
-    pub signature: Vec<u8>,
-    /// The bytes the signature covers: the token up to its second `.`.
-    pub signing_input: Vec<u8>,
+    alg: Algorithm,
+    key_index: usize,
+    signature: Vec<u8>,
+    signing_input: Vec<u8>,
     payload_at: usize,
     header: Header,
     keys_version: u64,
     key_address: usize,
+}
+
+impl HostCheck {
+    /// The algorithm the header names (and the policy allows).
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The key's index in the [`JwkSet`].
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+    /// The signature, base64url-decoded.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// The bytes the signature covers: the token up to its second `.`.
+    pub fn signing_input(&self) -> &[u8] {
+        &self.signing_input
+    }
 }
 
 /// The host's verdict on a [`HostCheck`]'s signature.
