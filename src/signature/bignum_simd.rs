@@ -212,28 +212,63 @@ impl Modulus {
         }
     }
 
-    /// `R^2 mod n`, by doubling 1 modulo `n` `2 * 28 * s` times (once per key).
+    /// `R^2 mod n` with `R = 2^L`, `L = 28 * s = k * 2^m` (`k` odd): `2^(L + k)` (the
+    /// Montgomery form of `2^k`) by doubling `2^(bits - 1)` modulo `n`, then `m` Montgomery
+    /// squarings, each doubling the exponent inside the Montgomery form, to `2^L`'s: `R^2`. For
+    /// RSA-2048 (74 limbs) that is 284 doublings and 3 squarings, where doubling 1 all the way
+    /// took 4,144 doublings (the key's main set-up cost).
     fn r_squared(&self) -> Vec<u32> {
         let s = self.limbs;
+        let l = W as usize * s;
+        let m = l.trailing_zeros() as usize;
+        let k = l >> m;
         let mut x = vec![0u32; s + PAD];
-        x[0] = 1;
-        for _ in 0..2 * W as usize * s {
-            let mut carry = 0u32;
-            for limb in x[..s].iter_mut() {
-                let v = (*limb << 1) | carry;
-                carry = v >> W;
-                *limb = v & MASK;
-            }
-            if carry != 0 || !less(&x[..s], &self.n[..s]) {
-                let mut borrow = 0i64;
-                for (o, &n) in x[..s].iter_mut().zip(&self.n[..s]) {
-                    let d = i64::from(*o) - i64::from(n) + borrow;
-                    *o = d as u32 & MASK;
-                    borrow = d >> W;
-                }
-            }
+        let top = self.bits - 1;
+        x[top / W as usize] = 1 << (top % W as usize);
+        for _ in 0..k + l - top {
+            self.double_mod(&mut x);
+        }
+        let mut scratch = Scratch {
+            t: vec![0; 2 * s + 2 * PAD],
+            double: vec![0; s + PAD],
+        };
+        let mut tmp = vec![0u32; s + PAD];
+        for _ in 0..m {
+            self.sqr(&x, &mut tmp, &mut scratch);
+            core::mem::swap(&mut x, &mut tmp);
         }
         x
+    }
+
+    /// `x = 2x mod n` for `x < n` (padded like `n`).
+    fn double_mod(&self, x: &mut [u32]) {
+        let s = self.limbs;
+        let mut carry = 0u32;
+        for limb in x[..s].iter_mut() {
+            let v = (*limb << 1) | carry;
+            carry = v >> W;
+            *limb = v & MASK;
+        }
+        if carry != 0 || !less(&x[..s], &self.n[..s]) {
+            let mut borrow = 0i64;
+            for (o, &n) in x[..s].iter_mut().zip(&self.n[..s]) {
+                let d = i64::from(*o) - i64::from(n) + borrow;
+                *o = d as u32 & MASK;
+                borrow = d >> W;
+            }
+        }
+    }
+
+    /// Whether `R^2 mod n` equals doubling 1 modulo `n` `2 * 28 * s` times: the reference the
+    /// squaring shortcut is tested against.
+    #[cfg(test)]
+    pub(crate) fn r2_matches_reference(&self) -> bool {
+        let mut x = vec![0u32; self.limbs + PAD];
+        x[0] = 1;
+        for _ in 0..2 * W as usize * self.limbs {
+            self.double_mod(&mut x);
+        }
+        x == self.r2
     }
 }
 
