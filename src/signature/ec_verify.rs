@@ -13,10 +13,12 @@
 //! a key's on its [`KEY_WARM_AFTER`]th verification, the generator's on the curve's
 //! [`GENERATOR_WARM_AFTER`]th (or at once through [`EcVerifyKey::warm`], which a host calls off
 //! the request path). Until then `u1 G + u2 Q` is Shamir's double-and-add, so a short-lived
-//! isolate that verifies one token never pays for tables it would not use. The final `x(R) mod n == r` check compares in
-//! Jacobian coordinates (`X == r Z^2`, and `(r + n) Z^2` when that is below `p`), so no field
-//! inversion happens per signature; the one scalar inversion (`s^-1 mod n`) is a binary
-//! extended Euclid. Everything here is public, so it may take variable time.
+//! isolate that verifies one token never pays for tables it would not use.
+//!
+//! The final `x(R) mod n == r` check compares in Jacobian coordinates (`X == r Z^2`, and
+//! `(r + n) Z^2` when that is below `p`), so no field inversion happens per signature; the one
+//! scalar inversion (`s^-1 mod n`) is a binary extended Euclid. Everything here is public, so
+//! it may take variable time.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -206,25 +208,28 @@ static P256_CURVE: OnceBox<Option<Curve<P256_LIMBS>>> = OnceBox::new();
 static P384_CURVE: OnceBox<Option<Curve<P384_LIMBS>>> = OnceBox::new();
 static P521_CURVE: OnceBox<Option<Curve<P521_LIMBS>>> = OnceBox::new();
 
-/// P-256, prepared on first use (its fields; the generator's table once warm).
+/// The curve of `params`, prepared in `cell` on first use (its fields; the generator's table
+/// once warm).
+fn prepared<const N: usize>(
+    cell: &'static OnceBox<Option<Curve<N>>>,
+    params: &CurveParams,
+) -> Option<&'static Curve<N>> {
+    cell.get_or_init(|| Box::new(Curve::new(params))).as_ref()
+}
+
+/// P-256, prepared on first use.
 fn p256_curve() -> Option<&'static Curve<P256_LIMBS>> {
-    P256_CURVE
-        .get_or_init(|| Box::new(Curve::new(&P256)))
-        .as_ref()
+    prepared(&P256_CURVE, &P256)
 }
 
 /// P-384, prepared on first use.
 fn p384_curve() -> Option<&'static Curve<P384_LIMBS>> {
-    P384_CURVE
-        .get_or_init(|| Box::new(Curve::new(&P384)))
-        .as_ref()
+    prepared(&P384_CURVE, &P384)
 }
 
 /// P-521, prepared on first use.
 fn p521_curve() -> Option<&'static Curve<P521_LIMBS>> {
-    P521_CURVE
-        .get_or_init(|| Box::new(Curve::new(&P521)))
-        .as_ref()
+    prepared(&P521_CURVE, &P521)
 }
 
 /// An affine point (never the point at infinity), coordinates in Montgomery form.
