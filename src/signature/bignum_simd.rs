@@ -202,9 +202,16 @@ impl Modulus {
             carry = v >> W;
         }
         out[s..].fill(0);
-        if carry != 0 || !less(&out[..s], &self.n[..s]) {
+        self.subtract_n_if_needed(out, carry != 0);
+    }
+
+    /// `x - n` in place when `x` (its `s` limbs, plus `overflow` above them: below `2n`) is
+    /// not below `n`.
+    fn subtract_n_if_needed(&self, x: &mut [u32], overflow: bool) {
+        let s = self.limbs;
+        if overflow || !less(&x[..s], &self.n[..s]) {
             let mut borrow = 0i64;
-            for (o, &n) in out[..s].iter_mut().zip(&self.n[..s]) {
+            for (o, &n) in x[..s].iter_mut().zip(&self.n[..s]) {
                 let d = i64::from(*o) - i64::from(n) + borrow;
                 *o = d as u32 & MASK;
                 borrow = d >> W;
@@ -249,14 +256,7 @@ impl Modulus {
             carry = v >> W;
             *limb = v & MASK;
         }
-        if carry != 0 || !less(&x[..s], &self.n[..s]) {
-            let mut borrow = 0i64;
-            for (o, &n) in x[..s].iter_mut().zip(&self.n[..s]) {
-                let d = i64::from(*o) - i64::from(n) + borrow;
-                *o = d as u32 & MASK;
-                borrow = d >> W;
-            }
-        }
+        self.subtract_n_if_needed(x, carry != 0);
     }
 
     /// Whether `R^2 mod n` equals doubling 1 modulo `n` `2 * 28 * s` times: the reference the
