@@ -52,7 +52,7 @@ pub use gate::binding::{certificate_thumbprint, check_certificate_binding};
 pub use gate::cache::{CacheScope, TokenCache};
 pub use gate::config::{
     folds_to, ArrayEncoding, ClaimHeader, GateConfig, GateConfigError, GateProvider, GateRule,
-    HeaderSource, Mode, Remote,
+    HeaderSource, Mode, Remote, RemoteDocument,
 };
 pub use gate::credential::{
     from_cookies, from_header_value, from_query, without_cookie, without_query_param, Presented,

@@ -8,34 +8,8 @@ use tokengate::{Denylist, Gate, GateConfig, JwkSet, Remote, TokenCache};
 
 use crate::metrics::Metrics;
 
-/// What a remote document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Jwks,
-    Discovery,
-    Denylist,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Jwks => "jwks",
-            Kind::Discovery => "discovery",
-            Kind::Denylist => "denylist",
-        }
-    }
-
-    /// The largest response body read for this document; a larger one is refused unread.
-    pub fn max_bytes(self) -> usize {
-        match self {
-            // `tokengate::MAX_KEYS` RSA-8192 keys fit in well under this.
-            Kind::Jwks => 1 << 20,
-            Kind::Discovery => 256 << 10,
-            // Up to `tokengate::denylist::MAX_ENTRIES` short ids.
-            Kind::Denylist => 32 << 20,
-        }
-    }
-}
+/// What a remote document is; the core bounds each kind's size for both hosts.
+pub use tokengate::RemoteDocument as Kind;
 
 /// One remote document of one provider, as this root sees it (the shared record is the truth).
 pub struct Source {

@@ -6,7 +6,7 @@
 
 import { WasmDenylist, WasmGate, WasmKeySet } from '../pkg/tokengate_gate.js';
 import { fromCore } from './errors.js';
-import { PARSE, RemoteJWKSet } from './keys.js';
+import { MAX_BYTES, PARSE, RemoteJWKSet } from './keys.js';
 
 /** After a failed fetch, a document is not asked for again sooner than this (ms). */
 const RETRY_MS = 5_000;
@@ -64,6 +64,7 @@ class Source {
       store: options.store,
       insecureAllowHttp: options.insecureAllowHttp,
       [PARSE]: parse,
+      [MAX_BYTES]: remote.max_bytes,
     });
     this.adopted = undefined;
   }

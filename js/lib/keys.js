@@ -56,6 +56,8 @@ const LOCAL = Symbol('tokengate.local');
 
 /** An internal option of `RemoteJWKSet`: parses a fetched document other than a JWKS. */
 export const PARSE = Symbol('tokengate.parse');
+/** The gate's option: the largest body read for its document (the core's bound for its kind). */
+export const MAX_BYTES = Symbol('tokengate.maxBytes');
 
 /** A JWK Set held in memory: `createLocalJWKSet`. */
 export class LocalJWKSet {
@@ -197,6 +199,7 @@ export class RemoteJWKSet {
   #attemptedAt;
   #storeChecked = false;
   #parse;
+  #maxBytes;
 
   constructor(url, options = {}) {
     let parsed;
@@ -226,6 +229,7 @@ export class RemoteJWKSet {
     // The gate reuses this fetcher for its other documents (a denylist).
     this.#parse = options[PARSE] ?? ((text) => new KeyState(text));
     if (options[PARSE] !== undefined) this.#storeKey = `tokengate:doc:${this.#url}`;
+    this.#maxBytes = options[MAX_BYTES] ?? MAX_JWKS_BYTES;
   }
 
   /** When the set in use was fetched (ms since the epoch), or undefined. */
@@ -302,7 +306,7 @@ export class RemoteJWKSet {
       if (response.status !== 200) {
         throw new JWKSUnavailable(`the JWKS endpoint answered HTTP ${response.status}, expected 200`);
       }
-      text = await boundedText(response, MAX_JWKS_BYTES, controller);
+      text = await boundedText(response, this.#maxBytes, controller);
     } catch (e) {
       if (e instanceof JWKSInvalid || e instanceof JWKSUnavailable) throw e;
       if (controller.signal.aborted) throw new JWKSTimeout('timed out fetching the JWKS');

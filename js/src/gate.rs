@@ -11,7 +11,8 @@ use std::rc::Rc;
 
 use serde_json::{json, Value};
 use tokengate::{
-    Decision, Denylist, Error, Gate, GateHost, HeaderEdit, JwkSet, Remote, Routing, TokenCache,
+    Decision, Denylist, Error, Gate, GateHost, HeaderEdit, JwkSet, Remote, RemoteDocument, Routing,
+    TokenCache,
 };
 use wasm_bindgen::prelude::*;
 
@@ -80,9 +81,12 @@ impl GateHost for Host<'_> {
     }
 }
 
-fn remote_json(r: Option<&Remote>) -> Value {
+/// A remote document for the wrapper to fetch, with the largest body it may read
+/// (`max_bytes`, the core's bound for its kind, as the Envoy filter reads it).
+fn remote_json(r: Option<&Remote>, kind: RemoteDocument) -> Value {
     r.map_or(Value::Null, |r| {
         json!({
+            "max_bytes": kind.max_bytes(),
             "cluster": r.cluster, "authority": r.authority, "path": r.path,
             "refresh_seconds": r.refresh_seconds, "timeout_ms": r.timeout_ms,
             "unknown_kid_cooldown_seconds": r.unknown_kid_cooldown_seconds,
@@ -177,9 +181,9 @@ impl WasmGate {
                 json!({
                     "name": p.name,
                     "has_local_jwks": p.local_jwks.is_some(),
-                    "remote_jwks": remote_json(p.remote_jwks.as_ref()),
-                    "discovery": remote_json(p.discovery.as_ref()),
-                    "denylist": remote_json(p.denylist.as_ref()),
+                    "remote_jwks": remote_json(p.remote_jwks.as_ref(), RemoteDocument::Jwks),
+                    "discovery": remote_json(p.discovery.as_ref(), RemoteDocument::Discovery),
+                    "denylist": remote_json(p.denylist.as_ref(), RemoteDocument::Denylist),
                 })
             })
             .collect();
@@ -214,7 +218,7 @@ impl WasmGate {
             .get(provider)
             .ok_or_else(|| JsValue::from_str("ERR_DISCOVERY_INVALID\u{1f}no such provider"))?;
         let found = p.discovered_jwks(metadata).map_err(|e| config_error(&e))?;
-        let json = remote_json(Some(&found)).to_string();
+        let json = remote_json(Some(&found), RemoteDocument::Jwks).to_string();
         self.state.discovered[provider] = Some(found);
         Ok(json)
     }

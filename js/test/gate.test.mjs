@@ -306,3 +306,41 @@ test('gate: OIDC discovery follows jwks_uri, refuses another issuer\'s metadata,
     await new Promise((r) => server.close(r));
   }
 });
+
+test('gate: each document is bounded by its own size, as in the Envoy filter (2 MiB denylist read, 300 KiB metadata not)', async () => {
+  // A denylist of 2 MiB (past the 1 MiB a key set may take, within the 32 MiB of a denylist).
+  const ids = Array.from({ length: 90_000 }, (_, i) => `id-${String(i).padStart(20, '0')}`);
+  ids.push('revoked-big');
+  const server = await startJwksServer();
+  server.state.body = JSON.stringify({ jti: ids });
+  try {
+    assert.ok(server.state.body.length > 2 << 20, `${server.state.body.length} bytes`);
+    const gate = createGate(config({ denylist: { cluster: 'deny', authority: 'deny.test', path: '/denylist.json' } }),
+      options({ clusters: { idp: new URL(jwks.url).origin, deny: new URL(server.url).origin } }));
+    const revoked = await sign({ jti: 'revoked-big' });
+    const r = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${revoked}` } }));
+    assert.match(r.response?.headers.get('www-authenticate') ?? '', /ERR_JWT_REVOKED/);
+  } finally {
+    await server.close();
+  }
+
+  // Discovery metadata of 300 KiB (past its 256 KiB) is not read: no key set, 503.
+  const metadata = JSON.stringify({ issuer: ISS, jwks_uri: 'https://keys.gate.test/a', pad: 'x'.repeat(300 << 10) });
+  const hits = {};
+  const idp = createServer((req, res) => {
+    hits[req.url] = (hits[req.url] ?? 0) + 1;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(req.url === '/a' ? JSON.stringify({ keys: [esJwk] }) : metadata);
+  });
+  await new Promise((r) => idp.listen(0, '127.0.0.1', r));
+  try {
+    const gate = createGate(config({ remote_jwks: undefined, discovery: { cluster: 'idp', authority: 'idp.gate.test' } }),
+      { clusters: { idp: `http://127.0.0.1:${idp.address().port}` } });
+    const r = await gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${await sign()}` } }));
+    assert.equal(r.response?.status, 503);
+    assert.equal(hits['/a'], undefined, 'no key set fetched');
+  } finally {
+    idp.closeAllConnections();
+    await new Promise((r) => idp.close(r));
+  }
+});

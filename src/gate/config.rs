@@ -154,6 +154,40 @@ pub struct ClaimHeader {
     pub arrays: ArrayEncoding,
 }
 
+/// The documents a provider fetches, each bounded by the same size on every host (the Envoy
+/// filter and the npm gate refuse a larger body unread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteDocument {
+    /// A JWK Set (`remote_jwks`, or the `jwks_uri` that discovery names).
+    Jwks,
+    /// OpenID Connect discovery metadata (`discovery`).
+    Discovery,
+    /// A denylist (`denylist`).
+    Denylist,
+}
+
+impl RemoteDocument {
+    /// The stable name used in logs and metric labels: `jwks`, `discovery`, `denylist`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RemoteDocument::Jwks => "jwks",
+            RemoteDocument::Discovery => "discovery",
+            RemoteDocument::Denylist => "denylist",
+        }
+    }
+
+    /// The largest body accepted for this document, in bytes.
+    pub const fn max_bytes(self) -> usize {
+        match self {
+            // `MAX_KEYS` RSA-8192 keys fit in well under this.
+            RemoteDocument::Jwks => 1 << 20,
+            RemoteDocument::Discovery => 256 << 10,
+            // Up to `denylist::MAX_ENTRIES` short ids.
+            RemoteDocument::Denylist => 32 << 20,
+        }
+    }
+}
+
 /// A document fetched over an Envoy cluster and refreshed.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -334,7 +368,13 @@ impl GateProvider {
             .discovery
             .as_ref()
             .ok_or(refuse("the provider has no discovery configured"))?;
-        let meta: Value = serde_json::from_str(metadata).map_err(|_| refuse("not JSON"))?;
+        // Strict JSON, as every other document: two `issuer` or `jwks_uri` members are refused,
+        // not settled by whichever comes last.
+        if metadata.len() > RemoteDocument::Discovery.max_bytes() {
+            return Err(refuse("larger than the discovery document limit"));
+        }
+        let meta = crate::jose::json::parse_value(metadata.as_bytes(), 16, 4096)
+            .map_err(|_| refuse("not a JSON document without duplicate members"))?;
         let issuer = meta.get("issuer").and_then(Value::as_str);
         if issuer.is_none() || self.policy.issuers().first().map(String::as_str) != issuer {
             return Err(refuse("\"issuer\" is not the provider's issuer"));
@@ -864,6 +904,14 @@ mod tests {
             r#"{"jwks_uri":"https://idp.example/jwks"}"#.into(),
             r#"["https://idp.example"]"#.into(),
             "not json".into(),
+            // Duplicate members: whichever a lenient parser kept, the document is ambiguous.
+            r#"{"issuer":"https://evil.example","issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks"}"#.into(),
+            r#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks","jwks_uri":"https://evil.example/jwks"}"#.into(),
+            // Past the size every host reads.
+            alloc::format!(
+                r#"{{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks","pad":"{}"}}"#,
+                "x".repeat(RemoteDocument::Discovery.max_bytes())
+            ),
         ] {
             let e = o.discovered_jwks(&bad).unwrap_err();
             assert_eq!(e.code(), "ERR_DISCOVERY_INVALID", "{bad}");
