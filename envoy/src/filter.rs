@@ -14,11 +14,16 @@ use proxy_wasm::types::{Action, MapType};
 
 use tokengate::{Decision, Denylist, Error, GateHost, HeaderEdit, JwkSet, Routing, TokenCache};
 
+use crate::hold::{self, Held, HeldList};
 use crate::host;
 use crate::state::Shared;
 
 pub struct Filter {
     shared: Rc<RefCell<Shared>>,
+    /// The worker's held requests, apart from `shared`: a stream that ends while the root
+    /// answers another holds no borrow of `shared`, so forgetting itself never conflicts.
+    held: HeldList,
+    context_id: u32,
 }
 
 /// The request headers as the client sent them (names lowercase, as Envoy keeps them). Until
@@ -80,6 +85,8 @@ impl Request {
 /// What the gate asks of Envoy while it checks one request.
 struct EnvoyHost<'s> {
     shared: &'s mut Shared,
+    /// The provider whose key set lacked the token's `kid`, if any.
+    unknown_key: Option<usize>,
 }
 
 impl GateHost for EnvoyHost<'_> {
@@ -105,6 +112,7 @@ impl GateHost for EnvoyHost<'_> {
 
     fn unknown_key(&mut self, provider: usize) {
         crate::state::request_refetch(&mut self.shared.sources, provider);
+        self.unknown_key = Some(provider);
     }
 
     fn client_certificate_sha256(&mut self) -> Option<[u8; 32]> {
@@ -113,27 +121,93 @@ impl GateHost for EnvoyHost<'_> {
 }
 
 impl Filter {
-    pub fn new(shared: Rc<RefCell<Shared>>) -> Filter {
-        Filter { shared }
+    pub fn new(shared: Rc<RefCell<Shared>>, context_id: u32) -> Filter {
+        let held = Rc::clone(&shared.borrow().held);
+        Filter {
+            shared,
+            held,
+            context_id,
+        }
+    }
+}
+
+impl Drop for Filter {
+    fn drop(&mut self) {
+        hold::forget(&self.held, self.context_id);
+    }
+}
+
+/// Checks the request of the current stream (the effective context) and carries out the
+/// decision. `hold_as`: this stream's context id when a refusal for an unknown `kid` may
+/// wait for the key set's early fetch ([`hold`]); `None` when the request was held already.
+pub fn check_request(s: &mut Shared, hold_as: Option<u32>) -> Action {
+    let gate = Rc::clone(&s.gate);
+    // Every header at once when the gate owns some (to strip a client's spelling of them)
+    // or most requests will need them; else `:path` first, the rest once a rule needs a
+    // token (each host call that returns data costs a call back into the module).
+    let mut req = Request::read(gate.config().read_all_headers);
+
+    // Headers the gate sets are never taken from the client, in any spelling.
+    for name in gate.spoofed_headers(&req.headers) {
+        host::remove_request_header(name);
     }
 
-    /// Logs, counts and carries out the gate's decision.
-    fn carry_out(&self, s: &mut Shared, d: Decision) -> Action {
-        for _ in 0..d.cache_hits {
-            s.metrics.inc("cache_hit");
+    let target = req.first(":path").unwrap_or(b"/").to_vec();
+    match gate.route(&target, || req.method()) {
+        Routing::Pass => Action::Continue,
+        Routing::Refuse(e) => {
+            req.complete();
+            let d = gate.refuse(&req.headers, &e);
+            carry_out(s, d)
         }
-        for _ in 0..d.cache_misses {
-            s.metrics.inc("cache_miss");
+        Routing::Protected(route) => {
+            req.complete();
+            let mut host = EnvoyHost {
+                shared: s,
+                unknown_key: None,
+            };
+            let d = gate.check(route, &req.headers, &mut host);
+            if let (Some(id), Some(i), Some(_)) = (hold_as, host.unknown_key, &d.response) {
+                let now = host.now().max(0) as u64;
+                let until = hold::deadline(&s.sources, &s.held.borrow(), i, now);
+                if let Some(until) = until {
+                    let adoptions = s
+                        .sources
+                        .iter()
+                        .find(|x| x.provider == i && x.kind == crate::state::Kind::Jwks)
+                        .map_or(0, |x| x.adoptions);
+                    s.held.borrow_mut().push(Held {
+                        context_id: id,
+                        provider: i,
+                        adoptions,
+                        until,
+                    });
+                    s.metrics.inc("unknown_kid_held");
+                    return Action::Pause;
+                }
+            }
+            carry_out(s, d)
         }
-        for claim in &d.unforwarded_claims {
-            info!("tokengate: claim {claim:?} not forwarded: it contains control characters");
-        }
-        if let Some(a) = &d.audit {
-            s.metrics.inc(&a.metric());
-            let c = d.verified.as_deref().map(|v| v.claims());
-            let route = a.route.map_or_else(|| "-".to_string(), |r| r.to_string());
-            // Debug formatting quotes and escapes the values: a claim cannot forge a log line.
-            info!(
+    }
+}
+
+/// Logs, counts and carries out the gate's decision.
+fn carry_out(s: &mut Shared, d: Decision) -> Action {
+    for _ in 0..d.cache_hits {
+        s.metrics.inc("cache_hit");
+    }
+    for _ in 0..d.cache_misses {
+        s.metrics.inc("cache_miss");
+    }
+    for claim in &d.unforwarded_claims {
+        info!("tokengate: claim {claim:?} not forwarded: it contains control characters");
+    }
+    if let Some(a) = &d.audit {
+        s.metrics.inc(&a.metric());
+        let c = d.verified.as_deref().map(|v| v.claims());
+        let route = a.route.map_or_else(|| "-".to_string(), |r| r.to_string());
+        // Debug formatting quotes and escapes the values: a claim cannot forge a log line.
+        info!(
                 "tokengate decision route={route} provider={:?} verdict={} code={} iss={:?} sub={:?} jti={:?}",
                 a.provider,
                 a.verdict.name(),
@@ -142,41 +216,40 @@ impl Filter {
                 c.and_then(|c| c.subject()),
                 c.and_then(|c| c.jwt_id()),
             );
-        }
-        let Some(r) = d.response else {
-            for edit in &d.edits {
-                match edit {
-                    HeaderEdit::Set { name, value } => {
-                        host::set_request_header(name, value);
-                    }
-                    HeaderEdit::Remove { name } => {
-                        host::remove_request_header(name.as_bytes());
-                    }
+    }
+    let Some(r) = d.response else {
+        for edit in &d.edits {
+            match edit {
+                HeaderEdit::Set { name, value } => {
+                    host::set_request_header(name, value);
+                }
+                HeaderEdit::Remove { name } => {
+                    host::remove_request_header(name.as_bytes());
                 }
             }
-            return Action::Continue;
-        };
-        let retry_after = r.retry_after.map(|r| r.to_string());
-        let mut headers = vec![("cache-control", "no-store")];
-        if let Some(ct) = r.content_type {
-            headers.push(("content-type", ct));
         }
-        if let Some(challenge) = &r.www_authenticate {
-            headers.push(("www-authenticate", challenge));
-        }
-        if let Some(after) = &retry_after {
-            headers.push(("retry-after", after));
-        }
-        if !host::send_response(
-            u32::from(r.status),
-            &headers,
-            r.body.as_bytes(),
-            r.grpc_status,
-        ) {
-            error!("tokengate: the host refused the local response; the request stays paused");
-        }
-        Action::Pause
+        return Action::Continue;
+    };
+    let retry_after = r.retry_after.map(|r| r.to_string());
+    let mut headers = vec![("cache-control", "no-store")];
+    if let Some(ct) = r.content_type {
+        headers.push(("content-type", ct));
     }
+    if let Some(challenge) = &r.www_authenticate {
+        headers.push(("www-authenticate", challenge));
+    }
+    if let Some(after) = &retry_after {
+        headers.push(("retry-after", after));
+    }
+    if !host::send_response(
+        u32::from(r.status),
+        &headers,
+        r.body.as_bytes(),
+        r.grpc_status,
+    ) {
+        error!("tokengate: the host refused the local response; the request stays paused");
+    }
+    Action::Pause
 }
 
 /// SHA-256 of the downstream client certificate (mutual TLS), from Envoy's connection
@@ -199,32 +272,31 @@ impl Context for Filter {}
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let shared = Rc::clone(&self.shared);
-        let mut guard = shared.borrow_mut();
-        let s = &mut *guard;
-        let gate = Rc::clone(&s.gate);
-        // Every header at once when the gate owns some (to strip a client's spelling of them)
-        // or most requests will need them; else `:path` first, the rest once a rule needs a
-        // token (each host call that returns data costs a call back into the module).
-        let mut req = Request::read(gate.config().read_all_headers);
+        let mut s = shared.borrow_mut();
+        check_request(&mut s, Some(self.context_id))
+    }
 
-        // Headers the gate sets are never taken from the client, in any spelling.
-        for name in gate.spoofed_headers(&req.headers) {
-            host::remove_request_header(name);
-        }
+    // While held, a request's body and trailers wait too: letting them through would let
+    // Envoy continue the request to the upstream before it is decided.
+    fn on_http_request_body(&mut self, _body_size: usize, _end_of_stream: bool) -> Action {
+        self.action_while_held()
+    }
 
-        let target = req.first(":path").unwrap_or(b"/").to_vec();
-        match gate.route(&target, || req.method()) {
-            Routing::Pass => Action::Continue,
-            Routing::Refuse(e) => {
-                req.complete();
-                let d = gate.refuse(&req.headers, &e);
-                self.carry_out(s, d)
-            }
-            Routing::Protected(route) => {
-                req.complete();
-                let d = gate.check(route, &req.headers, &mut EnvoyHost { shared: s });
-                self.carry_out(s, d)
-            }
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        self.action_while_held()
+    }
+}
+
+impl Filter {
+    /// `Pause` while this stream is held (and, fail closed, when that cannot be read).
+    fn action_while_held(&self) -> Action {
+        let held = self.held.try_borrow().map_or(true, |list| {
+            list.iter().any(|h| h.context_id == self.context_id)
+        });
+        if held {
+            Action::Pause
+        } else {
+            Action::Continue
         }
     }
 }

@@ -11,9 +11,11 @@
 
 use std::ptr::null_mut;
 
-use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
+use proxy_wasm::types::{BufferType, MapType, MetricType, Status, StreamType};
 
 extern "C" {
+    fn proxy_set_effective_context(context_id: u32) -> Status;
+    fn proxy_continue_stream(stream_type: StreamType) -> Status;
     fn proxy_get_header_map_pairs(
         map_type: MapType,
         return_map_data: *mut *mut u8,
@@ -211,6 +213,19 @@ pub fn property(path: &[&str]) -> Option<Vec<u8>> {
             _ => None,
         }
     }
+}
+
+/// Makes the following host calls act on stream `context_id` (from the root context, which
+/// answers a held request). `false` when the stream is gone (the client left meanwhile).
+pub fn set_effective_context(context_id: u32) -> bool {
+    // SAFETY: no pointers are passed.
+    unsafe { proxy_set_effective_context(context_id) == Status::Ok }
+}
+
+/// Lets a paused request go on to the upstream. `false` if the host refused.
+pub fn resume_request() -> bool {
+    // SAFETY: no pointers are passed.
+    unsafe { proxy_continue_stream(StreamType::HttpRequest) == Status::Ok }
 }
 
 /// Sends a local response and stops the request. `false` if the host refused (the caller

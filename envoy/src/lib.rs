@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod filter;
+mod hold;
 mod host;
 mod metrics;
 mod remote_sync;

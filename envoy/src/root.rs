@@ -9,10 +9,11 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType, MapType};
+use proxy_wasm::types::{Action, BufferType, ContextType, MapType};
 use tokengate::{Denylist, Gate, JwkSet, Mode, Remote};
 
-use crate::filter::Filter;
+use crate::filter::{self, Filter};
+use crate::hold;
 use crate::host;
 use crate::remote_sync;
 use crate::state::{Kind, Shared};
@@ -56,9 +57,13 @@ fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String>
 
 /// Takes over a published document when its text changed since this root last parsed it.
 fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
+    s.sources[si].last_kid_refetch = record.last_kid_refetch;
     let (Some(text), Some(ok_at)) = (&record.doc, record.ok_at) else {
         return;
     };
+    if s.sources[si].fetched_at != Some(ok_at) {
+        s.sources[si].adoptions += 1;
+    }
     let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
     if s.sources[si].seen.as_ref() == Some(text) {
         s.sources[si].fetched_at = Some(ok_at);
@@ -163,6 +168,7 @@ impl Root {
             }
             if kid_refetch {
                 s.sources[si].refetch_requested = false;
+                s.sources[si].last_kid_refetch = claimed.last_kid_refetch;
             }
             let headers = vec![
                 (":method", "GET"),
@@ -191,14 +197,35 @@ impl Root {
     }
 }
 
-impl Context for Root {
-    fn on_http_call_response(
-        &mut self,
-        token: u32,
-        _headers: usize,
-        body_size: usize,
-        _trailers: usize,
-    ) {
+impl Root {
+    /// Decides again the held requests whose key set has a new fetch result, or whose wait
+    /// ran out, and lets each go on or answers it ([`crate::hold`]).
+    fn release_held(&self) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        let now = self.now();
+        let ready = {
+            let s = shared.borrow();
+            hold::take_ready(&s.held, &s.sources, now)
+        };
+        for held in ready {
+            // A stream that ended meanwhile has forgotten itself; one the host no longer
+            // knows is skipped.
+            if !host::set_effective_context(held.context_id) {
+                continue;
+            }
+            let action = filter::check_request(&mut shared.borrow_mut(), None);
+            if action == Action::Continue && !host::resume_request() {
+                warn!("tokengate: the host refused to resume a held request");
+            }
+        }
+    }
+}
+
+impl Root {
+    /// Takes the response to fetch `token`: publishes a good document, or schedules a retry.
+    fn take_response(&mut self, token: u32, body_size: usize) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
@@ -248,6 +275,10 @@ impl Context for Root {
             }
         }
         let fetched = fetched.ok();
+        if fetched.is_none() {
+            // A result all the same: requests held for it are decided now, not at their deadline.
+            s.sources[si].adoptions += 1;
+        }
         let key = remote_sync::key(kind.name(), &remote);
         // Publish; retry a few times if another root touched the record meanwhile.
         for _ in 0..4 {
@@ -266,6 +297,19 @@ impl Context for Root {
             "tokengate: could not publish the {} for provider {name:?}",
             kind.name()
         );
+    }
+}
+
+impl Context for Root {
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        _headers: usize,
+        body_size: usize,
+        _trailers: usize,
+    ) {
+        self.take_response(token, body_size);
+        self.release_held();
     }
 }
 
@@ -315,6 +359,7 @@ impl RootContext for Root {
 
     fn on_tick(&mut self) {
         self.sync_remote();
+        self.release_held();
         if let Some(shared) = self.shared.clone() {
             let now = self.now();
             let mut s = shared.borrow_mut();
@@ -323,9 +368,9 @@ impl RootContext for Root {
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         let shared = self.shared.clone()?;
-        Some(Box::new(Filter::new(shared)))
+        Some(Box::new(Filter::new(shared, context_id)))
     }
 
     fn get_type(&self) -> Option<ContextType> {

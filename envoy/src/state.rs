@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use tokengate::{Denylist, Gate, GateConfig, JwkSet, Remote, TokenCache};
 
+use crate::hold::HeldList;
 use crate::metrics::Metrics;
 
 /// What a remote document is; the core bounds each kind's size for both hosts.
@@ -25,6 +26,10 @@ pub struct Source {
     pub refetch_requested: bool,
     /// When the document this root uses was fetched (the shared record's `ok_at`).
     pub fetched_at: Option<u64>,
+    /// When the last unknown-`kid` refetch went out, as the shared record last said.
+    pub last_kid_refetch: u64,
+    /// How many fetch results this root has adopted (a held request waits for the next).
+    pub adoptions: u64,
 }
 
 pub struct Shared {
@@ -39,6 +44,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// When this configuration was loaded (ages of documents never fetched count from here).
     pub started: u64,
+    /// Requests held for a key refetch (see `hold`).
+    pub held: HeldList,
 }
 
 impl Shared {
@@ -55,6 +62,8 @@ impl Shared {
                     in_flight: None,
                     refetch_requested: false,
                     fetched_at: None,
+                    last_kid_refetch: 0,
+                    adoptions: 0,
                 })
             };
             if let Some(d) = &p.discovery {
@@ -85,6 +94,7 @@ impl Shared {
             cache,
             metrics: Metrics::default(),
             started,
+            held: HeldList::default(),
         }
     }
 
