@@ -20,8 +20,11 @@ export function accessClaims() {
   };
 }
 
-/** For each algorithm, `claims` signed with a new key (kid `k1`) and that key's public JWK. */
-export async function tokenCases(jose, algs, claims) {
+/**
+ * For each algorithm, `claims` signed with a new key (kid `k1`) and that key's public JWK; and
+ * `tokens`: `count` tokens of those claims that differ in their `jti` (never a cache hit).
+ */
+export async function tokenCases(jose, algs, claims, count = 0) {
   const cases = {};
   for (const alg of algs) {
     let sign;
@@ -34,7 +37,9 @@ export async function tokenCases(jose, algs, claims) {
       sign = pair.privateKey;
       jwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1' };
     }
-    cases[alg] = { token: await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).sign(sign), jwk };
+    const mint = (extra) => new jose.SignJWT({ ...claims, ...extra }).setProtectedHeader({ alg, kid: 'k1' }).sign(sign);
+    const tokens = await Promise.all(Array.from({ length: count }, (_, i) => mint({ jti: `t-${i}` })));
+    cases[alg] = { token: await mint({}), jwk, tokens };
   }
   return cases;
 }

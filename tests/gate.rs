@@ -13,7 +13,7 @@ use serde_json::json;
 use support::*;
 use tokengate::{
     base64url_encode, Algorithm, AuditVerdict, Decision, Denylist, Error, Gate, GateHost,
-    HeaderEdit, JwkSet, Remote, Routing, TokenCache,
+    HeaderEdit, HostCheck, HostVerdict, JwkSet, Remote, Routing, TokenCache,
 };
 
 /// A host with the providers' inline keys only, a clock stuck at [`NOW`].
@@ -153,6 +153,106 @@ fn a_verified_token_sets_claim_headers_and_is_stripped() {
     assert!(removes(&d, "authorization"));
     assert_eq!(d.verified.unwrap().claims().subject(), Some("alice"));
     assert_eq!((d.cache_hits, d.cache_misses), (0, 1));
+}
+
+/// A host that checks signatures itself (as the npm gate does with WebCrypto), answering
+/// `verdict` and counting the checks it was asked for.
+struct SigningHost {
+    inner: TestHost,
+    verdict: HostVerdict,
+    asked: Vec<(usize, usize, Algorithm)>,
+}
+
+impl GateHost for SigningHost {
+    fn now(&mut self) -> i64 {
+        self.inner.now()
+    }
+    fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
+        self.inner.keys(provider, now)
+    }
+    fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error> {
+        self.inner.denylist(provider, now)
+    }
+    fn cache(&mut self) -> &mut TokenCache {
+        self.inner.cache()
+    }
+    fn unknown_key(&mut self, provider: usize) {
+        self.inner.unknown_key(provider)
+    }
+    fn client_certificate_sha256(&mut self) -> Option<[u8; 32]> {
+        None
+    }
+    fn checks_signatures(&self) -> bool {
+        true
+    }
+    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+        assert!(check.key_index() < keys.keys().len());
+        assert_eq!(
+            check.signing_input().iter().filter(|&&b| b == b'.').count(),
+            1
+        );
+        self.asked.push((provider, check.key_index(), check.alg()));
+        self.verdict
+    }
+}
+
+#[test]
+fn a_host_that_checks_signatures_decides_the_signature_and_nothing_else() {
+    let g = gate(json!({}));
+    let good = mint(Algorithm::HS256, claims());
+    let forged = {
+        let (head, _) = good.rsplit_once('.').unwrap();
+        format!("{head}.{}", base64url_encode(&[7u8; 32]))
+    };
+    let mut expired_claims = claims();
+    expired_claims["exp"] = json!(NOW - 3600);
+    let expired = mint(Algorithm::HS256, expired_claims);
+    let req = |t: &str| {
+        headers(
+            "GET",
+            "/orders",
+            &[("authorization", &format!("Bearer {t}"))],
+        )
+    };
+    let decide = |verdict, token: &str| {
+        let mut host = SigningHost {
+            inner: TestHost::new(&g),
+            verdict,
+            asked: Vec::new(),
+        };
+        let d = g.decide(&req(token), &mut host);
+        (d.audit.unwrap().code, host.asked)
+    };
+    // The host's verdict is the signature's: a forged one it vouches for passes, a good one it
+    // refuses does not. It is asked once, for the one key the token names.
+    assert_eq!(
+        decide(HostVerdict::Valid, &forged),
+        ("-", vec![(0, 0, Algorithm::HS256)])
+    );
+    assert_eq!(
+        decide(HostVerdict::Invalid, &good).0,
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+    );
+    // Everything after the signature stays the gate's.
+    assert_eq!(decide(HostVerdict::Valid, &expired).0, "ERR_JWT_EXPIRED");
+    // Unchecked: the module's backend, exactly as a host that checks nothing.
+    assert_eq!(decide(HostVerdict::Unchecked, &good).0, "-");
+    assert_eq!(
+        decide(HostVerdict::Unchecked, &forged).0,
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+    );
+    // A verified token is cached: the next request with it asks the host nothing.
+    let mut host = SigningHost {
+        inner: TestHost::new(&g),
+        verdict: HostVerdict::Valid,
+        asked: Vec::new(),
+    };
+    for _ in 0..2 {
+        assert!(g.decide(&req(&good), &mut host).response.is_none());
+    }
+    assert_eq!(host.asked.len(), 1);
+    // Refused before the signature (not a JWS): the host is never asked.
+    assert_eq!(decide(HostVerdict::Valid, "a.b").1, vec![]);
 }
 
 #[test]

@@ -5,24 +5,13 @@ import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, algorithmMask, algorithmName, localState } from './keys.js';
 import { nowSeconds, policyJson } from './options.js';
-import { WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
+import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
 
 export * as errors from './errors.js';
 
 let subtle;
 let host;
 let masks;
-
-/**
- * What `"auto"` leaves to the module rather than the runtime's crypto: P-384 and P-521. A rule,
- * not one machine's timing: native crypto is as fast as any runtime gets for RSA, P-256 and
- * Ed25519, and since tokengate calls it directly (`crypto.subtle.verify` awaited in one hop,
- * `node:crypto`'s `verify` inline) it beats the module there; but BoringSSL (the WebCrypto of
- * Chromium and workerd) and OpenSSL (Node) run P-384 and P-521 on generic curve code, which the
- * module's comb tables beat by 1.3-2x in all three (bench/browser.mjs, bench/workerd.mjs,
- * bench/node.mjs, BENCHMARKS.md).
- */
-const MODULE_FASTER = ['ES384', 'ES512'];
 
 /**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's

@@ -106,6 +106,11 @@ export interface GateOptions {
   store?: JWKSStore;
   /** Allow plain-http document URLs that are not loopback. */
   insecureAllowHttp?: boolean;
+  /**
+   * Where signatures are checked: `"auto"` (default) the runtime's WebCrypto for RSA, P-256
+   * and Ed25519 (as `jwtVerify`), the module for HMAC, P-384 and P-521; `"wasm"` the module.
+   */
+  signatureBackend?: 'auto' | 'wasm';
   /** Called with every decision about a request a rule protects. */
   onDecision?: (audit: GateAudit | undefined) => void;
 }

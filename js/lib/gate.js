@@ -5,8 +5,13 @@
 // or the request to forward.
 
 import { WasmDenylist, WasmGate, WasmKeySet } from '../pkg/tokengate_gate.js';
-import { fromCore } from './errors.js';
+import { ConfigError, fromCore } from './errors.js';
 import { MAX_BYTES, PARSE, RemoteJWKSet } from './keys.js';
+import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoImport, webCryptoVerify } from './webcrypto.js';
+
+/** At most this many imported WebCrypto keys are kept (keys live for hours; a flood of
+ * made-up key sets cannot grow the map past it). */
+const CRYPTO_KEYS_MAX = 1024;
 
 /** After a failed fetch, a document is not asked for again sooner than this (ms). */
 const RETRY_MS = 5_000;
@@ -144,6 +149,10 @@ export class Gate {
   /** Discovery providers' metadata sources; what each parsed into is the key set's remote. */
   #discovery = new Map();
   #onDecision;
+  /** The runtime's WebCrypto, when signatures are checked there (see `#decideOnce`). */
+  #subtle;
+  /** Imported keys by algorithm and key (`"ES256 <set version>:<index>"`). */
+  #cryptoKeys = new Map();
 
   constructor(config, options = {}) {
     const json = typeof config === 'string' ? config : JSON.stringify(config);
@@ -151,6 +160,15 @@ export class Gate {
       this.#wasm = new WasmGate(json);
     } catch (e) {
       throw fromCore(e);
+    }
+    const backend = options.signatureBackend ?? 'auto';
+    if (backend !== 'auto' && backend !== 'wasm') {
+      throw new ConfigError('signatureBackend must be "auto" or "wasm"', 'ERR_GATE_CONFIG');
+    }
+    // 'auto': the runtime's WebCrypto for the algorithms it checks fastest (as jwtVerify).
+    this.#subtle = backend === 'auto' ? globalThis.crypto?.subtle : undefined;
+    if (this.#subtle !== undefined) {
+      this.#wasm.setHostAlgorithms(WEBCRYPTO_ALGORITHMS.filter((a) => !MODULE_FASTER.includes(a)).join(' '));
     }
     this.#onDecision = options.onDecision;
     this.#options = options;
@@ -210,6 +228,36 @@ export class Gate {
   }
 
   /**
+   * The module's decision on `all` (pseudo-headers and headers). With WebCrypto, in two
+   * passes: the first lists the signatures WebCrypto is to check (its decision is discarded);
+   * they are checked, all at once, and the second pass decides with those verdicts.
+   */
+  async #decideOnce(all) {
+    const d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
+    if (d.pending === null) return d;
+    const { ticket, checks } = d.pending;
+    // (Every check's bytes and key are read now, before any await.)
+    const verdicts = await Promise.all(checks.map((c, i) => this.#check(ticket, i, c)));
+    return JSON.parse(this.#wasm.decideChecked(all, Date.now() / 1000, ticket, Uint8Array.from(verdicts)));
+  }
+
+  /** WebCrypto's verdict on check `i` of `ticket`: 1 valid, 0 not, 2 not checkable here. */
+  #check(ticket, i, { alg, key }) {
+    const input = this.#wasm.pendingInput(ticket, i);
+    const signature = this.#wasm.pendingSignature(ticket, i);
+    const id = `${alg} ${key}`;
+    let imported = this.#cryptoKeys.get(id);
+    if (imported === undefined) {
+      if (this.#cryptoKeys.size >= CRYPTO_KEYS_MAX) this.#cryptoKeys.clear();
+      imported = webCryptoImport(this.#subtle, alg, this.#wasm.pendingJwk(ticket, i));
+      this.#cryptoKeys.set(id, imported);
+    }
+    return imported.then((k) =>
+      k === null ? 2 : webCryptoVerify(this.#subtle, alg, k, input, signature, (valid) => (valid === true ? 1 : 0)),
+    );
+  }
+
+  /**
    * Decides one request given as `{ method, target, headers }`: `target` is the path with its
    * query, `headers` a flat array of names and values (byte strings; repeated names stay
    * repeated). Resolves to `{ allowed, edits, claims, audit }` or `{ allowed: false, status,
@@ -221,12 +269,12 @@ export class Gate {
     const all = [':method', method, ':path', target];
     if (authority !== undefined) all.push(':authority', authority);
     all.push(...headers);
-    let d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
+    let d = await this.#decideOnce(all);
     if (d.unknown_keys.length > 0) {
       const fetched = await Promise.all(d.unknown_keys.map((i) => this.#keys.get(i)?.refetch() ?? false));
       if (fetched.some(Boolean)) {
         this.#adopt(d.unknown_keys);
-        d = JSON.parse(this.#wasm.decide(all, Date.now() / 1000));
+        d = await this.#decideOnce(all);
       }
     }
     const result = answer(d);
@@ -305,8 +353,9 @@ export class Gate {
 /**
  * A gate over the Envoy filter's configuration (object or JSON text). Options: `clusters`
  * (cluster name to base URL; default `https://` + the remote's `authority`), `fetch`, `store`
- * (a KV-style `get`/`put`, or `cacheStore(caches.default)`), `insecureAllowHttp`, and
- * `onDecision(audit)` for the decision log. Throws `ERR_GATE_CONFIG` naming the field.
+ * (a KV-style `get`/`put`, or `cacheStore(caches.default)`), `insecureAllowHttp`,
+ * `signatureBackend` (`"auto"`: the runtime's WebCrypto where it is fastest, as `jwtVerify`;
+ * `"wasm"`: the module only), and `onDecision(audit)` for the decision log. Throws `ERR_GATE_CONFIG` naming the field.
  */
 export function createGate(config, options) {
   return new Gate(config, options);

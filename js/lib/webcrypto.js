@@ -22,6 +22,23 @@ const PARAMS = {
 export const WEBCRYPTO_ALGORITHMS = Object.keys(PARAMS);
 
 /**
+ * What `"auto"` leaves to the module rather than the runtime's crypto: P-384 and P-521 (in
+ * `jwtVerify`/`verify` and in the gate). A rule, not one machine's timing: native crypto is as fast as any runtime gets for
+ * RSA, P-256 and Ed25519, and since tokengate calls it directly (`crypto.subtle.verify` awaited
+ * in one hop, `node:crypto`'s `verify` inline) it beats the module there; but BoringSSL (the
+ * WebCrypto of Chromium and workerd) and OpenSSL (Node) run P-384 and P-521 on generic curve
+ * code, which the module's comb tables beat by 1.3-2x in all three (bench/browser.mjs,
+ * bench/workerd.mjs, bench/node.mjs, BENCHMARKS.md).
+ */
+export const MODULE_FASTER = ['ES384', 'ES512'];
+
+/** Imports a public JWK (text) for `alg`: the `CryptoKey`, or `null` when this WebCrypto cannot. */
+export function webCryptoImport(subtle, alg, jwk) {
+  if (PARAMS[alg] === undefined || jwk === '') return Promise.resolve(null);
+  return subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null);
+}
+
+/**
  * The imported `CryptoKey`s of one key set, per algorithm and key index (keys live for hours,
  * tokens arrive by the thousand). `ready(alg, index)` is the key once imported (`null`: this
  * runtime's WebCrypto cannot import it), else `undefined`; `load(alg, index)` imports it once.
@@ -40,10 +57,7 @@ export function webCryptoKeys(subtle, wasmKeySet) {
       const loading = slot(pending, alg);
       if (loading[index] === undefined) {
         const jwk = PARAMS[alg] === undefined ? '' : wasmKeySet.publicJwk(index);
-        loading[index] = (jwk === ''
-          ? Promise.resolve(null)
-          : subtle.importKey('jwk', JSON.parse(jwk), PARAMS[alg][0], false, ['verify']).catch(() => null)
-        ).then((k) => {
+        loading[index] = webCryptoImport(subtle, alg, jwk).then((k) => {
           slot(ready, alg)[index] = k;
           return k;
         });

@@ -11,12 +11,13 @@ use std::rc::Rc;
 
 use serde_json::{json, Value};
 use tokengate::{
-    Decision, Denylist, Error, Gate, GateHost, HeaderEdit, JwkSet, Remote, RemoteDocument, Routing,
-    TokenCache,
+    Algorithm, Decision, Denylist, Error, Gate, GateHost, HeaderEdit, HostCheck, HostVerdict,
+    JwkSet, Remote, RemoteDocument, Routing, TokenCache,
 };
 use wasm_bindgen::prelude::*;
 
 use crate::errors::config_error;
+use crate::gate_signatures::{PendingCheck, Signatures, Tickets};
 use crate::handles::{WasmDenylist, WasmKeySet};
 
 /// A validated gate with its keys, denylists and cache.
@@ -24,6 +25,9 @@ use crate::handles::{WasmDenylist, WasmKeySet};
 pub struct WasmGate {
     gate: Rc<Gate>,
     state: GateState,
+    /// The algorithms the wrapper checks with WebCrypto ([`crate::gate_signatures`]).
+    host_algorithms: Vec<Algorithm>,
+    tickets: Tickets,
 }
 
 /// What the wrapper handed over, and the cache.
@@ -36,14 +40,15 @@ struct GateState {
 }
 
 /// The state as the gate sees it while it checks one request.
-struct Host<'a> {
+struct Host<'a, 's> {
     gate: &'a Gate,
     state: &'a mut GateState,
     now: i64,
     unknown_keys: Vec<usize>,
+    signatures: Signatures<'s>,
 }
 
-impl GateHost for Host<'_> {
+impl GateHost for Host<'_, '_> {
     fn now(&mut self) -> i64 {
         self.now
     }
@@ -79,6 +84,14 @@ impl GateHost for Host<'_> {
         // No TLS connection is visible to a worker: certificate-bound tokens are refused.
         None
     }
+
+    fn checks_signatures(&self) -> bool {
+        self.signatures.host_checks()
+    }
+
+    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+        self.signatures.verdict(provider, keys, check)
+    }
 }
 
 /// A remote document for the wrapper to fetch, with the largest body it may read
@@ -109,6 +122,7 @@ fn bytes_of(s: &str) -> Vec<u8> {
     }
 }
 
+/// The decision as JSON for the wrapper (`pending`: none, this decision is final).
 fn decision_json(d: &Decision, unknown_keys: &[usize]) -> String {
     let edits: Vec<Value> = d
         .edits
@@ -143,6 +157,7 @@ fn decision_json(d: &Decision, unknown_keys: &[usize]) -> String {
         "unforwarded_claims": d.unforwarded_claims,
         "cache_hits": d.cache_hits,
         "cache_misses": d.cache_misses,
+        "pending": Value::Null,
     })
     .to_string()
 }
@@ -166,6 +181,8 @@ impl WasmGate {
                 denylists: vec![None; n],
                 cache,
             },
+            host_algorithms: Vec::new(),
+            tickets: Tickets::default(),
         })
     }
 
@@ -247,7 +264,88 @@ impl WasmGate {
     /// JSON: `response` (to send instead), `edits` (to the forwarded request, `spoofed`
     /// headers first), `audit`, `claims` (JSON text), `unknown_keys` (providers whose set lacked
     /// the token's key).
+    /// (The first pass, when the wrapper named host algorithms: `pending` then lists the
+    /// signatures to check with WebCrypto and pass to [`WasmGate::decide_checked`]; the rest of
+    /// such a decision is to be discarded.)
     pub fn decide(&mut self, headers: Vec<String>, now: f64) -> String {
+        let algorithms = std::mem::take(&mut self.host_algorithms);
+        let (d, unknown, signatures) =
+            self.run(&headers, now, Signatures::Collect(&algorithms, Vec::new()));
+        let json = match signatures {
+            // The rest of this decision is discarded: only the checks are worth writing out.
+            Signatures::Collect(_, pending) if !pending.is_empty() => {
+                let checks: Vec<Value> = pending
+                    .iter()
+                    .map(|(c, _)| json!({"alg": c.alg(), "key": c.key_id()}))
+                    .collect();
+                let ticket = self.tickets.file(pending);
+                json!({"pending": {"ticket": ticket, "checks": checks}}).to_string()
+            }
+            _ => decision_json(&d, &unknown),
+        };
+        self.host_algorithms = algorithms;
+        json
+    }
+
+    /// The second pass of a decision: as [`WasmGate::decide`], with the wrapper's
+    /// `verdicts` (one byte per check of `ticket`: 1 valid, 0 invalid, 2 unchecked) on the
+    /// signatures the first pass listed. Any other signature is checked in the module.
+    #[wasm_bindgen(js_name = decideChecked)]
+    pub fn decide_checked(
+        &mut self,
+        headers: Vec<String>,
+        now: f64,
+        ticket: u32,
+        verdicts: &[u8],
+    ) -> String {
+        let answered = self.tickets.answer(ticket, verdicts);
+        let (d, unknown, _) = self.run(&headers, now, Signatures::Answered(answered));
+        decision_json(&d, &unknown)
+    }
+
+    /// The algorithms (space-separated names) whose signatures the wrapper checks with
+    /// WebCrypto; none at first (all in the module).
+    #[wasm_bindgen(js_name = setHostAlgorithms)]
+    pub fn set_host_algorithms(&mut self, names: &str) {
+        self.host_algorithms = names.split(' ').filter_map(Algorithm::from_name).collect();
+    }
+
+    /// The public JWK (for `importKey`) of check `index` of `ticket`; empty when gone.
+    #[wasm_bindgen(js_name = pendingJwk)]
+    pub fn pending_jwk(&self, ticket: u32, index: usize) -> String {
+        self.pending(ticket, index)
+            .map_or(String::new(), |(_, jwk)| jwk.clone())
+    }
+
+    /// The signing input of check `index` of `ticket`; empty when gone.
+    #[wasm_bindgen(js_name = pendingInput)]
+    pub fn pending_input(&self, ticket: u32, index: usize) -> Vec<u8> {
+        self.pending(ticket, index)
+            .map_or(Vec::new(), |(c, _)| c.input().to_vec())
+    }
+
+    /// The signature of check `index` of `ticket`; empty when gone.
+    #[wasm_bindgen(js_name = pendingSignature)]
+    pub fn pending_signature(&self, ticket: u32, index: usize) -> Vec<u8> {
+        self.pending(ticket, index)
+            .map_or(Vec::new(), |(c, _)| c.signature().to_vec())
+    }
+}
+
+impl WasmGate {
+    fn pending(&self, ticket: u32, index: usize) -> Option<&(PendingCheck, String)> {
+        self.tickets.get(ticket)?.get(index)
+    }
+
+    /// Decides `headers` (names and values alternating) at `now`, checking signatures as
+    /// `signatures` says; gives back the decision, the providers whose set lacked a key, and
+    /// what the signatures collected.
+    fn run<'s>(
+        &mut self,
+        headers: &[String],
+        now: f64,
+        signatures: Signatures<'s>,
+    ) -> (Decision, Vec<usize>, Signatures<'s>) {
         let pairs: Vec<(Vec<u8>, Vec<u8>)> = headers
             .chunks_exact(2)
             .map(|kv| (bytes_of(&kv[0].to_ascii_lowercase()), bytes_of(&kv[1])))
@@ -258,10 +356,10 @@ impl WasmGate {
             state: &mut self.state,
             now: now_seconds(now),
             unknown_keys: Vec::new(),
+            signatures,
         };
         let d = gate.decide(&pairs, &mut host);
-        let unknown = host.unknown_keys;
-        decision_json(&d, &unknown)
+        (d, host.unknown_keys, host.signatures)
     }
 }
 

@@ -75,25 +75,31 @@ impl WasmKeySet {
     /// or an empty string for a symmetric key (secrets never leave the module).
     #[wasm_bindgen(js_name = publicJwk)]
     pub fn public_jwk(&self, index: usize) -> String {
-        let Some(key) = self.inner.keys().get(index) else {
-            return String::new();
-        };
-        let b64 = tokengate::base64url_encode;
-        match key.material() {
-            KeyMaterial::Rsa { n, e } => {
-                format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b64(n), b64(e))
-            }
-            KeyMaterial::Ec { curve, x, y } => format!(
-                r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}"}}"#,
-                curve.name(),
-                b64(x),
-                b64(y)
-            ),
-            KeyMaterial::Ed25519(x) => {
-                format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(x))
-            }
-            _ => String::new(),
+        public_jwk(&self.inner, index)
+    }
+}
+
+/// The public JWK of key `index` of `keys` as WebCrypto's `importKey("jwk", ...)` takes it, or
+/// an empty string for a symmetric key or an index past the set.
+pub(crate) fn public_jwk(keys: &JwkSet, index: usize) -> String {
+    let Some(key) = keys.keys().get(index) else {
+        return String::new();
+    };
+    let b64 = tokengate::base64url_encode;
+    match key.material() {
+        KeyMaterial::Rsa { n, e } => {
+            format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b64(n), b64(e))
         }
+        KeyMaterial::Ec { curve, x, y } => format!(
+            r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}"}}"#,
+            curve.name(),
+            b64(x),
+            b64(y)
+        ),
+        KeyMaterial::Ed25519(x) => {
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(x))
+        }
+        _ => String::new(),
     }
 }
 

@@ -12,6 +12,8 @@
 mod errors;
 #[cfg(feature = "gate")]
 mod gate;
+#[cfg(feature = "gate")]
+mod gate_signatures;
 mod handles;
 mod verify;
 mod webcrypto;

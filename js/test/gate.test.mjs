@@ -344,3 +344,70 @@ test('gate: each document is bounded by its own size, as in the Envoy filter (2 
     await new Promise((r) => idp.close(r));
   }
 });
+
+test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 stays in the module; WebCrypto decides the signature only', async () => {
+  const real = globalThis.crypto;
+  const es384 = await jose.generateKeyPair('ES384');
+  const es384Jwk = { ...(await jose.exportJWK(es384.publicKey)), kid: 'k3', alg: 'ES384' };
+  jwks.state.jwks = { keys: [esJwk, es384Jwk] };
+  const calls = [];
+  let mode = 'real';
+  const subtle = {
+    importKey: (...a) => real.subtle.importKey(...a),
+    verify(params, key, signature, data) {
+      calls.push(key.algorithm.namedCurve ?? key.algorithm.name);
+      if (mode === 'lie') return Promise.resolve(true);
+      if (mode === 'throw') return Promise.reject(new Error('boom'));
+      return real.subtle.verify(params, key, signature, data);
+    },
+  };
+  const withCrypto = (make) => {
+    Object.defineProperty(globalThis, 'crypto', { value: { subtle }, configurable: true, writable: true });
+    try {
+      return make();
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', { value: real, configurable: true, writable: true });
+    }
+  };
+  const cfg = config({ algorithms: ['ES256', 'ES384'] });
+  const ask = (gate, token) => gate.handle(new Request('https://api.test/orders', { headers: { authorization: `Bearer ${token}` } }));
+  const code = async (r) => (r.response === undefined ? 'allowed' : JSON.parse(await r.response.text()).code);
+  try {
+    const gate = withCrypto(() => createGate(cfg, options()));
+    const good = await sign();
+    assert.equal(await code(await ask(gate, good)), 'allowed');
+    assert.deepEqual(calls, ['P-256']);
+    // The verified token is cached: WebCrypto is not asked again.
+    assert.equal(await code(await ask(gate, good)), 'allowed');
+    assert.deepEqual(calls, ['P-256']);
+    // A signature WebCrypto refuses is refused.
+    const forged = good.slice(0, good.lastIndexOf('.') + 1) + Buffer.alloc(64, 7).toString('base64url');
+    assert.equal(await code(await ask(gate, forged)), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    assert.equal(calls.length, 2);
+    // P-384 is the module's (the auto rule): WebCrypto never sees it.
+    const t384 = await new jose.SignJWT({ scope: 'read' }).setProtectedHeader({ alg: 'ES384', kid: 'k3' }).setIssuer(ISS)
+      .setAudience('api').setSubject('alice').setExpirationTime('5m').sign(es384.privateKey);
+    assert.equal(await code(await ask(gate, t384)), 'allowed');
+    assert.equal(calls.length, 2);
+    // WebCrypto decides the signature and nothing else: a WebCrypto that says yes to
+    // anything cannot pass an expired token; one that throws is a refusal.
+    mode = 'lie';
+    assert.equal(await code(await ask(gate, await sign({}, { exp: '-1m' }))), 'ERR_JWT_EXPIRED');
+    mode = 'throw';
+    assert.equal(await code(await ask(gate, await sign({ n: 1 }))), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    // Many at once: each request's verdict is its own.
+    mode = 'real';
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, n) => sign({ n: n + 10 })));
+    const mixed = tokens.map((t, n) => (n % 2 === 0 ? t : t.slice(0, t.lastIndexOf('.') + 1) + Buffer.alloc(64, n).toString('base64url')));
+    const codes = await Promise.all(mixed.map(async (t) => code(await ask(gate, t))));
+    assert.deepEqual(codes, mixed.map((_, n) => (n % 2 === 0 ? 'allowed' : 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')));
+    // signatureBackend "wasm": the module checks everything.
+    const before = calls.length;
+    const moduleOnly = withCrypto(() => createGate(cfg, options({ signatureBackend: 'wasm' })));
+    assert.equal(await code(await ask(moduleOnly, await sign({ n: 99 }))), 'allowed');
+    assert.equal(calls.length, before);
+    assert.throws(() => createGate(cfg, options({ signatureBackend: 'node' })), { code: 'ERR_GATE_CONFIG' });
+  } finally {
+    jwks.state.jwks = { keys: [esJwk] };
+  }
+});

@@ -11,6 +11,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use crate::gate::http_gate::GateHost;
 use crate::jose::error::Error;
 use crate::jose::jwks::JwkSet;
 use crate::jose::policy::Policy;
@@ -279,6 +280,35 @@ impl<B: SignatureBackend> Verifier<'_, B> {
         }
         let verified = Arc::new(self.verify(token, keys, now)?);
         cache.insert(scope, token.as_bytes(), Arc::clone(&verified), now);
+        Ok(verified)
+    }
+
+    /// [`Verifier::verify_cached`] with the signature checked by `host`
+    /// ([`GateHost::signature`]) for provider `provider` when the token names one key, through
+    /// [`Verifier::host_check`] and [`Verifier::host_checked`]; the cache is the host's.
+    pub(crate) fn verify_cached_by(
+        &self,
+        token: &str,
+        keys: &JwkSet,
+        now: i64,
+        host: &mut dyn GateHost,
+        provider: usize,
+    ) -> Result<Arc<Verified>, Error> {
+        let scope = CacheScope::new(self.policy(), keys);
+        if let Some(hit) = host.cache().get(scope, token.as_bytes(), now) {
+            self.check_verified(&hit, now)?;
+            return Ok(hit);
+        }
+        let verified = match self.host_check(token, keys)? {
+            Some(check) => {
+                let verdict = host.signature(provider, keys, &check);
+                self.host_checked(check, keys, verdict, now)?
+            }
+            None => self.verify(token, keys, now)?,
+        };
+        let verified = Arc::new(verified);
+        host.cache()
+            .insert(scope, token.as_bytes(), Arc::clone(&verified), now);
         Ok(verified)
     }
 }

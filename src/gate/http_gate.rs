@@ -34,7 +34,7 @@ use crate::jose::b64::encode as base64url_encode;
 use crate::jose::claims::lookup_path;
 use crate::jose::error::Error;
 use crate::jose::jwks::JwkSet;
-use crate::jose::verify::{Verified, Verifier};
+use crate::jose::verify::{HostCheck, HostVerdict, Verified, Verifier};
 
 /// What the gate needs from its host while it checks a request: the clock, each provider's
 /// current keys and denylist, the verified-token cache, and the client certificate.
@@ -55,6 +55,19 @@ pub trait GateHost {
     /// SHA-256 of the client's TLS certificate (mutual TLS), for certificate-bound tokens
     /// (RFC 8705); `None` without one. Asked only for tokens with a `cnf` claim.
     fn client_certificate_sha256(&mut self) -> Option<[u8; 32]>;
+    /// Whether this host checks signatures itself ([`GateHost::signature`]); default `false`:
+    /// the module's own backend checks them, without the split's copies.
+    fn checks_signatures(&self) -> bool {
+        false
+    }
+    /// The host's verdict on the signature of a token for provider `provider` that names one
+    /// key of `keys` (see [`Verifier::host_check`]): the npm gate answers from WebCrypto.
+    /// Everything else (the claims, the policy, the denylist, the cache) stays the gate's.
+    /// [`HostVerdict::Unchecked`] leaves the signature to the module's backend.
+    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+        let _ = (provider, keys, check);
+        HostVerdict::Unchecked
+    }
 }
 
 /// Which rule a request falls under.
@@ -426,10 +439,13 @@ impl Gate {
                 if let Some(d) = &denylist {
                     v = v.with_denylist(d);
                 }
-                let cache = host.cache();
-                let hits = cache.hits();
-                let result = v.verify_cached(token, &keys, now, cache);
-                if cache.hits() > hits {
+                let hits = host.cache().hits();
+                let result = if host.checks_signatures() {
+                    v.verify_cached_by(token, &keys, now, host, pi)
+                } else {
+                    v.verify_cached(token, &keys, now, host.cache())
+                };
+                if host.cache().hits() > hits {
                     tally.hits += 1;
                 } else {
                     tally.misses += 1;
