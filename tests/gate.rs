@@ -185,7 +185,7 @@ impl GateHost for SigningHost {
     fn checks_signatures(&self) -> bool {
         true
     }
-    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+    fn signature(&mut self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> HostVerdict {
         assert!(check.key_index() < keys.keys().len());
         assert_eq!(
             check.signing_input().iter().filter(|&&b| b == b'.').count(),

@@ -151,7 +151,7 @@ export class Gate {
   #onDecision;
   /** The runtime's WebCrypto, when signatures are checked there (see `#decideOnce`). */
   #subtle;
-  /** Imported keys by algorithm and key (`"ES256 <set version>:<index>"`). */
+  /** Imported keys by algorithm and key (`"ES256 <provider> <set version>:<index>"`). */
   #cryptoKeys = new Map();
 
   constructor(config, options = {}) {
@@ -249,12 +249,14 @@ export class Gate {
     let imported = this.#cryptoKeys.get(id);
     if (imported === undefined) {
       if (this.#cryptoKeys.size >= CRYPTO_KEYS_MAX) this.#cryptoKeys.clear();
+      // (A symmetric key has no public JWK: '' imports as null, checked in the module.)
       imported = webCryptoImport(this.#subtle, alg, this.#wasm.pendingJwk(ticket, i));
       this.#cryptoKeys.set(id, imported);
     }
-    return imported.then((k) =>
-      k === null ? 2 : webCryptoVerify(this.#subtle, alg, k, input, signature, (valid) => (valid === true ? 1 : 0)),
-    );
+    // (A WebCrypto that throws instead of rejecting is a refusal too.)
+    return imported
+      .then((k) => (k === null ? 2 : webCryptoVerify(this.#subtle, alg, k, input, signature, (valid) => (valid === true ? 1 : 0))))
+      .catch(() => 0);
   }
 
   /**

@@ -89,7 +89,7 @@ impl GateHost for Host<'_, '_> {
         self.signatures.host_checks()
     }
 
-    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+    fn signature(&mut self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> HostVerdict {
         self.signatures.verdict(provider, keys, check)
     }
 }
@@ -276,7 +276,7 @@ impl WasmGate {
             Signatures::Collect(_, pending) if !pending.is_empty() => {
                 let checks: Vec<Value> = pending
                     .iter()
-                    .map(|(c, _)| json!({"alg": c.alg(), "key": c.key_id()}))
+                    .map(|c| json!({"alg": c.alg(), "key": c.key_id()}))
                     .collect();
                 let ticket = self.tickets.file(pending);
                 json!({"pending": {"ticket": ticket, "checks": checks}}).to_string()
@@ -314,26 +314,26 @@ impl WasmGate {
     #[wasm_bindgen(js_name = pendingJwk)]
     pub fn pending_jwk(&self, ticket: u32, index: usize) -> String {
         self.pending(ticket, index)
-            .map_or(String::new(), |(_, jwk)| jwk.clone())
+            .map_or(String::new(), PendingCheck::jwk)
     }
 
     /// The signing input of check `index` of `ticket`; empty when gone.
     #[wasm_bindgen(js_name = pendingInput)]
     pub fn pending_input(&self, ticket: u32, index: usize) -> Vec<u8> {
         self.pending(ticket, index)
-            .map_or(Vec::new(), |(c, _)| c.input().to_vec())
+            .map_or(Vec::new(), |c| c.input().to_vec())
     }
 
     /// The signature of check `index` of `ticket`; empty when gone.
     #[wasm_bindgen(js_name = pendingSignature)]
     pub fn pending_signature(&self, ticket: u32, index: usize) -> Vec<u8> {
         self.pending(ticket, index)
-            .map_or(Vec::new(), |(c, _)| c.signature().to_vec())
+            .map_or(Vec::new(), |c| c.signature().to_vec())
     }
 }
 
 impl WasmGate {
-    fn pending(&self, ticket: u32, index: usize) -> Option<&(PendingCheck, String)> {
+    fn pending(&self, ticket: u32, index: usize) -> Option<&PendingCheck> {
         self.tickets.get(ticket)?.get(index)
     }
 

@@ -5,11 +5,13 @@
 //! first collects the signatures the host can check ([`Signatures::Collect`]: each is answered
 //! "invalid" meanwhile, and that pass's decision is discarded) and files them under a ticket;
 //! the wrapper awaits `crypto.subtle.verify` for each and decides again with the verdicts
-//! ([`Signatures::Answered`]). A verdict counts only for a check with the same provider, key
-//! set version, key, algorithm, signing input and signature, so keys adopted between the passes
-//! cannot take another key's verdict; any other signature of the second pass is checked by
-//! the module. Everything but the signature (which token, the claims, the policy, the
+//! ([`Signatures::Answered`]). A verdict counts only for a check with the same provider, the
+//! same key set (the very object, held meanwhile), key, algorithm, signing input and signature,
+//! so keys adopted between the passes cannot take another key's verdict; any other signature
+//! of the second pass is checked by the module. Everything but the signature (which token, the claims, the policy, the
 //! denylist, the cache) stays the core's.
+
+use std::rc::Rc;
 
 use tokengate::{Algorithm, HostCheck, HostVerdict, JwkSet};
 
@@ -22,7 +24,8 @@ const MAX_TICKETS: usize = 256;
 /// One signature the wrapper checks between the passes.
 pub struct PendingCheck {
     provider: usize,
-    version: u64,
+    /// The key set the check's key is in (held, so it cannot be another set at its address).
+    keys: Rc<JwkSet>,
     key: usize,
     alg: Algorithm,
     input: Vec<u8>,
@@ -30,10 +33,10 @@ pub struct PendingCheck {
 }
 
 impl PendingCheck {
-    fn of(provider: usize, keys: &JwkSet, check: &HostCheck) -> PendingCheck {
+    fn of(provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> PendingCheck {
         PendingCheck {
             provider,
-            version: keys.version(),
+            keys: Rc::clone(keys),
             key: check.key_index(),
             alg: check.alg(),
             input: check.signing_input().to_vec(),
@@ -41,24 +44,32 @@ impl PendingCheck {
         }
     }
 
-    fn matches(&self, provider: usize, keys: &JwkSet, check: &HostCheck) -> bool {
+    /// Whether this is the check of `check`'s key (in the same key set object) and bytes.
+    fn matches(&self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> bool {
         self.provider == provider
-            && self.version == keys.version()
+            && Rc::ptr_eq(&self.keys, keys)
             && self.key == check.key_index()
             && self.alg == check.alg()
             && self.input == check.signing_input()
             && self.signature == check.signature()
     }
 
+    /// The public JWK WebCrypto is to import.
+    pub fn jwk(&self) -> String {
+        public_jwk(&self.keys, self.key)
+    }
+
+    /// Which imported key checks it, for the wrapper's cache of imported keys:
+    /// `provider version:index`. The set's version is a 64-bit fingerprint of its content, so
+    /// the provider is part of the name: a set crafted to share another provider's version
+    /// cannot take that provider's imported key (nor lend it its own).
+    pub fn key_id(&self) -> String {
+        format!("{} {}:{}", self.provider, self.keys.version(), self.key)
+    }
+
     /// The algorithm's name.
     pub fn alg(&self) -> &'static str {
         self.alg.name()
-    }
-
-    /// Which imported key checks it: the key set's version and the key's index (a set's
-    /// version depends on its content only).
-    pub fn key_id(&self) -> String {
-        format!("{}:{}", self.version, self.key)
     }
 
     /// The bytes the signature covers.
@@ -75,7 +86,7 @@ impl PendingCheck {
 /// How one pass of a decision checks signatures.
 pub enum Signatures<'a> {
     /// First pass: the checks of `algorithms` are collected (none: all in the module).
-    Collect(&'a [Algorithm], Vec<(PendingCheck, String)>),
+    Collect(&'a [Algorithm], Vec<PendingCheck>),
     /// Second pass: the host's verdicts on the first pass's checks.
     Answered(Vec<(PendingCheck, bool)>),
 }
@@ -90,18 +101,19 @@ impl Signatures<'_> {
     }
 
     /// The verdict on `check` (a token of `provider` naming a key of `keys`).
-    pub fn verdict(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+    pub fn verdict(
+        &mut self,
+        provider: usize,
+        keys: &Rc<JwkSet>,
+        check: &HostCheck,
+    ) -> HostVerdict {
         match self {
             Signatures::Collect(algorithms, pending) => {
-                let jwk = public_jwk(keys, check.key_index());
-                if !algorithms.contains(&check.alg()) || jwk.is_empty() {
+                if !algorithms.contains(&check.alg()) {
                     return HostVerdict::Unchecked;
                 }
-                if !pending
-                    .iter()
-                    .any(|(p, _)| p.matches(provider, keys, check))
-                {
-                    pending.push((PendingCheck::of(provider, keys, check), jwk));
+                if !pending.iter().any(|p| p.matches(provider, keys, check)) {
+                    pending.push(PendingCheck::of(provider, keys, check));
                 }
                 // This pass's decision is discarded once anything is pending.
                 HostVerdict::Invalid
@@ -124,12 +136,12 @@ impl Signatures<'_> {
 #[derive(Default)]
 pub struct Tickets {
     next: u32,
-    waiting: Vec<(u32, Vec<(PendingCheck, String)>)>,
+    waiting: Vec<(u32, Vec<PendingCheck>)>,
 }
 
 impl Tickets {
     /// Files `pending` and returns its ticket.
-    pub fn file(&mut self, pending: Vec<(PendingCheck, String)>) -> u32 {
+    pub fn file(&mut self, pending: Vec<PendingCheck>) -> u32 {
         if self.waiting.len() >= MAX_TICKETS {
             self.waiting.remove(0);
         }
@@ -138,8 +150,8 @@ impl Tickets {
         self.next
     }
 
-    /// The checks filed under `ticket` (with each key's public JWK), if still there.
-    pub fn get(&self, ticket: u32) -> Option<&[(PendingCheck, String)]> {
+    /// The checks filed under `ticket`, if still there.
+    pub fn get(&self, ticket: u32) -> Option<&[PendingCheck]> {
         self.waiting
             .iter()
             .find(|(t, _)| *t == ticket)
@@ -157,7 +169,7 @@ impl Tickets {
             .into_iter()
             .zip(verdicts)
             .filter(|(_, &v)| v <= 1)
-            .map(|((p, _), &v)| (p, v == 1))
+            .map(|(p, &v)| (p, v == 1))
             .collect()
     }
 }

@@ -358,6 +358,7 @@ test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 st
       calls.push(key.algorithm.namedCurve ?? key.algorithm.name);
       if (mode === 'lie') return Promise.resolve(true);
       if (mode === 'throw') return Promise.reject(new Error('boom'));
+      if (mode === 'throw-sync') throw new Error('boom');
       return real.subtle.verify(params, key, signature, data);
     },
   };
@@ -395,6 +396,8 @@ test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 st
     assert.equal(await code(await ask(gate, await sign({}, { exp: '-1m' }))), 'ERR_JWT_EXPIRED');
     mode = 'throw';
     assert.equal(await code(await ask(gate, await sign({ n: 1 }))), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    mode = 'throw-sync';
+    assert.equal(await code(await ask(gate, await sign({ n: 2 }))), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
     // Many at once: each request's verdict is its own.
     mode = 'real';
     const tokens = await Promise.all(Array.from({ length: 20 }, (_, n) => sign({ n: n + 10 })));

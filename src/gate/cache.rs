@@ -11,6 +11,8 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use alloc::rc::Rc;
+
 use crate::gate::http_gate::GateHost;
 use crate::jose::error::Error;
 use crate::jose::jwks::JwkSet;
@@ -289,7 +291,7 @@ impl<B: SignatureBackend> Verifier<'_, B> {
     pub(crate) fn verify_cached_by(
         &self,
         token: &str,
-        keys: &JwkSet,
+        keys: &Rc<JwkSet>,
         now: i64,
         host: &mut dyn GateHost,
         provider: usize,

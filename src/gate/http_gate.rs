@@ -64,7 +64,7 @@ pub trait GateHost {
     /// key of `keys` (see [`Verifier::host_check`]): the npm gate answers from WebCrypto.
     /// Everything else (the claims, the policy, the denylist, the cache) stays the gate's.
     /// [`HostVerdict::Unchecked`] leaves the signature to the module's backend.
-    fn signature(&mut self, provider: usize, keys: &JwkSet, check: &HostCheck) -> HostVerdict {
+    fn signature(&mut self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> HostVerdict {
         let _ = (provider, keys, check);
         HostVerdict::Unchecked
     }
