@@ -84,11 +84,12 @@ bench-envoy:
 	@scripts/bench-envoy.sh
 
 # The npm package against jose, fast-jwt and jsonwebtoken (Node), and per backend in Chromium
-# and workerd.
+# and workerd; and createGate's first decisions in workerd, WebCrypto against the module.
 bench-js: js
 	node bench/node.mjs --markdown
 	node bench/browser.mjs
 	node bench/workerd.mjs
+	node bench/workerd-gate.mjs
 
 clean:
 	$(CARGO) clean
