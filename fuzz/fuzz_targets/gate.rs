@@ -1,7 +1,9 @@
 //! The whole HTTP gate on arbitrary requests: any method, path and header bytes, under a
 //! built-in configuration or one from the input. It never panics, never forwards a request
 //! that a rule protects without a verified token (or the rule's own allowance for a missing
-//! one, or report mode), only sets headers it owns, and never echoes the token.
+//! one, or report mode), only sets headers it owns, and never echoes the token. A host that
+//! checks signatures itself (the npm gate's WebCrypto) and answers "unchecked" decides exactly
+//! as one that does not; one that refuses every signature never gets a token verified.
 //!
 //! Input: `selector config? \0 method \0 path \0 (name \0 value \0)*`. A selector byte below
 //! 0xF0 picks a built-in configuration; otherwise the configuration is the JSON up to the
@@ -17,7 +19,7 @@ use serde_json::json;
 use sha2::Sha256;
 use tokengate::{
     base64url_encode as b64, AuditVerdict, Decision, Denylist, Error, Gate, GateHost, HeaderEdit,
-    JwkSet, Mode, Routing, TokenCache,
+    HostCheck, HostVerdict, JwkSet, Mode, Routing, TokenCache,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -26,6 +28,8 @@ const SECRET: [u8; 32] = [0x42; 32];
 struct Host {
     keys: Vec<Option<Rc<JwkSet>>>,
     cache: TokenCache,
+    /// `Some`: the host checks signatures itself and answers this.
+    verdict: Option<HostVerdict>,
 }
 
 impl GateHost for Host {
@@ -44,6 +48,17 @@ impl GateHost for Host {
     fn unknown_key(&mut self, _provider: usize) {}
     fn client_certificate_sha256(&mut self) -> Option<[u8; 32]> {
         None
+    }
+    fn checks_signatures(&self) -> bool {
+        self.verdict.is_some()
+    }
+    fn signature(
+        &mut self,
+        _provider: usize,
+        _keys: &Rc<JwkSet>,
+        _check: &HostCheck,
+    ) -> HostVerdict {
+        self.verdict.unwrap_or(HostVerdict::Unchecked)
     }
 }
 
@@ -106,24 +121,36 @@ fn with_token(bytes: &[u8], token: &str) -> Vec<u8> {
 fn check(gate: &Gate, req: &[(Vec<u8>, Vec<u8>)], target: &[u8], method: &str, token: &str) {
     let config = gate.config();
     let routing = gate.route(target, || method.to_string());
-    let mut host = Host {
+    let host = |verdict| Host {
         keys: config
             .providers
             .iter()
             .map(|p| p.keys_at(None, None, NOW as u64))
             .collect(),
         cache: TokenCache::new(8),
+        verdict,
     };
-    let d: Decision = match &routing {
-        Routing::Pass => return,
-        Routing::Refuse(e) => gate.refuse(req, e),
+    let decide = |verdict| match &routing {
+        Routing::Pass => None,
+        Routing::Refuse(e) => Some(gate.refuse(req, e)),
         Routing::Protected(r) => {
             let rule = &config.rules[*r];
             assert!(!rule.providers.is_empty());
             assert!(rule.matches_path(&String::from_utf8_lossy(tokengate::path_of(target))));
-            gate.check(*r, req, &mut host)
+            Some(gate.check(*r, req, &mut host(verdict)))
         }
     };
+    let Some(d): Option<Decision> = decide(None) else {
+        return;
+    };
+    let outline = |d: &Decision| format!("{:?} {:?} {:?}", d.response, d.edits, d.audit);
+    let unchecked = decide(Some(HostVerdict::Unchecked)).expect("routed alike");
+    assert_eq!(outline(&unchecked), outline(&d));
+    let refused = decide(Some(HostVerdict::Invalid)).expect("routed alike");
+    assert!(refused.verified.is_none());
+    assert!(refused
+        .audit
+        .map_or(true, |a| a.verdict != AuditVerdict::Allow));
     let signature = token.rsplit('.').next().unwrap_or_default();
     if let Some(r) = &d.response {
         assert!(

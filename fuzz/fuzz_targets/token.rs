@@ -82,10 +82,15 @@ fuzz_target!(|data: &[u8]| {
                     direct.as_ref().map(|x| x.claims().json())
                 );
                 // A lying host: only the signature may change its answer.
-                match (v.host_checked(check, keys, HostVerdict::Valid, now), &direct) {
+                match (
+                    v.host_checked(check, keys, HostVerdict::Valid, now),
+                    &direct,
+                ) {
                     (Ok(a), Ok(b)) => assert_eq!(a.claims().json(), b.claims().json()),
                     (Ok(_), Err(e)) => assert_eq!(*e, Error::SignatureInvalid),
-                    (Err(e), Err(Error::SignatureInvalid)) => assert_ne!(e, Error::SignatureInvalid),
+                    (Err(e), Err(Error::SignatureInvalid)) => {
+                        assert_ne!(e, Error::SignatureInvalid)
+                    }
                     (Err(a), Err(b)) => assert_eq!(a, *b),
                     (Err(e), Ok(_)) => panic!("a valid verdict refused a verified token: {e}"),
                 }
