@@ -14,7 +14,7 @@ use proxy_wasm::types::{Action, MapType};
 
 use tokengate::{Decision, Denylist, Error, GateHost, HeaderEdit, JwkSet, Routing, TokenCache};
 
-use crate::hold::{self, Held, HeldList};
+use crate::hold::{self, HeldList};
 use crate::host;
 use crate::state::Shared;
 
@@ -169,19 +169,7 @@ pub fn check_request(s: &mut Shared, hold_as: Option<u32>) -> Action {
             let d = gate.check(route, &req.headers, &mut host);
             if let (Some(id), Some(i), Some(_)) = (hold_as, host.unknown_key, &d.response) {
                 let now = host.now().max(0) as u64;
-                let until = hold::deadline(&s.sources, &s.held.borrow(), i, now);
-                if let Some(until) = until {
-                    let adoptions = s
-                        .sources
-                        .iter()
-                        .find(|x| x.provider == i && x.kind == crate::state::Kind::Jwks)
-                        .map_or(0, |x| x.adoptions);
-                    s.held.borrow_mut().push(Held {
-                        context_id: id,
-                        provider: i,
-                        adoptions,
-                        until,
-                    });
+                if hold::hold(&s.held, &s.sources, id, i, now) {
                     s.metrics.inc("unknown_kid_held");
                     return Action::Pause;
                 }
@@ -208,14 +196,14 @@ fn carry_out(s: &mut Shared, d: Decision) -> Action {
         let route = a.route.map_or_else(|| "-".to_string(), |r| r.to_string());
         // Debug formatting quotes and escapes the values: a claim cannot forge a log line.
         info!(
-                "tokengate decision route={route} provider={:?} verdict={} code={} iss={:?} sub={:?} jti={:?}",
-                a.provider,
-                a.verdict.name(),
-                a.code,
-                c.and_then(|c| c.issuer()),
-                c.and_then(|c| c.subject()),
-                c.and_then(|c| c.jwt_id()),
-            );
+            "tokengate decision route={route} provider={:?} verdict={} code={} iss={:?} sub={:?} jti={:?}",
+            a.provider,
+            a.verdict.name(),
+            a.code,
+            c.and_then(|c| c.issuer()),
+            c.and_then(|c| c.subject()),
+            c.and_then(|c| c.jwt_id()),
+        );
     }
     let Some(r) = d.response else {
         for edit in &d.edits {

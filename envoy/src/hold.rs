@@ -56,21 +56,41 @@ pub fn deadline(sources: &[Source], held: &[Held], i: usize, now: u64) -> Option
     (will_fetch || fetching).then(|| now.saturating_add(timeout).saturating_add(SLACK_SECONDS))
 }
 
+/// Holds the request of stream `context_id`, refused for an unknown `kid` of provider `i`,
+/// if its key set's early fetch is worth waiting for ([`deadline`]); `false` when it is not.
+pub fn hold(held: &HeldList, sources: &[Source], context_id: u32, i: usize, now: u64) -> bool {
+    let Ok(mut list) = held.try_borrow_mut() else {
+        return false;
+    };
+    let Some(until) = deadline(sources, &list, i, now) else {
+        return false;
+    };
+    list.push(Held {
+        context_id,
+        provider: i,
+        adoptions: adoptions(sources, i),
+        until,
+    });
+    true
+}
+
+/// How many fetch results provider `i`'s key set has adopted.
+fn adoptions(sources: &[Source], i: usize) -> u64 {
+    sources
+        .iter()
+        .find(|s| s.provider == i && s.kind == Kind::Jwks)
+        .map_or(0, |s| s.adoptions)
+}
+
 /// Takes the held requests that can be decided again at `now`: their key set adopted a new
 /// fetch result since they were held, or their deadline passed.
 pub fn take_ready(held: &HeldList, sources: &[Source], now: u64) -> Vec<Held> {
     let Ok(mut list) = held.try_borrow_mut() else {
         return Vec::new();
     };
-    let adoptions = |i: usize| {
-        sources
-            .iter()
-            .find(|s| s.provider == i && s.kind == Kind::Jwks)
-            .map_or(0, |s| s.adoptions)
-    };
     let (ready, waiting): (Vec<Held>, Vec<Held>) = list
         .drain(..)
-        .partition(|h| now >= h.until || adoptions(h.provider) != h.adoptions);
+        .partition(|h| now >= h.until || adoptions(sources, h.provider) != h.adoptions);
     *list = waiting;
     ready
 }
@@ -137,6 +157,18 @@ mod tests {
             .collect();
         assert_eq!(deadline(&[source(0, 0)], &full, 0, 1000), None);
         assert!(deadline(&[source(0, 0)], &full[1..], 0, 1000).is_some());
+        let list: HeldList = Rc::new(RefCell::new(full[1..].to_vec()));
+        assert!(hold(&list, &[source(0, 7)], 900, 0, 1000));
+        assert_eq!(
+            list.borrow().last(),
+            Some(&Held {
+                context_id: 900,
+                provider: 0,
+                adoptions: 7,
+                until: 1006
+            })
+        );
+        assert!(!hold(&list, &[source(0, 7)], 901, 0, 1000), "full");
     }
 
     #[test]
