@@ -14,7 +14,7 @@ use proxy_wasm::types::{Action, MapType};
 
 use tokengate::{Decision, Denylist, Error, GateHost, HeaderEdit, JwkSet, Routing, TokenCache};
 
-use crate::hold::{self, HeldList};
+use crate::hold::{self, HeldList, Wait};
 use crate::host;
 use crate::state::Shared;
 
@@ -87,6 +87,8 @@ struct EnvoyHost<'s> {
     shared: &'s mut Shared,
     /// The provider whose key set lacked the token's `kid`, if any.
     unknown_key: Option<usize>,
+    /// A provider that had no usable keys, if any.
+    no_keys: Option<usize>,
 }
 
 impl GateHost for EnvoyHost<'_> {
@@ -99,7 +101,11 @@ impl GateHost for EnvoyHost<'_> {
     }
 
     fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
-        self.shared.keys(provider, now)
+        let keys = self.shared.keys(provider, now);
+        if keys.is_none() {
+            self.no_keys.get_or_insert(provider);
+        }
+        keys
     }
 
     fn denylist(&mut self, provider: usize, now: u64) -> Result<Option<Rc<Denylist>>, Error> {
@@ -138,9 +144,10 @@ impl Drop for Filter {
 }
 
 /// Checks the request of the current stream (the effective context) and carries out the
-/// decision. `hold_as`: this stream's context id when a refusal for an unknown `kid` may
-/// wait for the key set's early fetch ([`hold`]); `None` when the request was held already.
-pub fn check_request(s: &mut Shared, hold_as: Option<u32>) -> Action {
+/// decision. `hold_as`: this stream's context id when a refusal for want of keys (an unknown
+/// `kid`, or none yet) may wait for the key set's fetch ([`hold::hold`]), with when it was
+/// held before and until when, if it was.
+pub fn check_request(s: &mut Shared, hold_as: Option<(u32, Option<(u64, u64)>)>) -> Action {
     let gate = Rc::clone(&s.gate);
     // Every header at once when the gate owns some (to strip a client's spelling of them)
     // or most requests will need them; else `:path` first, the rest once a rule needs a
@@ -165,12 +172,18 @@ pub fn check_request(s: &mut Shared, hold_as: Option<u32>) -> Action {
             let mut host = EnvoyHost {
                 shared: s,
                 unknown_key: None,
+                no_keys: None,
             };
             let d = gate.check(route, &req.headers, &mut host);
-            if let (Some(id), Some(i), Some(_)) = (hold_as, host.unknown_key, &d.response) {
+            let wait = match (host.unknown_key, host.no_keys) {
+                (Some(i), _) => Some((i, Wait::UnknownKid)),
+                (None, Some(i)) => Some((i, Wait::FirstKeys)),
+                (None, None) => None,
+            };
+            if let (Some(hold_as), Some(wait), Some(_)) = (hold_as, wait, &d.response) {
                 let now = host.now().max(0) as u64;
-                if hold::hold(&s.held, &s.sources, id, i, now) {
-                    s.metrics.inc("unknown_kid_held");
+                if hold::hold(&s.held, &s.sources, hold_as, wait, now) {
+                    s.metrics.inc(wait.1.metric());
                     return Action::Pause;
                 }
             }
@@ -261,7 +274,7 @@ impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let shared = Rc::clone(&self.shared);
         let mut s = shared.borrow_mut();
-        check_request(&mut s, Some(self.context_id))
+        check_request(&mut s, Some((self.context_id, None)))
     }
 
     // While held, a request's body and trailers wait too: letting them through would let

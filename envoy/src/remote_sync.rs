@@ -30,6 +30,14 @@ pub struct Record {
     pub ok_at: Option<u64>,
     /// The last good document.
     pub doc: Option<String>,
+    /// How many fetches have completed, good or not (requests held for the first keys wait
+    /// for the first).
+    #[serde(default)]
+    pub attempts: u64,
+    /// When the fetch whose result this is started (a result from a fetch that started before
+    /// a request was held may predate the key it waits for).
+    #[serde(default)]
+    pub started: u64,
 }
 
 /// The shared-data key: per kind and location, so plugins fetching the same document share it.
@@ -88,11 +96,13 @@ pub fn due(record: &Record, remote: &Remote, now: u64, kid_wanted: bool) -> Opti
 pub fn after_fetch(
     record: &Record,
     remote: &Remote,
-    now: u64,
+    (started, now): (u64, u64),
     fetched: Option<String>,
     retry: u64,
 ) -> Record {
     let mut r = record.clone();
+    r.attempts = r.attempts.saturating_add(1);
+    r.started = started;
     match fetched {
         Some(doc) => {
             r.doc = Some(doc);
@@ -156,19 +166,23 @@ mod tests {
         let (claimed, _) = due(&rec, &r, u64::MAX - 1, true).unwrap();
         assert_eq!(claimed.next_fetch, u64::MAX);
         assert_eq!(
-            after_fetch(&rec, &r, 10, Some("{}".into()), 5).next_fetch,
+            after_fetch(&rec, &r, (9, 10), Some("{}".into()), 5).next_fetch,
             u64::MAX
         );
     }
 
     #[test]
     fn failures_keep_the_keys_and_retry_soon() {
-        let good = after_fetch(&Record::default(), &remote(), 10, Some("{}".into()), 5);
-        assert_eq!((good.ok_at, good.next_fetch), (Some(10), 310));
-        let failed = after_fetch(&good, &remote(), 400, None, 5);
+        let good = after_fetch(&Record::default(), &remote(), (9, 10), Some("{}".into()), 5);
+        assert_eq!(
+            (good.ok_at, good.next_fetch, good.attempts),
+            (Some(10), 310, 1)
+        );
+        let failed = after_fetch(&good, &remote(), (398, 400), None, 5);
         assert_eq!(
             (failed.doc.as_deref(), failed.ok_at, failed.next_fetch),
             (Some("{}"), Some(10), 405)
         );
+        assert_eq!((failed.attempts, failed.started), (2, 398));
     }
 }

@@ -58,12 +58,15 @@ fn parse(s: &Shared, i: usize, kind: Kind, text: &str) -> Result<Parsed, String>
 /// Takes over a published document when its text changed since this root last parsed it.
 fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
     s.sources[si].last_kid_refetch = record.last_kid_refetch;
+    if s.sources[si].attempts != record.attempts {
+        // A fetch completed somewhere, good or not: requests held for it are decided again.
+        s.sources[si].attempts = record.attempts;
+        s.sources[si].result_started = record.started;
+        s.sources[si].results_seen += 1;
+    }
     let (Some(text), Some(ok_at)) = (&record.doc, record.ok_at) else {
         return;
     };
-    if s.sources[si].fetched_at != Some(ok_at) {
-        s.sources[si].adoptions += 1;
-    }
     let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
     if s.sources[si].seen.as_ref() == Some(text) {
         s.sources[si].fetched_at = Some(ok_at);
@@ -179,11 +182,16 @@ impl Root {
             ];
             let timeout = Duration::from_millis(remote.timeout_ms);
             match self.dispatch_http_call(&remote.cluster, headers, None, vec![], timeout) {
-                Ok(token) => s.sources[si].in_flight = Some(token),
+                Ok(token) => s.sources[si].in_flight = Some((token, now)),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
-                    let retry =
-                        remote_sync::after_fetch(&claimed, &remote, now, None, RETRY_SECONDS);
+                    let retry = remote_sync::after_fetch(
+                        &claimed,
+                        &remote,
+                        (now, now),
+                        None,
+                        RETRY_SECONDS,
+                    );
                     let _ = remote_sync::write(&key, &retry, None);
                     s.metrics.inc(&format!("{}_fetch_failed", kind.name()));
                     let name = &s.config().providers[s.sources[si].provider].name;
@@ -215,7 +223,10 @@ impl Root {
             if !host::set_effective_context(held.context_id) {
                 continue;
             }
-            let action = filter::check_request(&mut shared.borrow_mut(), None);
+            // Decided again with the keys now in; a fetch result that did not bring the key
+            // may leave it waiting for the fetch still due (see `hold::hold`).
+            let hold_as = Some((held.context_id, Some((held.since, held.until))));
+            let action = filter::check_request(&mut shared.borrow_mut(), hold_as);
             if action == Action::Continue && !host::resume_request() {
                 warn!("tokengate: the host refused to resume a held request");
             }
@@ -231,10 +242,14 @@ impl Root {
         };
         let now = self.now();
         let mut s = shared.borrow_mut();
-        let Some(si) = s.sources.iter().position(|x| x.in_flight == Some(token)) else {
+        let Some(si) = s
+            .sources
+            .iter()
+            .position(|x| x.in_flight.is_some_and(|(t, _)| t == token))
+        else {
             return;
         };
-        s.sources[si].in_flight = None;
+        let started = s.sources[si].in_flight.take().map_or(now, |(_, at)| at);
         let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
         // Raw bytes, and the body only when its announced size is within the document's
         // limit: a hostile or broken server cannot make the VM buffer or parse more.
@@ -275,10 +290,6 @@ impl Root {
             }
         }
         let fetched = fetched.ok();
-        if fetched.is_none() {
-            // A result all the same: requests held for it are decided now, not at their deadline.
-            s.sources[si].adoptions += 1;
-        }
         let key = remote_sync::key(kind.name(), &remote);
         // Publish; retry a few times if another root touched the record meanwhile.
         for _ in 0..4 {
@@ -286,8 +297,13 @@ impl Root {
                 Some((r, c)) => (r, Some(c)),
                 None => (remote_sync::Record::default(), None),
             };
-            let updated =
-                remote_sync::after_fetch(&record, &remote, now, fetched.clone(), RETRY_SECONDS);
+            let updated = remote_sync::after_fetch(
+                &record,
+                &remote,
+                (started, now),
+                fetched.clone(),
+                RETRY_SECONDS,
+            );
             if remote_sync::write(&key, &updated, cas).is_ok() {
                 adopt(&mut s, si, &updated);
                 return;

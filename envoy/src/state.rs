@@ -20,8 +20,8 @@ pub struct Source {
     pub remote: Option<Remote>,
     /// The text last adopted.
     pub seen: Option<String>,
-    /// The call this root has outstanding, if it won the claim.
-    pub in_flight: Option<u32>,
+    /// The call this root has outstanding, if it won the claim, and when it started.
+    pub in_flight: Option<(u32, u64)>,
     /// A token named a `kid` the set does not have: ask for an early fetch.
     pub refetch_requested: bool,
     /// When the document this root uses was fetched (the shared record's `ok_at`).
@@ -29,7 +29,12 @@ pub struct Source {
     /// When the last unknown-`kid` refetch went out, as the shared record last said.
     pub last_kid_refetch: u64,
     /// How many fetch results this root has adopted (a held request waits for the next).
-    pub adoptions: u64,
+    pub results_seen: u64,
+    /// How many fetches of this document have completed anywhere, good or not, as the shared
+    /// record last said.
+    pub attempts: u64,
+    /// When the fetch of the last result started, as the shared record last said.
+    pub result_started: u64,
 }
 
 pub struct Shared {
@@ -63,7 +68,9 @@ impl Shared {
                     refetch_requested: false,
                     fetched_at: None,
                     last_kid_refetch: 0,
-                    adoptions: 0,
+                    results_seen: 0,
+                    attempts: 0,
+                    result_started: 0,
                 })
             };
             if let Some(d) = &p.discovery {

@@ -92,6 +92,9 @@ class JwksServer:
         }
         self.status = 200
         self.path_status = {}
+        # The first answers for /jwks.json each wait 1.8 s (within the 2 s fetch timeout), so
+        # Envoy starts with no keys a while.
+        self.slow_answers = 4
         self.hits = 0
         self.last_good = 0.0  # when /jwks.json last served a parseable document
         outer = self
@@ -101,6 +104,9 @@ class JwksServer:
                 path = self.path.split("?")[0]
                 if path == "/jwks.json":
                     outer.hits += 1
+                    if outer.slow_answers > 0:
+                        outer.slow_answers -= 1
+                        time.sleep(1.8)
                 body = outer.docs.get(path)
                 status = outer.status if path == "/jwks.json" else outer.path_status.get(path, 200)
                 if body is None:
@@ -563,7 +569,18 @@ def main():
             raise SystemExit(open(log_path).read()[-3000:])
         good = mint(keys.rsa, "rsa-1", "RS256")
         auth = lambda t: {"Authorization": f"Bearer {t}"}
-        # The listener serves before the first JWKS arrives: wait until keys are in.
+        # The listener serves before the first JWKS arrives (the server's first answers are
+        # 1.8 s late): the first request waits for it and is answered, not refused (503).
+        started = time.time()
+        s, _, b = request(ports["enforce"], "/orders", auth(good))
+        took = time.time() - started
+        stats = lambda: request(ports["admin"], "/stats")[2].decode()
+        first_held = lambda: sum(int(line.rsplit(": ", 1)[1]) for line in stats().splitlines()
+                                 if ".tokengate.first_keys_held: " in f".{line}" and line[-1].isdigit())
+        r.check(f"first request at start: held until the first JWKS arrived, then allowed ({took:.1f} s)",
+                s == 200 and took < 5, (s, took, b[:200]))
+        r.check("first request at start: the hold is counted (tokengate.first_keys_held)",
+                wait_until(lambda: first_held() >= 1, timeout=5), first_held())
         r.check("remote JWKS fetched", wait_until(lambda: request(ports["enforce"], "/orders", auth(good))[0] == 200))
         # Two VMs (vm_id "tokengate": three plugins x (two workers + main thread) = nine root
         # contexts; "tokengate-failopen": three) each share one record: one fetch per 4 s

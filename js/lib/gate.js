@@ -151,6 +151,8 @@ export class Gate {
   #onDecision;
   /** The runtime's WebCrypto, when signatures are checked there (see `#decideOnce`). */
   #subtle;
+  /** Whether any provider fetches a document (a key set, discovery metadata, a denylist). */
+  #fetches;
   /** Imported keys by algorithm and key (`"ES256 <provider> <set version>:<index>"`). */
   #cryptoKeys = new Map();
 
@@ -173,6 +175,7 @@ export class Gate {
     this.#onDecision = options.onDecision;
     this.#options = options;
     const providers = JSON.parse(this.#wasm.providers());
+    this.#fetches = providers.some((p) => p.remote_jwks !== null || p.discovery !== null || p.denylist !== null);
     providers.forEach((p, i) => {
       // OIDC discovery: the module checks the metadata (its issuer, its jwks_uri) as it is
       // fetched; metadata it refuses is a failed fetch, retried as any other.
@@ -266,7 +269,8 @@ export class Gate {
    * headers, body, audit }`.
    */
   async decide({ method, target, authority, headers }) {
-    const needed = JSON.parse(this.#wasm.needs(method, target));
+    // (Only a gate with remote documents has anything to fetch first.)
+    const needed = this.#fetches ? JSON.parse(this.#wasm.needs(method, target)) : [];
     if (needed.length > 0) await this.#prepare(needed);
     const all = [':method', method, ':path', target];
     if (authority !== undefined) all.push(':authority', authority);
