@@ -6,11 +6,10 @@
 //
 //   node bench/workerd-gate.mjs [--rounds 5] [--tokens 400] [--algs RS256,ES256,...]
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_ALGS, accessClaims, option, tokenCases } from './runtime-tokens.mjs';
+import { joseWorkerdModules } from './workerd-jose.mjs';
 
 const JS = fileURLToPath(new URL('../js/', import.meta.url));
 const require = createRequire(join(JS, 'package.json'));
@@ -20,14 +19,8 @@ const rounds = Number(option('rounds', 5));
 const count = Number(option('tokens', 400));
 const algs = option('algs', DEFAULT_ALGS.join(',')).split(',');
 
-const joseDir = join(JS, 'node_modules/jose/dist/webapi');
-const joseModules = readdirSync(joseDir, { recursive: true }).filter((f) => f.endsWith('.js'))
-  .map((f) => [`jose/${f}`, join(joseDir, f)]);
-const scratch = mkdtempSync(join(tmpdir(), 'tokengate-bench-'));
-writeFileSync(join(scratch, 'jose-entry.mjs'), "export * from 'jose/index.js';\n");
-joseModules.push(['jose', join(scratch, 'jose-entry.mjs')]);
-
-const workerd = await startWorkerd(fileURLToPath(new URL('workerd-gate-worker.js', import.meta.url)), {}, joseModules, { gate: true });
+const joseModules = joseWorkerdModules(JS);
+const workerd = await startWorkerd(fileURLToPath(new URL('workerd-gate-worker.js', import.meta.url)), {}, joseModules.modules, { gate: true });
 try {
   const claims = accessClaims();
   const cases = await tokenCases(jose, algs, claims, count);
@@ -62,5 +55,5 @@ try {
   for (const r of rows) console.log(`| ${r.alg} | ${label[r.c]} | ${r.us.toFixed(1)} | ${r.ratio.toFixed(2)}x |`);
 } finally {
   workerd.stop();
-  rmSync(scratch, { recursive: true, force: true });
+  joseModules.cleanup();
 }

@@ -8,11 +8,10 @@
 //
 //   node bench/workerd.mjs [--rounds 7] [--work-ms 100] [--algs HS256,RS256,PS256,ES256,ES384,EdDSA]
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_ALGS, accessClaims, option, tokenCases } from './runtime-tokens.mjs';
+import { joseWorkerdModules } from './workerd-jose.mjs';
 
 const JS = fileURLToPath(new URL('../js/', import.meta.url));
 const require = createRequire(join(JS, 'package.json'));
@@ -22,16 +21,8 @@ const rounds = Number(option('rounds', 7));
 const workMs = Number(option('work-ms', 100));
 const algs = option('algs', DEFAULT_ALGS.join(',')).split(',');
 
-// jose's WebCrypto build, module by module, under the names its relative imports expect.
-const joseDir = join(JS, 'node_modules/jose/dist/webapi');
-const joseFiles = readdirSync(joseDir, { recursive: true }).filter((f) => f.endsWith('.js'));
-const joseModules = joseFiles.map((f) => [`jose/${f}`, join(joseDir, f)]);
-const scratch = mkdtempSync(join(tmpdir(), 'tokengate-bench-'));
-const joseEntry = join(scratch, 'jose-entry.mjs');
-writeFileSync(joseEntry, "export * from 'jose/index.js';\n");
-joseModules.push(['jose', joseEntry]);
-
-const workerd = await startWorkerd(fileURLToPath(new URL('workerd-worker.js', import.meta.url)), {}, joseModules);
+const joseModules = joseWorkerdModules(JS);
+const workerd = await startWorkerd(fileURLToPath(new URL('workerd-worker.js', import.meta.url)), {}, joseModules.modules);
 try {
   const claims = accessClaims();
   const cases = await tokenCases(jose, algs, claims);
@@ -75,5 +66,5 @@ try {
   for (const r of rows) console.log(`| ${r.alg} | ${label[r.c]} | ${r.n} | ${r.overhead.toFixed(2)} | ${r.us.toFixed(1)} | ${r.ratio.toFixed(2)}x |`);
 } finally {
   workerd.stop();
-  rmSync(scratch, { recursive: true, force: true });
+  joseModules.cleanup();
 }

@@ -160,21 +160,12 @@ pub fn forget(held: &HeldList, context_id: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokengate::Remote;
 
     fn source(last_kid_refetch: u64, results_seen: u64) -> Source {
         Source {
             provider: 0,
             kind: Kind::Jwks,
-            remote: Some(Remote {
-                cluster: "c".into(),
-                authority: "a".into(),
-                path: "/j".into(),
-                refresh_seconds: 300,
-                timeout_ms: 2500,
-                unknown_kid_cooldown_seconds: 30,
-                max_stale_seconds: 600,
-            }),
+            remote: Some(crate::remote_sync::test_remote()),
             seen: None,
             in_flight: None,
             refetch_requested: false,

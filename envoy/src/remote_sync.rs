@@ -114,20 +114,26 @@ pub fn after_fetch(
     r
 }
 
+/// A remote document for tests: refreshed every 300 s, 2.5 s timeout, 30 s kid cooldown.
+#[cfg(test)]
+pub fn test_remote() -> Remote {
+    Remote {
+        cluster: "c".into(),
+        authority: "a".into(),
+        path: "/j".into(),
+        refresh_seconds: 300,
+        timeout_ms: 2500,
+        unknown_kid_cooldown_seconds: 30,
+        max_stale_seconds: 600,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn remote() -> Remote {
-        Remote {
-            cluster: "c".into(),
-            authority: "a".into(),
-            path: "/j".into(),
-            refresh_seconds: 300,
-            timeout_ms: 2500,
-            unknown_kid_cooldown_seconds: 30,
-            max_stale_seconds: 600,
-        }
+        test_remote()
     }
 
     #[test]
