@@ -414,3 +414,19 @@ test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 st
     jwks.state.jwks = { keys: [esJwk] };
   }
 });
+
+test('gate: header values cross to the module exactly, whatever they hold (NUL, ":", digits, non-Latin-1)', async () => {
+  const gate = createGate(config(), options());
+  const token = await sign();
+  const odd = ['12:', 'a\0b:c', '\u{1F600}:x', '', '3:abc'];
+  const d = await gate.decide({
+    method: 'GET', target: '/orders',
+    headers: [...odd.flatMap((v, i) => [`x-odd-${i}`, v]), 'authorization', `Bearer ${token}`, 'x-sub', 'mallory'],
+  });
+  assert.equal(d.allowed, true);
+  assert.deepEqual(d.edits.find(([op, name]) => op === 'set' && name === 'x-sub'), ['set', 'x-sub', 'alice']);
+  // A NUL inside the credential is part of it: refused, not cut short.
+  const nul = await gate.decide({ method: 'GET', target: '/orders', headers: ['authorization', `Bearer ${token}\0`] });
+  assert.equal(nul.allowed, false);
+  assert.equal(nul.status, 401);
+});
