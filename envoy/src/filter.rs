@@ -91,13 +91,17 @@ struct EnvoyHost<'s> {
     no_keys: Option<usize>,
 }
 
+/// Now, in Unix milliseconds (0 if the host's clock cannot say).
+fn now_ms() -> u64 {
+    proxy_wasm::hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 impl GateHost for EnvoyHost<'_> {
     fn now(&mut self) -> i64 {
-        proxy_wasm::hostcalls::get_current_time()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        (now_ms() / 1000) as i64
     }
 
     fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
@@ -181,8 +185,7 @@ pub fn check_request(s: &mut Shared, hold_as: Option<(u32, Option<(u64, u64)>)>)
                 (None, None) => None,
             };
             if let (Some(hold_as), Some(wait), Some(_)) = (hold_as, wait, &d.response) {
-                let now = host.now().max(0) as u64;
-                if hold::hold(&s.held, &s.sources, hold_as, wait, now) {
+                if hold::hold(&s.held, &s.sources, hold_as, wait, now_ms()) {
                     s.metrics.inc(wait.1.metric());
                     return Action::Pause;
                 }

@@ -55,8 +55,9 @@ pub struct Held {
     pub provider: usize,
     /// The key set's [`Source::results_seen`] when it was held: any later fetch result releases it.
     pub results_seen: u64,
-    /// When it was first held.
-    pub since: u64,
+    /// When it was first held (milliseconds: a fetch that started a moment before it was
+    /// held, in the same second, may predate the key it waits for).
+    pub since_ms: u64,
     /// When it is released whatever happened (seconds).
     pub until: u64,
 }
@@ -91,7 +92,7 @@ pub fn deadline(sources: &[Source], held: &[Held], i: usize, now: u64, why: Wait
 /// Holds the request of stream `context_id`, refused for want of provider `i`'s keys (`why`),
 /// if its key set's fetch is worth waiting for ([`deadline`]); `false` when it is not.
 ///
-/// `again`: the request was held before, `(since, until)`. Released by a fetch result that
+/// `again`: the request was held before, `(since_ms, until)`. Released by a fetch result that
 /// still lacked its key, it waits on only if that fetch had started before it was first held
 /// (a scheduled refresh already under way when the key was published), for the fetch still
 /// due, and never past its first deadline.
@@ -100,13 +101,14 @@ pub fn hold(
     sources: &[Source],
     (context_id, again): (u32, Option<(u64, u64)>),
     (i, why): (usize, Wait),
-    now: u64,
+    now_ms: u64,
 ) -> bool {
     let Ok(mut list) = held.try_borrow_mut() else {
         return false;
     };
-    let (since, cap) = again.unwrap_or((now, u64::MAX));
-    if again.is_some() && source(sources, i).is_none_or(|s| s.result_started >= since) {
+    let now = now_ms / 1000;
+    let (since_ms, cap) = again.unwrap_or((now_ms, u64::MAX));
+    if again.is_some() && source(sources, i).is_none_or(|s| s.result_started_ms >= since_ms) {
         return false;
     }
     let Some(until) = deadline(sources, &list, i, now, why).map(|u| u.min(cap)) else {
@@ -119,7 +121,7 @@ pub fn hold(
         context_id,
         provider: i,
         results_seen: results_seen(sources, i),
-        since,
+        since_ms,
         until,
     });
     true
@@ -173,7 +175,7 @@ mod tests {
             last_kid_refetch,
             results_seen,
             attempts: 0,
-            result_started: 0,
+            result_started_ms: 0,
         }
     }
 
@@ -233,7 +235,7 @@ mod tests {
                 context_id: id,
                 provider: 0,
                 results_seen: 0,
-                since: 0,
+                since_ms: 0,
                 until: 9,
             })
             .collect();
@@ -248,7 +250,7 @@ mod tests {
             &[source(0, 7)],
             (900, None),
             (0, Wait::UnknownKid),
-            1000
+            1_000_000
         ));
         assert_eq!(
             list.borrow().last(),
@@ -256,7 +258,7 @@ mod tests {
                 context_id: 900,
                 provider: 0,
                 results_seen: 7,
-                since: 1000,
+                since_ms: 1_000_000,
                 until: 1006
             })
         );
@@ -266,7 +268,7 @@ mod tests {
                 &[source(0, 7)],
                 (901, None),
                 (0, Wait::UnknownKid),
-                1000
+                1_000_000
             ),
             "full"
         );
@@ -275,18 +277,32 @@ mod tests {
         let again: HeldList = Rc::new(RefCell::new(Vec::new()));
         let started = |at| {
             let mut s = source(0, 8);
-            s.result_started = at;
+            s.result_started_ms = at;
             [s]
         };
-        let once = Some((999, 1003));
+        // First held at 999.500 s, until 1003 s; the fetch that released it started at
+        // 999.400 s (the same second, a moment earlier): it waits on.
+        let once = Some((999_500, 1003));
         let kid = (0, Wait::UnknownKid);
-        assert!(hold(&again, &started(998), (902, once), kid, 1001));
+        assert!(hold(&again, &started(999_400), (902, once), kid, 1_001_000));
         assert_eq!(
-            (again.borrow()[0].since, again.borrow()[0].until),
-            (999, 1003)
+            (again.borrow()[0].since_ms, again.borrow()[0].until),
+            (999_500, 1003)
         );
-        assert!(!hold(&again, &started(998), (903, once), kid, 1003));
-        assert!(!hold(&again, &started(999), (904, once), kid, 1001));
+        assert!(!hold(
+            &again,
+            &started(999_400),
+            (903, once),
+            kid,
+            1_003_000
+        ));
+        assert!(!hold(
+            &again,
+            &started(999_600),
+            (904, once),
+            kid,
+            1_001_000
+        ));
     }
 
     #[test]
@@ -295,14 +311,14 @@ mod tests {
             Held {
                 context_id: 1,
                 provider: 0,
-                since: 0,
+                since_ms: 0,
                 results_seen: 4,
                 until: 1006,
             },
             Held {
                 context_id: 2,
                 provider: 0,
-                since: 0,
+                since_ms: 0,
                 results_seen: 5,
                 until: 1008,
             },
@@ -320,7 +336,7 @@ mod tests {
         held.borrow_mut().push(Held {
             context_id: 3,
             provider: 0,
-            since: 0,
+            since_ms: 0,
             results_seen: 0,
             until: 0,
         });

@@ -34,10 +34,10 @@ pub struct Record {
     /// for the first).
     #[serde(default)]
     pub attempts: u64,
-    /// When the fetch whose result this is started (a result from a fetch that started before
-    /// a request was held may predate the key it waits for).
+    /// When the fetch whose result this is started, in milliseconds (a result from a fetch
+    /// that started before a request was held may predate the key it waits for).
     #[serde(default)]
-    pub started: u64,
+    pub started_ms: u64,
 }
 
 /// The shared-data key: per kind and location, so plugins fetching the same document share it.
@@ -96,13 +96,13 @@ pub fn due(record: &Record, remote: &Remote, now: u64, kid_wanted: bool) -> Opti
 pub fn after_fetch(
     record: &Record,
     remote: &Remote,
-    (started, now): (u64, u64),
+    (started_ms, now): (u64, u64),
     fetched: Option<String>,
     retry: u64,
 ) -> Record {
     let mut r = record.clone();
     r.attempts = r.attempts.saturating_add(1);
-    r.started = started;
+    r.started_ms = started_ms;
     match fetched {
         Some(doc) => {
             r.doc = Some(doc);
@@ -189,6 +189,6 @@ mod tests {
             (failed.doc.as_deref(), failed.ok_at, failed.next_fetch),
             (Some("{}"), Some(10), 405)
         );
-        assert_eq!((failed.attempts, failed.started), (2, 398));
+        assert_eq!((failed.attempts, failed.started_ms), (2, 398));
     }
 }

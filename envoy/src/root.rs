@@ -61,7 +61,7 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
     if s.sources[si].attempts != record.attempts {
         // A fetch completed somewhere, good or not: requests held for it are decided again.
         s.sources[si].attempts = record.attempts;
-        s.sources[si].result_started = record.started;
+        s.sources[si].result_started_ms = record.started_ms;
         s.sources[si].results_seen += 1;
     }
     let (Some(text), Some(ok_at)) = (&record.doc, record.ok_at) else {
@@ -134,9 +134,13 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
 
 impl Root {
     fn now(&self) -> u64 {
+        self.now_ms() / 1000
+    }
+
+    fn now_ms(&self) -> u64 {
         self.get_current_time()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
+            .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     }
 
@@ -182,13 +186,13 @@ impl Root {
             ];
             let timeout = Duration::from_millis(remote.timeout_ms);
             match self.dispatch_http_call(&remote.cluster, headers, None, vec![], timeout) {
-                Ok(token) => s.sources[si].in_flight = Some((token, now)),
+                Ok(token) => s.sources[si].in_flight = Some((token, self.now_ms())),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
                     let retry = remote_sync::after_fetch(
                         &claimed,
                         &remote,
-                        (now, now),
+                        (self.now_ms(), now),
                         None,
                         RETRY_SECONDS,
                     );
@@ -225,7 +229,7 @@ impl Root {
             }
             // Decided again with the keys now in; a fetch result that did not bring the key
             // may leave it waiting for the fetch still due (see `hold::hold`).
-            let hold_as = Some((held.context_id, Some((held.since, held.until))));
+            let hold_as = Some((held.context_id, Some((held.since_ms, held.until))));
             let action = filter::check_request(&mut shared.borrow_mut(), hold_as);
             if action == Action::Continue && !host::resume_request() {
                 warn!("tokengate: the host refused to resume a held request");
@@ -249,7 +253,10 @@ impl Root {
         else {
             return;
         };
-        let started = s.sources[si].in_flight.take().map_or(now, |(_, at)| at);
+        let started_ms = s.sources[si]
+            .in_flight
+            .take()
+            .map_or(self.now_ms(), |(_, at)| at);
         let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
         // Raw bytes, and the body only when its announced size is within the document's
         // limit: a hostile or broken server cannot make the VM buffer or parse more.
@@ -300,7 +307,7 @@ impl Root {
             let updated = remote_sync::after_fetch(
                 &record,
                 &remote,
-                (started, now),
+                (started_ms, now),
                 fetched.clone(),
                 RETRY_SECONDS,
             );

@@ -20,7 +20,8 @@ pub struct Source {
     pub remote: Option<Remote>,
     /// The text last adopted.
     pub seen: Option<String>,
-    /// The call this root has outstanding, if it won the claim, and when it started.
+    /// The call this root has outstanding, if it won the claim, and when it started
+    /// (milliseconds).
     pub in_flight: Option<(u32, u64)>,
     /// A token named a `kid` the set does not have: ask for an early fetch.
     pub refetch_requested: bool,
@@ -33,8 +34,9 @@ pub struct Source {
     /// How many fetches of this document have completed anywhere, good or not, as the shared
     /// record last said.
     pub attempts: u64,
-    /// When the fetch of the last result started, as the shared record last said.
-    pub result_started: u64,
+    /// When the fetch of the last result started (milliseconds), as the shared record last
+    /// said.
+    pub result_started_ms: u64,
 }
 
 pub struct Shared {
@@ -70,7 +72,7 @@ impl Shared {
                     last_kid_refetch: 0,
                     results_seen: 0,
                     attempts: 0,
-                    result_started: 0,
+                    result_started_ms: 0,
                 })
             };
             if let Some(d) = &p.discovery {
