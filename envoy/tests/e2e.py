@@ -92,9 +92,9 @@ class JwksServer:
         }
         self.status = 200
         self.path_status = {}
-        # The first answers for /jwks.json each wait 1.8 s (within the 2 s fetch timeout), so
-        # Envoy starts with no keys a while.
-        self.slow_answers = 4
+        # How many of the next answers for /jwks.json wait 1.8 s (within the 2 s fetch timeout):
+        # set on the main server, so Envoy starts with no keys a while.
+        self.slow_answers = 0
         self.hits = 0
         self.last_good = 0.0  # when /jwks.json last served a parseable document
         outer = self
@@ -505,6 +505,7 @@ def main():
     global KEYS
     keys = KEYS = Keys()
     jwks = JwksServer(keys)
+    jwks.slow_answers = 4
     upstream = Upstream()
     ports = {"admin": free_port(), "enforce": free_port(), "report": free_port(), "mtls": free_port(),
              "native": free_port(), "failopen": free_port(), "quiet": free_port(), "grpc": free_port(),
