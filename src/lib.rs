@@ -85,3 +85,16 @@ pub use jose::verify::{
 #[cfg(feature = "reference")]
 pub use signature::backend::RustCrypto;
 pub use signature::backend::{AsyncSignatureBackend, BadSignature, FastVerify, SignatureBackend};
+
+/// The strict JSON reader every document goes through, exposed for the differential fuzz
+/// target (`fuzz/fuzz_targets/json.rs`) only: `input` as a serde_json value, or `None` when
+/// it is refused (not JSON, a duplicate member name, deeper than `max_depth`, an object or
+/// array of more than `max_members` entries). Not part of the API.
+#[doc(hidden)]
+pub fn __strict_json(
+    input: &[u8],
+    max_depth: usize,
+    max_members: usize,
+) -> Option<serde_json::Value> {
+    jose::json::parse_value(input, max_depth, max_members).ok()
+}

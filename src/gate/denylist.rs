@@ -23,52 +23,12 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Deserialize;
-
+use crate::gate::denylist_json::{self, Entry};
 use crate::jose::claims::Claims;
 use crate::jose::error::{ConfigError, Error, RevocationReason};
 
 /// Most entries a denylist may hold.
 pub const MAX_ENTRIES: usize = 1_000_000;
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ValueEntry {
-    Bare(String),
-    Full(FullEntry),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FullEntry {
-    value: String,
-    #[serde(default)]
-    iss: Option<String>,
-    #[serde(default)]
-    expires_at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CutoffEntry {
-    sub: String,
-    before: i64,
-    #[serde(default)]
-    iss: Option<String>,
-    #[serde(default)]
-    expires_at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    #[serde(default)]
-    jti: Vec<ValueEntry>,
-    #[serde(default)]
-    sub: Vec<ValueEntry>,
-    #[serde(default)]
-    sub_issued_before: Vec<CutoffEntry>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Scope {
@@ -95,19 +55,16 @@ pub struct Denylist {
     len: usize,
 }
 
-fn add(map: &mut BTreeMap<String, Vec<Scope>>, entry: ValueEntry) -> Result<(), ConfigError> {
-    let (value, iss, expires_at) = match entry {
-        ValueEntry::Bare(v) => (v, None, None),
-        ValueEntry::Full(f) => (f.value, f.iss, f.expires_at),
-    };
-    if value.is_empty() {
+fn add(map: &mut BTreeMap<String, Vec<Scope>>, entry: Entry) -> Result<(), ConfigError> {
+    if entry.value.is_empty() {
         return Err(ConfigError::Denylist {
             reason: "an entry has an empty value",
         });
     }
-    map.entry(value)
-        .or_default()
-        .push(Scope { iss, expires_at });
+    map.entry(entry.value).or_default().push(Scope {
+        iss: entry.iss,
+        expires_at: entry.expires_at,
+    });
     Ok(())
 }
 
@@ -119,21 +76,7 @@ impl Denylist {
 
     /// Parses the JSON format described in the module docs.
     pub fn from_json(json: &str) -> Result<Denylist, ConfigError> {
-        let value = crate::jose::json::parse_value(json.as_bytes(), 8, MAX_ENTRIES).map_err(
-            |f| match f {
-                crate::jose::json::ParseFailure::Syntax { line, column } => ConfigError::Json {
-                    document: "denylist",
-                    line,
-                    column,
-                },
-                crate::jose::json::ParseFailure::Problem(p) => {
-                    ConfigError::Denylist { reason: p.as_str() }
-                }
-            },
-        )?;
-        let doc: Document = serde_json::from_value(value).map_err(|_| ConfigError::Denylist {
-            reason: "not in the denylist format (jti, sub, sub_issued_before)",
-        })?;
+        let doc = denylist_json::read(json, MAX_ENTRIES)?;
         let mut list = Denylist::new();
         list.len = doc.jti.len() + doc.sub.len() + doc.sub_issued_before.len();
         if list.len > MAX_ENTRIES {

@@ -14,6 +14,7 @@ pub(crate) mod credential;
 pub(crate) mod decision;
 pub(crate) mod denial;
 pub(crate) mod denylist;
+pub(crate) mod denylist_json;
 pub(crate) mod http_gate;
 pub(crate) mod issuer_index;
 pub(crate) mod outcome;

@@ -11,15 +11,12 @@ use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::jose::error::{Claim, ClaimReason, Error};
-use crate::jose::header::{AnyScalar, Scalar};
-use crate::jose::json::{self, Ctx, Names, ParseFailure, Problem, Skip};
+use crate::jose::json::{self, ParseFailure, Reader, Scalar};
 use crate::jose::limits::Limits;
 
 /// Largest accepted NumericDate: 9999-12-31T23:59:59Z. Larger values are almost certainly
@@ -34,8 +31,8 @@ enum Text {
 }
 
 impl Text {
-    /// `s` is either borrowed from `base` (serde_json hands out slices of its input for
-    /// strings without escapes) or owned.
+    /// `s` is either borrowed from `base` (the JSON reader hands out slices of its input
+    /// for strings without escapes) or owned.
     fn new(base: &str, s: Cow<'_, str>) -> Text {
         if let Cow::Borrowed(b) = &s {
             let start = (b.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
@@ -231,197 +228,111 @@ pub fn lookup_path<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a
 
 /// Parses the decoded payload as a JWT claims set.
 pub(crate) fn parse(payload: Vec<u8>, limits: &Limits) -> Result<Claims, Error> {
-    // Validate UTF-8 once; parsing from `&str` then skips serde_json's own checks.
     let json = String::from_utf8(payload).map_err(|_| Error::MalformedClaims {
         reason: "payload is not UTF-8",
     })?;
-    let ctx = Ctx::new(limits.max_json_depth, limits.max_members);
-    let claim_error = RefCell::new(None);
-    let seed = ClaimsSeed {
-        ctx: &ctx,
-        base: &json,
-        claim_error: &claim_error,
+    let (mut r, scp) = match read(&json, limits) {
+        Ok(read) => read,
+        Err(Fail::Claim(claim)) => {
+            return Err(Error::ClaimInvalid {
+                claim,
+                reason: ClaimReason::Invalid,
+            })
+        }
+        Err(Fail::Parse(f)) => {
+            return Err(Error::MalformedClaims {
+                reason: match f {
+                    ParseFailure::Syntax { .. } => "payload is not a JSON object",
+                    ParseFailure::Problem(p) => p.as_str(),
+                },
+            })
+        }
     };
-    let parsed = json::parse_str_with(&ctx, &json, seed);
-    if let Some(e) = claim_error.into_inner() {
-        return Err(e);
-    }
-    let raw = parsed.map_err(|f| Error::MalformedClaims {
-        reason: match f {
-            ParseFailure::Syntax { .. } => "payload is not a JSON object",
-            ParseFailure::Problem(p) => p.as_str(),
-        },
-    })?;
-    let mut r = raw.registered;
     if r.scope.is_none() {
-        r.scope = raw.scp;
+        r.scope = scp;
     }
     Ok(Claims { json, r })
 }
 
-/// What the parser produces: the registered claims, with `scp` kept apart until `scope` is
-/// known to be absent.
-#[derive(Default)]
-struct Raw {
-    registered: Registered,
-    scp: Option<StrClaim>,
+/// Why reading the claims stopped: bad JSON, or a registered claim of the wrong type.
+enum Fail {
+    Parse(ParseFailure),
+    Claim(Claim),
 }
 
-struct ClaimsSeed<'c> {
-    ctx: &'c Ctx,
-    base: &'c str,
-    claim_error: &'c RefCell<Option<Error>>,
-}
-
-impl ClaimsSeed<'_> {
-    fn invalid<E: de::Error>(&self, claim: Claim) -> E {
-        *self.claim_error.borrow_mut() = Some(Error::ClaimInvalid {
-            claim,
-            reason: ClaimReason::Invalid,
-        });
-        self.ctx.fail(Problem::Field("invalid claim"))
+impl From<ParseFailure> for Fail {
+    fn from(f: ParseFailure) -> Self {
+        Fail::Parse(f)
     }
+}
 
-    fn string<'de, A: MapAccess<'de>>(&self, map: &mut A, claim: Claim) -> Result<Text, A::Error> {
-        match map.next_value_seed(AnyScalar {
-            ctx: self.ctx,
-            depth: 2,
-        })? {
-            Scalar::Str(s) => Ok(Text::new(self.base, s)),
-            _ => Err(self.invalid(claim)),
+/// Reads the claims object in one pass: the registered claims typed, `scp` kept apart until
+/// `scope` is known to be absent, everything else validated.
+fn read(base: &str, limits: &Limits) -> Result<(Registered, Option<StrClaim>), Fail> {
+    let mut reader = Reader::new(base, limits.max_json_depth, limits.max_members);
+    let r = &mut reader;
+    let mut object = r.object_with(1, 24)?;
+    let depth = object.inner();
+    let mut reg = Registered::default();
+    let mut scp = None;
+    let string = |r: &mut Reader<'_>, claim| match r.scalar(depth)? {
+        Scalar::Str(s) => Ok(Text::new(base, s)),
+        _ => Err(Fail::Claim(claim)),
+    };
+    let date = |r: &mut Reader<'_>, claim| match r.scalar(depth)? {
+        Scalar::Num(n) => json::numeric_date(n, MAX_NUMERIC_DATE).ok_or(Fail::Claim(claim)),
+        _ => Err(Fail::Claim(claim)),
+    };
+    let strings =
+        |r: &mut Reader<'_>, claim| one_or_many(r, depth, base)?.ok_or(Fail::Claim(claim));
+    while let Some(name) = object.next(r)? {
+        match &*name {
+            "iss" => reg.iss = Some(string(r, Claim::Iss)?),
+            "sub" => reg.sub = Some(string(r, Claim::Sub)?),
+            "jti" => reg.jti = Some(string(r, Claim::Jti)?),
+            "aud" => reg.aud = Some(strings(r, Claim::Aud)?),
+            "exp" => reg.exp = Some(date(r, Claim::Exp)?),
+            "nbf" => reg.nbf = Some(date(r, Claim::Nbf)?),
+            "iat" => reg.iat = Some(date(r, Claim::Iat)?),
+            "scope" => reg.scope = Some(strings(r, Claim::Scope)?),
+            "scp" => scp = Some(strings(r, Claim::Scope)?),
+            _ => r.skip(depth)?,
         }
     }
-
-    fn date<'de, A: MapAccess<'de>>(&self, map: &mut A, claim: Claim) -> Result<i64, A::Error> {
-        match map.next_value_seed(AnyScalar {
-            ctx: self.ctx,
-            depth: 2,
-        })? {
-            Scalar::Num(n) if n >= 0.0 && n <= MAX_NUMERIC_DATE as f64 => Ok(n as i64),
-            _ => Err(self.invalid(claim)),
-        }
-    }
-
-    fn strings<'de, A: MapAccess<'de>>(
-        &self,
-        map: &mut A,
-        claim: Claim,
-    ) -> Result<StrClaim, A::Error> {
-        map.next_value_seed(OneOrMany {
-            ctx: self.ctx,
-            base: self.base,
-        })?
-        .ok_or_else(|| self.invalid(claim))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
-    type Value = Raw;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ClaimsSeed<'_> {
-    type Value = Raw;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JWT claims object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-        let mut raw = Raw::default();
-        let r = &mut raw.registered;
-        let mut names = Names::with_capacity(24);
-        let skip = Skip {
-            ctx: self.ctx,
-            depth: 2,
-        };
-        while let Some(name) = json::next_name(self.ctx, &mut map, &mut names)? {
-            match &*name {
-                "iss" => r.iss = Some(self.string(&mut map, Claim::Iss)?),
-                "sub" => r.sub = Some(self.string(&mut map, Claim::Sub)?),
-                "jti" => r.jti = Some(self.string(&mut map, Claim::Jti)?),
-                "aud" => r.aud = Some(self.strings(&mut map, Claim::Aud)?),
-                "exp" => r.exp = Some(self.date(&mut map, Claim::Exp)?),
-                "nbf" => r.nbf = Some(self.date(&mut map, Claim::Nbf)?),
-                "iat" => r.iat = Some(self.date(&mut map, Claim::Iat)?),
-                "scope" => r.scope = Some(self.strings(&mut map, Claim::Scope)?),
-                "scp" => raw.scp = Some(self.strings(&mut map, Claim::Scope)?),
-                _ => map.next_value_seed(skip)?,
-            }
-        }
-        r.names = names
-            .into_inner()
-            .into_iter()
-            .map(|n| Text::new(self.base, n))
-            .collect();
-        Ok(raw)
-    }
+    r.finish()?;
+    reg.names = object
+        .into_names()
+        .into_inner()
+        .into_iter()
+        .map(|n| Text::new(base, n))
+        .collect();
+    Ok((reg, scp))
 }
 
 /// A string or an array of strings; `None` for anything else (after validating it).
-struct OneOrMany<'c> {
-    ctx: &'c Ctx,
-    base: &'c str,
-}
-
-impl<'de> DeserializeSeed<'de> for OneOrMany<'_> {
-    type Value = Option<StrClaim>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OneOrMany<'_> {
-    type Value = Option<StrClaim>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or an array of strings")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(StrClaim::One(Text::new(self.base, Cow::Borrowed(v)))))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(StrClaim::One(Text::Owned(v.into()))))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        self.ctx.enter(2)?;
-        let mut out = Vec::new();
-        let mut all_strings = true;
-        while let Some(v) = seq.next_element_seed(AnyScalar {
-            ctx: self.ctx,
-            depth: 3,
-        })? {
-            match v {
-                Scalar::Str(s) => out.push(Text::new(self.base, s)),
-                _ => all_strings = false,
+fn one_or_many(
+    r: &mut Reader<'_>,
+    depth: usize,
+    base: &str,
+) -> Result<Option<StrClaim>, ParseFailure> {
+    match r.peek() {
+        Some(b'"') => Ok(Some(StrClaim::One(Text::new(base, r.string()?)))),
+        Some(b'[') => {
+            let mut array = r.array(depth)?;
+            let mut out = Vec::new();
+            let mut all_strings = true;
+            while array.next(r)? {
+                match r.scalar(array.inner())? {
+                    Scalar::Str(s) => out.push(Text::new(base, s)),
+                    _ => all_strings = false,
+                }
             }
-            if out.len() > self.ctx.max_members {
-                return Err(self.ctx.fail(Problem::TooManyMembers));
-            }
+            Ok(all_strings.then_some(StrClaim::Many(out)))
         }
-        Ok(all_strings.then_some(StrClaim::Many(out)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Skip {
-            ctx: self.ctx,
-            depth: 2,
+        _ => {
+            r.skip(depth)?;
+            Ok(None)
         }
-        .visit_map(map)?;
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
     }
 }
 

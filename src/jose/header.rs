@@ -5,14 +5,11 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::jose::alg::Algorithm;
 use crate::jose::b64;
 use crate::jose::error::{Error, Part};
-use crate::jose::json::{self, Ctx, Names, ParseFailure, Problem, Skip};
+use crate::jose::json::{Names, ParseFailure, Problem, Reader, Scalar};
 use crate::jose::limits::Limits;
 
 /// The parts of a protected header this verifier uses.
@@ -60,8 +57,7 @@ pub(crate) fn parse(segment: &[u8], limits: &Limits) -> Result<Header, Error> {
 /// Parses header JSON (already decoded).
 pub(crate) fn parse_json(bytes: &[u8], limits: &Limits) -> Result<Header, Error> {
     let text = core::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"))?;
-    let ctx = Ctx::new(limits.max_json_depth, limits.max_members);
-    let raw = json::parse_str_with(&ctx, text, RawSeed { ctx: &ctx }).map_err(|f| match f {
+    let raw = read(text, limits).map_err(|f| match f {
         ParseFailure::Syntax { .. } => malformed("not a JSON object"),
         ParseFailure::Problem(p) => malformed(p.as_str()),
     })?;
@@ -125,192 +121,64 @@ impl Raw<'_> {
     }
 }
 
-struct RawSeed<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for RawSeed<'_> {
-    type Value = Raw<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Raw<'de>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RawSeed<'_> {
-    type Value = Raw<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JOSE header object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
-        let ctx = self.ctx;
-        let mut raw = Raw {
-            alg: None,
-            kid: None,
-            typ: None,
-            cty: None,
-            crit: None,
-            b64: None,
-            names: Names::new(),
-        };
-        let mut names = Names::new();
-        let skip = Skip { ctx, depth: 2 };
-        while let Some(name) = json::next_name(ctx, &mut map, &mut names)? {
-            match &*name {
-                "alg" => raw.alg = Some(string(ctx, &mut map, "\"alg\" must be a string")?),
-                "kid" => raw.kid = Some(string(ctx, &mut map, "\"kid\" must be a string")?),
-                "typ" => raw.typ = Some(string(ctx, &mut map, "\"typ\" must be a string")?),
-                "cty" => raw.cty = Some(string(ctx, &mut map, "\"cty\" must be a string")?),
-                "crit" => raw.crit = Some(map.next_value_seed(StringList { ctx })?),
-                "b64" => {
-                    let v = map.next_value_seed(AnyScalar { ctx, depth: 2 })?;
-                    match v {
-                        Scalar::Bool(b) => raw.b64 = Some(b),
-                        _ => return Err(ctx.fail(Problem::Field("\"b64\" must be a boolean"))),
-                    }
-                }
-                _ => map.next_value_seed(skip)?,
-            }
+/// Reads the header object: the members this verifier uses typed, the others validated.
+fn read<'a>(text: &'a str, limits: &Limits) -> Result<Raw<'a>, ParseFailure> {
+    let mut r = Reader::new(text, limits.max_json_depth, limits.max_members);
+    let mut object = r.object(1)?;
+    let mut raw = Raw {
+        alg: None,
+        kid: None,
+        typ: None,
+        cty: None,
+        crit: None,
+        b64: None,
+        names: Names::new(),
+    };
+    let depth = object.inner();
+    while let Some(name) = object.next(&mut r)? {
+        match &*name {
+            "alg" => raw.alg = Some(string(&mut r, depth, "\"alg\" must be a string")?),
+            "kid" => raw.kid = Some(string(&mut r, depth, "\"kid\" must be a string")?),
+            "typ" => raw.typ = Some(string(&mut r, depth, "\"typ\" must be a string")?),
+            "cty" => raw.cty = Some(string(&mut r, depth, "\"cty\" must be a string")?),
+            "crit" => raw.crit = Some(string_list(&mut r, depth)?),
+            "b64" => match r.scalar(depth)? {
+                Scalar::Bool(b) => raw.b64 = Some(b),
+                _ => return Err(Problem::Field("\"b64\" must be a boolean").into()),
+            },
+            _ => r.skip(depth)?,
         }
-        raw.names = names;
-        Ok(raw)
     }
+    r.finish()?;
+    raw.names = object.into_names();
+    Ok(raw)
 }
 
-fn string<'de, A: MapAccess<'de>>(
-    ctx: &Ctx,
-    map: &mut A,
+fn string<'a>(
+    r: &mut Reader<'a>,
+    depth: usize,
     reason: &'static str,
-) -> Result<Cow<'de, str>, A::Error> {
-    match map.next_value_seed(AnyScalar { ctx, depth: 2 })? {
+) -> Result<Cow<'a, str>, ParseFailure> {
+    match r.scalar(depth)? {
         Scalar::Str(s) => Ok(s),
-        _ => Err(ctx.fail(Problem::Field(reason))),
-    }
-}
-
-/// A JSON value reduced to what typed fields need: strings and booleans kept, numbers kept
-/// as `f64`, anything else validated (duplicates, depth) and reported as `Other`.
-pub(crate) enum Scalar<'de> {
-    Str(Cow<'de, str>),
-    Num(f64),
-    Bool(bool),
-    Null,
-    Other,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) struct AnyScalar<'c> {
-    pub(crate) ctx: &'c Ctx,
-    pub(crate) depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for AnyScalar<'_> {
-    type Value = Scalar<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for AnyScalar<'_> {
-    type Value = Scalar<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Num(v as f64))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Num(v as f64))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Num(v))
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(String::from(v))))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
-        Skip {
-            ctx: self.ctx,
-            depth: self.depth,
-        }
-        .visit_seq(seq)?;
-        Ok(Scalar::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
-        Skip {
-            ctx: self.ctx,
-            depth: self.depth,
-        }
-        .visit_map(map)?;
-        Ok(Scalar::Other)
+        _ => Err(Problem::Field(reason).into()),
     }
 }
 
 /// An array of strings (the `crit` header), bounded by the member limit.
-struct StringList<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for StringList<'_> {
-    type Value = Vec<String>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
-        d.deserialize_any(self)
+fn string_list(r: &mut Reader<'_>, depth: usize) -> Result<Vec<String>, ParseFailure> {
+    if r.peek() != Some(b'[') {
+        return Err(Problem::Field("\"crit\" must be an array").into());
     }
-}
-
-impl<'de> Visitor<'de> for StringList<'_> {
-    type Value = Vec<String>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of strings")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(AnyScalar {
-            ctx: self.ctx,
-            depth: 3,
-        })? {
-            match v {
-                Scalar::Str(s) => out.push(s.into_owned()),
-                _ => return Err(self.ctx.fail(Problem::Field("\"crit\" must list strings"))),
-            }
-            if out.len() > self.ctx.max_members {
-                return Err(self.ctx.fail(Problem::TooManyMembers));
-            }
+    let mut array = r.array(depth)?;
+    let mut out = Vec::new();
+    while array.next(r)? {
+        match r.scalar(array.inner())? {
+            Scalar::Str(s) => out.push(s.into_owned()),
+            _ => return Err(Problem::Field("\"crit\" must list strings").into()),
         }
-        Ok(out)
     }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Vec<String>, A::Error> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
-        Err(self.ctx.fail(Problem::Field("\"crit\" must be an array")))
-    }
+    Ok(out)
 }
 
 #[cfg(test)]

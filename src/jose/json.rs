@@ -1,21 +1,21 @@
-//! Strict JSON reading on top of serde_json's RFC 8259 grammar: duplicate member names
-//! (RFC 8725 section 3.2 / RFC 7515 section 5.2), nesting depth and member counts are checked
-//! while parsing, so nothing ambiguous or unbounded is ever built.
+//! Strict JSON reading (RFC 8259), our own: a pull reader over UTF-8 text that checks
+//! duplicate member names (RFC 8725 section 3.2 / RFC 7515 section 5.2), nesting depth and
+//! member counts while it reads, so nothing ambiguous or unbounded is ever built.
 //!
-//! serde's error type cannot carry our typed problem, so visitors record it in [`Ctx`] and
-//! return a generic serde error; the caller asks the context what happened.
+//! Callers walk a document themselves ([`Reader::object`], [`Object::next`],
+//! [`Reader::scalar`], [`Reader::skip`]) and keep only what they need: strings are borrowed
+//! from the input (copied only when the JSON escaped them) and numbers are handed over as their
+//! text, turned into integers by [`integer`] and [`numeric_date`] exactly, without floating
+//! point. This replaced serde_json under the verifier: the npm module no longer carries its
+//! deserializer, the serde visitors and the float parser and formatter (see BENCHMARKS.md).
+//! serde_json stays for the gate's configuration, built into [`parse_value`]'s trees.
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::Cell;
-use core::fmt;
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
-
-/// A structural problem found while parsing.
+/// A structural problem found while reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Problem {
     /// An object has the same member name twice.
@@ -24,7 +24,7 @@ pub(crate) enum Problem {
     TooDeep,
     /// An object or array with more entries than the limit.
     TooManyMembers,
-    /// A typed field had the wrong type or value (set by typed visitors).
+    /// A typed field had the wrong type or value.
     Field(&'static str),
 }
 
@@ -39,41 +39,18 @@ impl Problem {
     }
 }
 
-/// Parsing context shared by the seeds of one document.
-pub(crate) struct Ctx {
-    problem: Cell<Option<Problem>>,
-    pub(crate) max_depth: usize,
-    pub(crate) max_members: usize,
+/// Why a strict read failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParseFailure {
+    /// A structural problem found by our checks.
+    Problem(Problem),
+    /// Not JSON, with the position (1-based line, and column in characters).
+    Syntax { line: usize, column: usize },
 }
 
-impl Ctx {
-    pub(crate) fn new(max_depth: usize, max_members: usize) -> Self {
-        Ctx {
-            problem: Cell::new(None),
-            max_depth,
-            max_members,
-        }
-    }
-
-    /// Records `problem` (the first one wins) and returns a serde error to abort parsing.
-    pub(crate) fn fail<E: de::Error>(&self, problem: Problem) -> E {
-        if self.problem.get().is_none() {
-            self.problem.set(Some(problem));
-        }
-        E::custom(problem.as_str())
-    }
-
-    /// The recorded problem, if any.
-    pub(crate) fn problem(&self) -> Option<Problem> {
-        self.problem.get()
-    }
-
-    pub(crate) fn enter<E: de::Error>(&self, depth: usize) -> Result<(), E> {
-        if depth > self.max_depth {
-            Err(self.fail(Problem::TooDeep))
-        } else {
-            Ok(())
-        }
+impl From<Problem> for ParseFailure {
+    fn from(p: Problem) -> Self {
+        ParseFailure::Problem(p)
     }
 }
 
@@ -166,265 +143,552 @@ impl<'de> Names<'de> {
     }
 }
 
-/// Reads a member name, borrowing it from the input when it has no escapes.
-pub(crate) struct KeySeed;
+/// One JSON value reduced to what typed fields need: strings and booleans kept, numbers as
+/// their text (grammar checked), containers validated and reported as `Other`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    Num(&'a str),
+    Bool(bool),
+    Null,
+    Other,
+}
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(KeyVisitor)
+/// A strict JSON reader over one document.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+    max_depth: usize,
+    max_members: usize,
+}
+
+/// An object being read: see [`Reader::object`].
+pub(crate) struct Object<'a> {
+    names: Names<'a>,
+    first: bool,
+    depth: usize,
+}
+
+/// An array being read: see [`Reader::array`].
+pub(crate) struct Array {
+    count: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `text` refusing containers nested deeper than `max_depth` (the top level
+    /// is depth 1) and objects or arrays of more than `max_members` entries.
+    pub(crate) fn new(text: &'a str, max_depth: usize, max_members: usize) -> Self {
+        Reader {
+            text,
+            pos: 0,
+            max_depth,
+            max_members,
+        }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte after whitespace, not consumed.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        let b = self.bytes();
+        while let Some(&c) = b.get(self.pos) {
+            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(c);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    /// A syntax failure at the current position.
+    pub(crate) fn syntax(&self) -> ParseFailure {
+        let before = self.text.get(..self.pos).unwrap_or(self.text);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        ParseFailure::Syntax {
+            line: 1 + before.bytes().filter(|&c| c == b'\n').count(),
+            column: 1 + before.get(line_start..).map_or(0, |l| l.chars().count()),
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), ParseFailure> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<(), ParseFailure> {
+        if depth > self.max_depth {
+            Err(Problem::TooDeep.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Opens the object that must come next, at `depth`.
+    pub(crate) fn object(&mut self, depth: usize) -> Result<Object<'a>, ParseFailure> {
+        self.object_with(depth, 0)
+    }
+
+    /// [`Reader::object`] with room for `names` member names.
+    pub(crate) fn object_with(
+        &mut self,
+        depth: usize,
+        names: usize,
+    ) -> Result<Object<'a>, ParseFailure> {
+        self.expect(b'{')?;
+        self.enter(depth)?;
+        Ok(Object {
+            names: Names::with_capacity(names),
+            first: true,
+            depth,
+        })
+    }
+
+    /// Opens the array that must come next, at `depth`.
+    pub(crate) fn array(&mut self, depth: usize) -> Result<Array, ParseFailure> {
+        self.expect(b'[')?;
+        self.enter(depth)?;
+        Ok(Array { count: 0, depth })
+    }
+
+    /// Reads the string that must come next.
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, ParseFailure> {
+        self.expect(b'"')?;
+        let b = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        // The common case: no escape, so the string is a slice of the input.
+        loop {
+            match b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return self.slice(start, i).map(Cow::Borrowed);
+                }
+                Some(b'\\') => break,
+                Some(&c) if c >= 0x20 => i += 1,
+                _ => {
+                    self.pos = i;
+                    return Err(self.syntax());
+                }
+            }
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(self.slice(start, i)?);
+        loop {
+            match b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    let escaped = match b.get(i + 1) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            let (c, used) = self.unicode_escape(i)?;
+                            i += used;
+                            out.push(c);
+                            continue;
+                        }
+                        _ => {
+                            self.pos = i;
+                            return Err(self.syntax());
+                        }
+                    };
+                    out.push(escaped);
+                    i += 2;
+                }
+                Some(&c) if c >= 0x20 => {
+                    let run = i;
+                    while b
+                        .get(i)
+                        .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
+                    {
+                        i += 1;
+                    }
+                    out.push_str(self.slice(run, i)?);
+                }
+                _ => {
+                    self.pos = i;
+                    return Err(self.syntax());
+                }
+            }
+        }
+    }
+
+    /// `\uXXXX` at `at` (a surrogate pair as two of them): the character and the bytes used.
+    /// A lone surrogate is refused, as it is no character.
+    fn unicode_escape(&mut self, at: usize) -> Result<(char, usize), ParseFailure> {
+        let hex4 = |from: usize| -> Option<u32> {
+            let digits = self.bytes().get(from..from + 4)?;
+            digits
+                .iter()
+                .try_fold(0u32, |acc, &d| Some(acc * 16 + char::from(d).to_digit(16)?))
+        };
+        let fail = |r: &mut Self| {
+            r.pos = at;
+            Err(r.syntax())
+        };
+        let Some(high) = hex4(at + 2) else {
+            return fail(self);
+        };
+        let (code, used) = match high {
+            0xD800..=0xDBFF => {
+                let b = self.bytes();
+                let low = if b.get(at + 6) == Some(&b'\\') && b.get(at + 7) == Some(&b'u') {
+                    hex4(at + 8)
+                } else {
+                    None
+                };
+                match low {
+                    Some(low @ 0xDC00..=0xDFFF) => {
+                        (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00), 12)
+                    }
+                    _ => return fail(self),
+                }
+            }
+            0xDC00..=0xDFFF => return fail(self),
+            c => (c, 6),
+        };
+        match char::from_u32(code) {
+            Some(c) => Ok((c, used)),
+            None => fail(self),
+        }
+    }
+
+    /// `text[start..end]`, where both ends sit next to ASCII bytes (so on char boundaries).
+    fn slice(&self, start: usize, end: usize) -> Result<&'a str, ParseFailure> {
+        self.text.get(start..end).ok_or_else(|| self.syntax())
+    }
+
+    /// Reads the number that must come next, returning its text.
+    fn number(&mut self) -> Result<&'a str, ParseFailure> {
+        let b = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let valid = match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+                true
+            }
+            Some(b'1'..=b'9') => digits(&mut i),
+            _ => false,
+        } && (b.get(i) != Some(&b'.') || {
+            i += 1;
+            digits(&mut i)
+        }) && (!matches!(b.get(i), Some(b'e' | b'E')) || {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            digits(&mut i)
+        });
+        self.pos = i;
+        if !valid {
+            return Err(self.syntax());
+        }
+        self.slice(start, i)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), ParseFailure> {
+        if self.bytes().get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    /// Reads any value at `depth`: scalars kept, containers validated and reported as
+    /// [`Scalar::Other`].
+    pub(crate) fn scalar(&mut self, depth: usize) -> Result<Scalar<'a>, ParseFailure> {
+        Ok(match self.peek() {
+            Some(b'"') => Scalar::Str(self.string()?),
+            Some(b'-' | b'0'..=b'9') => Scalar::Num(self.number()?),
+            Some(b't') => {
+                self.literal(b"true")?;
+                Scalar::Bool(true)
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Scalar::Bool(false)
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Scalar::Null
+            }
+            Some(b'{' | b'[') => {
+                self.skip(depth)?;
+                Scalar::Other
+            }
+            _ => return Err(self.syntax()),
+        })
+    }
+
+    /// Validates any value at `depth` (grammar, duplicates, depth, counts) without keeping it.
+    pub(crate) fn skip(&mut self, depth: usize) -> Result<(), ParseFailure> {
+        match self.peek() {
+            Some(b'{') => {
+                let mut object = self.object(depth)?;
+                while object.next(self)?.is_some() {
+                    self.skip(depth + 1)?;
+                }
+            }
+            Some(b'[') => {
+                let mut array = self.array(depth)?;
+                while array.next(self)? {
+                    self.skip(depth + 1)?;
+                }
+            }
+            _ => {
+                self.scalar(depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the document: nothing but whitespace may follow.
+    pub(crate) fn finish(&mut self) -> Result<(), ParseFailure> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.syntax()),
+        }
     }
 }
 
-struct KeyVisitor;
+impl<'a> Object<'a> {
+    /// The next member's name, with the reader at its value (which the caller must read or
+    /// skip); `None` after the closing brace.
+    pub(crate) fn next(
+        &mut self,
+        r: &mut Reader<'a>,
+    ) -> Result<Option<Cow<'a, str>>, ParseFailure> {
+        match (r.peek(), self.first) {
+            (Some(b'}'), _) => {
+                r.pos += 1;
+                return Ok(None);
+            }
+            (Some(b','), false) => r.pos += 1,
+            (_, true) => {}
+            _ => return Err(r.syntax()),
+        }
+        self.first = false;
+        let name = r.string()?;
+        r.expect(b':')?;
+        if !self.names.insert(name.clone()) {
+            return Err(Problem::DuplicateMember.into());
+        }
+        if self.names.len() > r.max_members {
+            return Err(Problem::TooManyMembers.into());
+        }
+        Ok(Some(name))
+    }
 
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
+    /// The depth of this object's member values.
+    pub(crate) fn inner(&self) -> usize {
+        self.depth + 1
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(String::from(v)))
+
+    /// The member names read.
+    pub(crate) fn into_names(self) -> Names<'a> {
+        self.names
     }
 }
 
-/// Reads one object's member names and checks them: no duplicates, not too many.
-/// Returns the next name, or `None` at the end of the object.
-pub(crate) fn next_name<'de, A: MapAccess<'de>>(
-    ctx: &Ctx,
-    map: &mut A,
-    names: &mut Names<'de>,
-) -> Result<Option<Cow<'de, str>>, A::Error> {
-    let Some(name) = map.next_key_seed(KeySeed)? else {
-        return Ok(None);
+impl Array {
+    /// Whether another element follows (the reader is then at it, and the caller must read or
+    /// skip it); `false` after the closing bracket.
+    pub(crate) fn next(&mut self, r: &mut Reader<'_>) -> Result<bool, ParseFailure> {
+        match (r.peek(), self.count) {
+            (Some(b']'), _) => {
+                r.pos += 1;
+                return Ok(false);
+            }
+            (Some(b','), 1..) => r.pos += 1,
+            (_, 0) => {}
+            _ => return Err(r.syntax()),
+        }
+        self.count += 1;
+        if self.count > r.max_members {
+            return Err(Problem::TooManyMembers.into());
+        }
+        Ok(true)
+    }
+
+    /// The depth of this array's elements.
+    pub(crate) fn inner(&self) -> usize {
+        self.depth + 1
+    }
+}
+
+/// The integer a number's text spells without fraction or exponent (`-0` is 0); `None` for
+/// any other number, or one out of range.
+pub(crate) fn integer(text: &str) -> Option<i64> {
+    if text.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A NumericDate (RFC 7519 section 2): a number of seconds from 0 to `max`, fractions
+/// truncated. Decided exactly on the decimal text: `1e3`, `1000.9` and `0.1e4` are 1000;
+/// anything negative but zero, or above `max` even by a fraction, is `None`.
+pub(crate) fn numeric_date(text: &str, max: i64) -> Option<i64> {
+    let max = u64::try_from(max).ok()?;
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
     };
-    if !names.insert(name.clone()) {
-        return Err(ctx.fail(Problem::DuplicateMember));
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, ""),
+    };
+    // The exponent saturates far beyond any date, so a long one cannot overflow.
+    let (exp_negative, exp_digits) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let mut exp: i64 = 0;
+    for d in exp_digits.bytes() {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        exp = (exp * 10 + i64::from(d)).min(1 << 40);
     }
-    if names.len() > ctx.max_members {
-        return Err(ctx.fail(Problem::TooManyMembers));
+    let (int_part, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // How many of the written digits come before the decimal point.
+    let point = int_part.len() as i64 + if exp_negative { -exp } else { exp };
+    let mut whole: u64 = 0;
+    let mut has_fraction = false;
+    let written = int_part.bytes().chain(fraction.bytes());
+    for (i, d) in written.enumerate() {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        if (i as i64) < point {
+            whole = whole * 10 + u64::from(d);
+            if whole > max {
+                return None;
+            }
+        } else if d != 0 {
+            has_fraction = true;
+        }
     }
-    Ok(Some(name))
-}
-
-/// Validates any JSON value (depth, duplicates, counts) without building it.
-#[derive(Clone, Copy)]
-pub(crate) struct Skip<'c> {
-    pub(crate) ctx: &'c Ctx,
-    /// Depth of the value about to be read.
-    pub(crate) depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for Skip<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Skip<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = Skip {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut n = 0usize;
-        while seq.next_element_seed(inner)?.is_some() {
-            n += 1;
-            if n > self.ctx.max_members {
-                return Err(self.ctx.fail(Problem::TooManyMembers));
+    // Zeros the exponent appends after the written digits.
+    let count = (int_part.len() + fraction.len()) as i64;
+    if whole != 0 {
+        for _ in count..point {
+            whole *= 10;
+            if whole > max {
+                return None;
             }
         }
-        Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = Skip {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut names = Names::new();
-        while next_name(self.ctx, &mut map, &mut names)?.is_some() {
-            map.next_value_seed(inner)?;
-        }
-        Ok(())
+    if negative && (whole != 0 || has_fraction) || (whole == max && has_fraction) {
+        return None;
     }
+    i64::try_from(whole).ok()
 }
 
-/// Builds a [`Value`] under the same checks as [`Skip`].
-#[derive(Clone, Copy)]
-pub(crate) struct Build<'c> {
-    pub(crate) ctx: &'c Ctx,
-    pub(crate) depth: usize,
+/// The document as text: JSON is UTF-8 (RFC 8259 section 8.1), and a document that is not is
+/// a syntax failure at its first invalid byte.
+pub(crate) fn utf8(input: &[u8]) -> Result<&str, ParseFailure> {
+    core::str::from_utf8(input).map_err(|e| {
+        let valid = core::str::from_utf8(&input[..e.valid_up_to()]).unwrap_or_default();
+        let mut r = Reader::new(valid, 0, 0);
+        r.pos = valid.len();
+        r.syntax()
+    })
 }
 
-impl<'de> DeserializeSeed<'de> for Build<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Build<'_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(String::from(v)))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = Build {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(inner)? {
-            out.push(v);
-            if out.len() > self.ctx.max_members {
-                return Err(self.ctx.fail(Problem::TooManyMembers));
-            }
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = Build {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut names = Names::new();
-        let mut out = Map::new();
-        while let Some(name) = next_name(self.ctx, &mut map, &mut names)? {
-            let v = map.next_value_seed(inner)?;
-            out.insert(name.into_owned(), v);
-        }
-        Ok(Value::Object(out))
-    }
-}
-
-/// Why a strict parse failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParseFailure {
-    /// A structural problem found by our checks.
-    Problem(Problem),
-    /// Not JSON (serde_json's grammar), with its position.
-    Syntax { line: usize, column: usize },
-}
-
-impl ParseFailure {
-    pub(crate) fn from_serde(ctx: &Ctx, e: &serde_json::Error) -> Self {
-        match ctx.problem() {
-            Some(p) => ParseFailure::Problem(p),
-            None => ParseFailure::Syntax {
-                line: e.line(),
-                column: e.column(),
-            },
-        }
-    }
-}
-
-/// Runs a seed over a whole document (trailing characters other than whitespace rejected).
-fn run<'de, R, S>(
-    ctx: &Ctx,
-    mut de: serde_json::Deserializer<R>,
-    seed: S,
-) -> Result<S::Value, ParseFailure>
-where
-    R: serde_json::de::Read<'de>,
-    S: DeserializeSeed<'de>,
-{
-    let v = seed
-        .deserialize(&mut de)
-        .map_err(|e| ParseFailure::from_serde(ctx, &e))?;
-    de.end().map_err(|e| ParseFailure::from_serde(ctx, &e))?;
-    Ok(v)
-}
-
-/// [`run`] over bytes (serde_json validates the UTF-8 of strings).
-pub(crate) fn parse_with<'de, S: DeserializeSeed<'de>>(
-    ctx: &Ctx,
-    input: &'de [u8],
-    seed: S,
-) -> Result<S::Value, ParseFailure> {
-    run(ctx, serde_json::Deserializer::from_slice(input), seed)
-}
-
-/// [`run`] over text already known to be UTF-8 (serde_json then skips its own validation of
-/// strings, and hands out borrowed slices of `input`).
-pub(crate) fn parse_str_with<'de, S: DeserializeSeed<'de>>(
-    ctx: &Ctx,
-    input: &'de str,
-    seed: S,
-) -> Result<S::Value, ParseFailure> {
-    run(ctx, serde_json::Deserializer::from_str(input), seed)
-}
-
-/// Parses a whole document into a [`Value`] with strict checks.
+/// Parses a whole document into a serde_json [`serde_json::Value`] with the strict checks
+/// (for the gate's configuration and OIDC discovery metadata).
 pub(crate) fn parse_value(
     input: &[u8],
     max_depth: usize,
     max_members: usize,
-) -> Result<Value, ParseFailure> {
-    let ctx = Ctx::new(max_depth, max_members);
-    parse_with(
-        &ctx,
-        input,
-        Build {
-            ctx: &ctx,
-            depth: 1,
+) -> Result<serde_json::Value, ParseFailure> {
+    let text = utf8(input)?;
+    let mut r = Reader::new(text, max_depth, max_members);
+    let v = build(&mut r, 1)?;
+    r.finish()?;
+    Ok(v)
+}
+
+fn build(r: &mut Reader<'_>, depth: usize) -> Result<serde_json::Value, ParseFailure> {
+    use serde_json::{Map, Number, Value};
+    Ok(match r.peek() {
+        Some(b'{') => {
+            let mut object = r.object(depth)?;
+            let mut out = Map::new();
+            while let Some(name) = object.next(r)? {
+                out.insert(name.into_owned(), build(r, depth + 1)?);
+            }
+            Value::Object(out)
+        }
+        Some(b'[') => {
+            let mut array = r.array(depth)?;
+            let mut out = Vec::new();
+            while array.next(r)? {
+                out.push(build(r, depth + 1)?);
+            }
+            Value::Array(out)
+        }
+        _ => match r.scalar(depth)? {
+            Scalar::Str(s) => Value::String(s.into_owned()),
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Null | Scalar::Other => Value::Null,
+            Scalar::Num(text) => {
+                let exact = if text.starts_with('-') {
+                    text.parse::<i64>().ok().map(Number::from)
+                } else {
+                    text.parse::<u64>().ok().map(Number::from)
+                };
+                // As serde_json: integers that fit are exact, others are doubles, and a
+                // number beyond the doubles' range is refused.
+                match exact.or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64)) {
+                    Some(n) => Value::Number(n),
+                    None => return Err(r.syntax()),
+                }
+            }
         },
-    )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn skip_all(doc: &str, depth: usize, members: usize) -> Result<(), ParseFailure> {
+        let mut r = Reader::new(doc, depth, members);
+        r.skip(1)?;
+        r.finish()
+    }
 
     #[test]
     fn rejects_duplicate_members_at_any_depth() {
@@ -471,16 +735,162 @@ mod tests {
             parse_value(br#"{"a":1,"b":2,"c":3}"#, 3, 2),
             Err(ParseFailure::Problem(Problem::TooManyMembers))
         );
+        // Deep nesting is refused at the limit, not by exhausting the stack.
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            skip_all(&deep, 64, 10),
+            Err(ParseFailure::Problem(Problem::TooDeep))
+        );
     }
 
     #[test]
-    fn rejects_trailing_garbage_and_bad_grammar() {
+    fn follows_the_rfc_8259_grammar() {
+        let good = [
+            r#"{}"#,
+            r#"[]"#,
+            " \t\r\n{ \"a\" : [ 1 , -0 , 0.5 , -1.25e+3 , 2E-2 , 1e400 ] } \n",
+            r#"["", "\"\\\/\b\f\n\r\t", "\u00e9\uD83D\uDE00", "é😀"]"#,
+            r#"[true,false,null,{"a":{"b":[]}}]"#,
+            r#"0"#,
+            r#""x""#,
+        ];
+        for doc in good {
+            assert_eq!(skip_all(doc, 8, 100), Ok(()), "{doc}");
+        }
+        let bad = [
+            "",
+            " ",
+            "{",
+            "}",
+            "[",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1,}",
+            "{,}",
+            "{\"a\"}",
+            "{\"a\" 1}",
+            "{a:1}",
+            "{'a':1}",
+            "[01]",
+            "[1.]",
+            "[.5]",
+            "[-]",
+            "[1e]",
+            "[1e+]",
+            "[+1]",
+            "[0x1]",
+            "[NaN]",
+            "[Infinity]",
+            "[tru]",
+            "[nul]",
+            "[True]",
+            "[\"\\x\"]",
+            "[\"\\u12\"]",
+            "[\"\\uD800\"]",
+            "[\"\\uDC00\"]",
+            "[\"\\uD800\\u0041\"]",
+            "[\"a\tb\"]",
+            "[\"a\nb\"]",
+            "[\"a",
+            "{\"a\":1} x",
+            "[1] [2]",
+            "[1 2]",
+            "\u{feff}[]",
+        ];
+        for doc in bad {
+            assert!(
+                matches!(skip_all(doc, 8, 100), Err(ParseFailure::Syntax { .. })),
+                "{doc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn decodes_escapes_and_borrows_plain_strings() {
+        let doc = r#"["plain", "a\"b\\c\/d\u00e9\uD83D\uDE00\n"]"#;
+        let mut r = Reader::new(doc, 4, 10);
+        let mut a = r.array(1).unwrap();
+        assert!(a.next(&mut r).unwrap());
+        assert!(matches!(r.string().unwrap(), Cow::Borrowed("plain")));
+        assert!(a.next(&mut r).unwrap());
+        assert_eq!(r.string().unwrap(), "a\"b\\c/dé😀\n");
+        assert!(!a.next(&mut r).unwrap());
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn reports_where_the_syntax_broke() {
+        assert_eq!(
+            skip_all("{\n  \"a\": 1,\n  \"é\": x\n}", 8, 10),
+            Err(ParseFailure::Syntax { line: 3, column: 8 })
+        );
+    }
+
+    #[test]
+    fn numeric_dates_are_decided_on_the_decimal_text() {
+        const MAX: i64 = 253_402_300_799;
+        let cases: &[(&str, Option<i64>)] = &[
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("-0.0e5", Some(0)),
+            ("1700000000", Some(1_700_000_000)),
+            ("1700000000.999", Some(1_700_000_000)),
+            ("1.7e9", Some(1_700_000_000)),
+            ("17E8", Some(1_700_000_000)),
+            ("0.17e10", Some(1_700_000_000)),
+            ("1700000000e-0", Some(1_700_000_000)),
+            ("17000000000e-1", Some(1_700_000_000)),
+            ("1e-400", Some(0)),
+            ("20.9", Some(20)),
+            ("253402300799", Some(MAX)),
+            ("253402300799.0", Some(MAX)),
+            ("253402300799.5", None),
+            ("253402300800", None),
+            ("2.534023008e11", None),
+            ("1e300", None),
+            ("1e99999999999999999999", None),
+            ("99999999999999999999999", None),
+            ("-1", None),
+            ("-0.5", None),
+            ("-1e-400", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(numeric_date(text, MAX), want, "{text}");
+        }
+        // Agrees with the double-based reading where doubles are exact.
+        for n in [0u64, 1, 59, 86_400, 1_234_567_890, 253_402_300_798] {
+            for text in [
+                alloc::format!("{n}"),
+                alloc::format!("{n}.25"),
+                alloc::format!("{n}e0"),
+            ] {
+                assert_eq!(numeric_date(&text, MAX), Some(n as i64), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn integers_are_written_as_integers() {
+        assert_eq!(integer("60"), Some(60));
+        assert_eq!(integer("-7"), Some(-7));
+        assert_eq!(integer("-0"), Some(0));
+        assert_eq!(integer("60.0"), None);
+        assert_eq!(integer("6e1"), None);
+        assert_eq!(integer("9223372036854775808"), None);
+    }
+
+    #[test]
+    fn builds_values_as_serde_json_does() {
+        let doc = br#"{"a":[1,-2,1.5,18446744073709551615,1e3,"s",true,null,{"b":{}}]}"#;
+        let ours = parse_value(doc, 8, 100).unwrap();
+        let theirs: serde_json::Value = serde_json::from_slice(doc).unwrap();
+        assert_eq!(ours, theirs);
         assert!(matches!(
-            parse_value(br#"{"a":1} x"#, 8, 10),
+            parse_value(b"[1e400]", 8, 100),
             Err(ParseFailure::Syntax { .. })
         ));
         assert!(matches!(
-            parse_value(br#"{"a":1,}"#, 8, 10),
+            parse_value(b"[\"\xff\"]", 8, 100),
             Err(ParseFailure::Syntax { .. })
         ));
     }

@@ -2,7 +2,8 @@
 //! verifying key: the checks run once, the expensive preparation (RSA Montgomery parameters,
 //! decompressed curve points, keyed HMAC states) is done once and kept with the key.
 
-use alloc::string::String;
+use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -13,6 +14,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use crate::jose::alg::{Algorithm, Curve, KeyFamily};
 use crate::jose::b64;
 use crate::jose::error::ConfigError;
+use crate::jose::json::{ParseFailure, Reader, Scalar};
 use crate::signature::roca;
 
 /// Smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
@@ -157,34 +159,41 @@ impl Jwk {
 
     /// Parses one JWK from JSON text.
     pub fn from_json(json: &str) -> Result<Jwk, ConfigError> {
-        let value =
-            crate::jose::json::parse_value(json.as_bytes(), 8, 64).map_err(|f| match f {
-                crate::jose::json::ParseFailure::Syntax { line, column } => ConfigError::Json {
-                    document: "jwk",
-                    line,
-                    column,
-                },
-                crate::jose::json::ParseFailure::Problem(p) => ConfigError::Jwk {
-                    index: None,
-                    member: "",
-                    reason: p.as_str(),
-                },
-            })?;
-        match value {
-            Value::Object(m) => Jwk::from_object(&m),
-            _ => Err(ConfigError::jwk("", "a JWK must be a JSON object")),
+        let mut r = Reader::new(json, 8, 64);
+        let read = match r.peek() {
+            Some(b'{') => Members::read(&mut r, 1).map(Some),
+            _ => r.skip(1).map(|()| None),
+        }
+        .and_then(|members| r.finish().map(|()| members))
+        .map_err(|f| match f {
+            ParseFailure::Syntax { line, column } => ConfigError::Json {
+                document: "jwk",
+                line,
+                column,
+            },
+            ParseFailure::Problem(p) => ConfigError::jwk("", p.as_str()),
+        })?;
+        match read {
+            Some(members) => Jwk::from_members(&members),
+            None => Err(ConfigError::jwk("", "a JWK must be a JSON object")),
         }
     }
 
-    /// Parses one JWK from a JSON object.
+    /// Parses one JWK from a serde_json object (by way of its JSON text, so that one reader
+    /// decides every key).
+    pub fn from_object(jwk: &Map<String, Value>) -> Result<Jwk, ConfigError> {
+        Jwk::from_json(&Value::Object(jwk.clone()).to_string())
+    }
+
+    /// Builds one JWK from its members.
     ///
     /// Unsupported keys (unknown `kty`, `crv` or `alg`, `use` other than `sig`, `key_ops`
     /// without `verify`) give [`ConfigError::JwkUnsupported`]; supported keys that are
     /// malformed or weak give [`ConfigError::Jwk`].
-    pub fn from_object(jwk: &Map<String, Value>) -> Result<Jwk, ConfigError> {
+    pub(crate) fn from_members(jwk: &Members<'_>) -> Result<Jwk, ConfigError> {
         let kty = match jwk.get("kty") {
             None => return Err(ConfigError::jwk("kty", "missing")),
-            Some(Value::String(s)) => s.as_str(),
+            Some(Member::Str(s)) => &**s,
             Some(_) => return Err(ConfigError::jwk("kty", "must be a string")),
         };
         check_use(jwk)?;
@@ -291,18 +300,61 @@ impl Jwk {
     }
 }
 
-fn opt_str<'a>(
-    jwk: &'a Map<String, Value>,
-    member: &'static str,
-) -> Result<Option<&'a str>, ConfigError> {
+/// One JWK's members as read: strings kept (borrowed from the document), arrays of strings
+/// (`key_ops`) kept, anything else only noted as present. Names are unique (the reader refuses
+/// duplicates).
+pub(crate) struct Members<'a>(Vec<(Cow<'a, str>, Member<'a>)>);
+
+/// A JWK member's value, as far as any JWK rule looks at it.
+pub(crate) enum Member<'a> {
+    Str(Cow<'a, str>),
+    Strings(Vec<Cow<'a, str>>),
+    Other,
+}
+
+impl<'a> Members<'a> {
+    /// Reads the JWK object that must come next, at `depth`.
+    pub(crate) fn read(r: &mut Reader<'a>, depth: usize) -> Result<Members<'a>, ParseFailure> {
+        let mut object = r.object(depth)?;
+        let inner = object.inner();
+        let mut out = Vec::new();
+        while let Some(name) = object.next(r)? {
+            let value = match r.peek() {
+                Some(b'[') => {
+                    let mut array = r.array(inner)?;
+                    let mut strings = Some(Vec::new());
+                    while array.next(r)? {
+                        match (r.scalar(array.inner())?, &mut strings) {
+                            (Scalar::Str(s), Some(list)) => list.push(s),
+                            _ => strings = None,
+                        }
+                    }
+                    strings.map_or(Member::Other, Member::Strings)
+                }
+                _ => match r.scalar(inner)? {
+                    Scalar::Str(s) => Member::Str(s),
+                    _ => Member::Other,
+                },
+            };
+            out.push((name, value));
+        }
+        Ok(Members(out))
+    }
+
+    fn get(&self, name: &str) -> Option<&Member<'a>> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+fn opt_str<'a>(jwk: &'a Members<'_>, member: &'static str) -> Result<Option<&'a str>, ConfigError> {
     match jwk.get(member) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Member::Str(s)) => Ok(Some(s)),
         Some(_) => Err(ConfigError::jwk(member, "must be a string")),
     }
 }
 
-fn check_use(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
+fn check_use(jwk: &Members<'_>) -> Result<(), ConfigError> {
     if let Some(u) = opt_str(jwk, "use")? {
         if u != "sig" {
             return Err(ConfigError::JwkUnsupported {
@@ -312,11 +364,8 @@ fn check_use(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
     }
     match jwk.get("key_ops") {
         None => Ok(()),
-        Some(Value::Array(ops)) => {
-            if ops.iter().any(|o| !o.is_string()) {
-                return Err(ConfigError::jwk("key_ops", "must be an array of strings"));
-            }
-            if ops.iter().any(|o| o.as_str() == Some("verify")) {
+        Some(Member::Strings(ops)) => {
+            if ops.iter().any(|o| o == "verify") {
                 Ok(())
             } else {
                 Err(ConfigError::JwkUnsupported {
@@ -328,15 +377,15 @@ fn check_use(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
     }
 }
 
-fn reject_private(jwk: &Map<String, Value>) -> Result<(), ConfigError> {
-    if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+fn reject_private(jwk: &Members<'_>) -> Result<(), ConfigError> {
+    if PRIVATE_MEMBERS.iter().any(|m| jwk.get(m).is_some()) {
         return Err(ConfigError::jwk("d", "contains private key material"));
     }
     Ok(())
 }
 
 /// A required base64url member.
-fn bytes(jwk: &Map<String, Value>, member: &'static str) -> Result<Vec<u8>, ConfigError> {
+fn bytes(jwk: &Members<'_>, member: &'static str) -> Result<Vec<u8>, ConfigError> {
     let s = opt_str(jwk, member)?.ok_or(ConfigError::jwk(member, "missing"))?;
     b64::decode(s.as_bytes()).ok_or(ConfigError::jwk(member, "not strict base64url"))
 }
@@ -346,7 +395,7 @@ fn strip_leading_zeros(v: &[u8]) -> &[u8] {
     &v[first..]
 }
 
-fn rsa_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+fn rsa_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
     let n_raw = bytes(jwk, "n")?;
     let e_raw = bytes(jwk, "e")?;
     let n = strip_leading_zeros(&n_raw).to_vec();
@@ -397,7 +446,7 @@ fn rsa_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
     })
 }
 
-fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+fn ec_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
     let curve = match opt_str(jwk, "crv")? {
         None => return Err(ConfigError::jwk("crv", "missing")),
         Some("P-256") => Curve::P256,
@@ -450,11 +499,7 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
 /// An EC coordinate. RFC 7518 6.2.1.2 asks for the full coordinate size; some issuers drop
 /// leading zero bytes (seen for P-521), which leaves the value unambiguous, so a shorter
 /// coordinate is left-padded. A longer one is refused.
-fn coordinate(
-    jwk: &Map<String, Value>,
-    member: &'static str,
-    len: usize,
-) -> Result<Vec<u8>, ConfigError> {
+fn coordinate(jwk: &Members<'_>, member: &'static str, len: usize) -> Result<Vec<u8>, ConfigError> {
     let raw = bytes(jwk, member)?;
     if raw.len() > len || raw.is_empty() {
         return Err(ConfigError::jwk(
@@ -467,7 +512,7 @@ fn coordinate(
     Ok(out)
 }
 
-fn okp_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
+fn okp_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
     match opt_str(jwk, "crv")? {
         None => return Err(ConfigError::jwk("crv", "missing")),
         Some("Ed25519") => {}
@@ -490,7 +535,7 @@ fn okp_key(jwk: &Map<String, Value>) -> Result<Prepared, ConfigError> {
     Ok(Prepared::Ed25519 { key, x })
 }
 
-fn hmac_keys(jwk: &Map<String, Value>, alg: Option<Algorithm>) -> Result<Prepared, ConfigError> {
+fn hmac_keys(jwk: &Members<'_>, alg: Option<Algorithm>) -> Result<Prepared, ConfigError> {
     let secret = bytes(jwk, "k")?;
     // RFC 7518 3.2: a key of the same size as the hash output or larger MUST be used.
     let needed = match alg {

@@ -1,6 +1,6 @@
 //! A JSON Web Key Set, parsed once into ready keys, and key selection for a token.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::jose::fingerprint::Fingerprint;
@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::jose::alg::Algorithm;
 use crate::jose::error::{ConfigError, Error};
-use crate::jose::json::{self, ParseFailure};
-use crate::jose::jwk::{Jwk, KeyMaterial};
+use crate::jose::json::{self, ParseFailure, Reader};
+use crate::jose::jwk::{Jwk, KeyMaterial, Members};
 
 /// Most keys a set may hold. Real sets hold a handful; a huge one is a misconfiguration or an
 /// attack on memory.
@@ -56,55 +56,29 @@ impl JwkSet {
 
     /// [`JwkSet::from_json`] over bytes.
     pub fn from_slice(json: &[u8]) -> Result<JwkSet, ConfigError> {
-        let value = json::parse_value(json, 8, 1024).map_err(|f| match f {
-            ParseFailure::Syntax { line, column } => ConfigError::Json {
-                document: "jwks",
-                line,
-                column,
-            },
-            ParseFailure::Problem(p) => ConfigError::Jwks { reason: p.as_str() },
-        })?;
-        JwkSet::from_value(&value)
-    }
-
-    /// Builds a set from a parsed JWKS value.
-    pub fn from_value(value: &Value) -> Result<JwkSet, ConfigError> {
-        let keys = match value {
-            Value::Object(m) => match m.get("keys") {
-                Some(Value::Array(keys)) => keys,
-                Some(_) => {
-                    return Err(ConfigError::Jwks {
-                        reason: "\"keys\" must be an array",
-                    })
-                }
-                None => {
-                    return Err(ConfigError::Jwks {
-                        reason: "missing \"keys\"",
-                    })
-                }
-            },
-            _ => {
-                return Err(ConfigError::Jwks {
-                    reason: "a JWKS must be a JSON object",
-                })
-            }
-        };
-        if keys.len() > MAX_KEYS {
-            return Err(ConfigError::Jwks {
-                reason: "more keys than the limit (100)",
-            });
-        }
+        let keys = json::utf8(json)
+            .map_err(Fail::Parse)
+            .and_then(read)
+            .map_err(|f| match f {
+                Fail::Parse(ParseFailure::Syntax { line, column }) => ConfigError::Json {
+                    document: "jwks",
+                    line,
+                    column,
+                },
+                Fail::Parse(ParseFailure::Problem(p)) => ConfigError::Jwks { reason: p.as_str() },
+                Fail::Set(reason) => ConfigError::Jwks { reason },
+            })?;
         let mut parsed = Vec::with_capacity(keys.len());
         let mut skipped = 0;
         for (index, key) in keys.iter().enumerate() {
-            let Value::Object(obj) = key else {
+            let Some(members) = key else {
                 return Err(ConfigError::Jwk {
                     index: Some(index),
                     member: "",
                     reason: "a JWK must be a JSON object",
                 });
             };
-            match Jwk::from_object(obj) {
+            match Jwk::from_members(members) {
                 Ok(k) => parsed.push(k),
                 Err(ConfigError::JwkUnsupported { .. }) => skipped += 1,
                 Err(ConfigError::Jwk { member, reason, .. }) => {
@@ -118,6 +92,12 @@ impl JwkSet {
             }
         }
         JwkSet::build(parsed, skipped)
+    }
+
+    /// Builds a set from a serde_json JWKS value (by way of its JSON text, so that one reader
+    /// decides every set).
+    pub fn from_value(value: &Value) -> Result<JwkSet, ConfigError> {
+        JwkSet::from_json(&value.to_string())
     }
 
     /// Builds a set from keys already parsed.
@@ -249,6 +229,66 @@ impl JwkSet {
             return Err(Error::NoMatchingKey);
         }
         Ok(out)
+    }
+}
+
+/// Why reading a JWKS document stopped.
+enum Fail {
+    Parse(ParseFailure),
+    /// Valid JSON, but not a key set.
+    Set(&'static str),
+}
+
+impl From<ParseFailure> for Fail {
+    fn from(f: ParseFailure) -> Self {
+        Fail::Parse(f)
+    }
+}
+
+/// Reads a JWKS document: the members of each key in `keys` (`None` for an entry that is not
+/// an object), other members validated and ignored. The whole document is read before any
+/// key is prepared, and a document that is not JSON is reported as such even when its shape
+/// was wrong first.
+fn read(text: &str) -> Result<Vec<Option<Members<'_>>>, Fail> {
+    let mut r = Reader::new(text, 8, 1024);
+    let mut shape = None;
+    let mut keys = None;
+    if r.peek() == Some(b'{') {
+        let mut object = r.object(1)?;
+        let depth = object.inner();
+        while let Some(name) = object.next(&mut r)? {
+            if name != "keys" {
+                r.skip(depth)?;
+            } else if r.peek() != Some(b'[') {
+                r.skip(depth)?;
+                shape = Some("\"keys\" must be an array");
+            } else {
+                let mut array = r.array(depth)?;
+                let mut list = Vec::new();
+                while array.next(&mut r)? {
+                    if list.len() == MAX_KEYS {
+                        return Err(Fail::Set("more keys than the limit (100)"));
+                    }
+                    list.push(match r.peek() {
+                        Some(b'{') => Some(Members::read(&mut r, array.inner())?),
+                        _ => {
+                            r.skip(array.inner())?;
+                            None
+                        }
+                    });
+                }
+                keys = Some(list);
+            }
+        }
+    } else {
+        r.skip(1)?;
+        shape = Some("a JWKS must be a JSON object");
+    }
+    r.finish()?;
+    match (shape, keys) {
+        (Some(reason), _) => Err(Fail::Set(reason)),
+        (None, Some(keys)) => Ok(keys),
+        (None, None) => Err(Fail::Set("missing \"keys\"")),
     }
 }
 

@@ -16,4 +16,5 @@ pub(crate) mod jwk;
 pub(crate) mod jwks;
 pub(crate) mod limits;
 pub(crate) mod policy;
+pub(crate) mod policy_json;
 pub(crate) mod verify;

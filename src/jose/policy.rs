@@ -24,8 +24,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Deserialize;
-
 use crate::jose::alg::Algorithm;
 use crate::jose::claims::Claims;
 use crate::jose::error::{Claim, ClaimReason, ConfigError, Error};
@@ -56,43 +54,31 @@ pub struct Policy {
 }
 
 /// The JSON form of a policy (see the module docs for the fields).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct PolicyConfig {
     /// `algorithms`
     pub algorithms: Vec<String>,
     /// `issuers` (`None`: not checked; `Some` of an empty list is refused)
-    #[serde(default)]
     pub issuers: Option<Vec<String>>,
     /// `audiences` (`None`: not checked; `Some` of an empty list is refused)
-    #[serde(default)]
     pub audiences: Option<Vec<String>>,
     /// `subjects` (`None`: not checked; `Some` of an empty list is refused)
-    #[serde(default)]
     pub subjects: Option<Vec<String>>,
     /// `typ`
-    #[serde(default)]
     pub typ: Option<String>,
     /// `clock_skew_seconds`
-    #[serde(default)]
     pub clock_skew_seconds: Option<u64>,
     /// `require_expiration`
-    #[serde(default)]
     pub require_expiration: Option<bool>,
     /// `max_lifetime_seconds`
-    #[serde(default)]
     pub max_lifetime_seconds: Option<u64>,
     /// `max_age_seconds`
-    #[serde(default)]
     pub max_age_seconds: Option<u64>,
     /// `required_claims`
-    #[serde(default)]
     pub required_claims: Vec<String>,
     /// `max_token_bytes`
-    #[serde(default)]
     pub max_token_bytes: Option<usize>,
     /// `max_header_bytes`
-    #[serde(default)]
     pub max_header_bytes: Option<usize>,
 }
 
@@ -321,23 +307,13 @@ impl Policy {
 
     /// Parses and validates a JSON policy.
     pub fn from_json(json: &str) -> Result<Policy, ConfigError> {
-        let value =
-            crate::jose::json::parse_value(json.as_bytes(), 8, 1024).map_err(|f| match f {
-                crate::jose::json::ParseFailure::Syntax { line, column } => ConfigError::Json {
-                    document: "policy",
-                    line,
-                    column,
-                },
-                crate::jose::json::ParseFailure::Problem(p) => invalid("", p.as_str()),
-            })?;
-        Policy::from_value(value)
+        crate::jose::policy_json::read(json)?.validate()
     }
 
-    /// Validates a policy given as a JSON value.
+    /// Validates a policy given as a serde_json value (by way of its JSON text, so that one
+    /// reader decides every policy).
     pub fn from_value(value: serde_json::Value) -> Result<Policy, ConfigError> {
-        let config: PolicyConfig =
-            serde_json::from_value(value).map_err(|e| ConfigError::from_json("policy", &e))?;
-        config.validate()
+        Policy::from_json(&alloc::string::ToString::to_string(&value))
     }
 
     /// The allowed algorithms.
