@@ -20,6 +20,7 @@ use crate::gate::denylist::Denylist;
 use crate::gate::issuer_index::IssuerIndex;
 use crate::gate::route::PathMatch;
 use crate::jose::error::ConfigError;
+use crate::jose::json::ParseFailure;
 use crate::jose::jwks::JwkSet;
 use crate::jose::policy::{Policy, PolicyConfig};
 
@@ -549,6 +550,15 @@ fn err(field: &str, reason: impl fmt::Display) -> GateConfigError {
 impl GateConfig {
     /// Parses and validates a gate configuration (JSON).
     pub fn from_json(bytes: &[u8]) -> Result<GateConfig, GateConfigError> {
+        // Strict first, as every document: a member given twice (two `mode`s, two rules for a
+        // provider) is refused rather than settled by whichever serde keeps.
+        crate::jose::json::validate(bytes, 32, 65_536).map_err(|f| match f {
+            ParseFailure::Problem(p) => err("configuration", p.as_str()),
+            ParseFailure::Syntax { line, column } => err(
+                "configuration",
+                format_args!("invalid JSON at line {line} column {column}"),
+            ),
+        })?;
         let raw: RawConfig = serde_json::from_slice(bytes).map_err(|e| err("configuration", e))?;
         if raw.providers.is_empty() {
             return Err(err("providers", "at least one provider is required"));
@@ -924,6 +934,32 @@ mod tests {
                 .code(),
             "ERR_DISCOVERY_INVALID"
         );
+    }
+
+    #[test]
+    fn a_member_given_twice_is_refused_anywhere_in_the_configuration() {
+        // serde would keep the last `mode` (or provider) silently; the strict reader refuses.
+        for (from, to) in [
+            (
+                r#""rules":"#,
+                r#""mode":"report","mode":"enforce","rules":"#,
+            ),
+            (
+                r#""providers":{"#,
+                r#""providers":{"p":{"algorithms":["RS256"]},"#,
+            ),
+            (
+                r#""regex":"/a/[0-9]+""#,
+                r#""regex":"/a/[0-9]+","regex":"/.*""#,
+            ),
+        ] {
+            let json = MINIMAL.replacen(from, to, 1);
+            assert_ne!(json, MINIMAL, "{from}");
+            let e = GateConfig::from_json(json.as_bytes()).unwrap_err();
+            assert_eq!(e.reason, "duplicate member name", "{json}");
+        }
+        let e = GateConfig::from_json(b"{\n\"providers\": }").unwrap_err();
+        assert_eq!(e.reason, "invalid JSON at line 2 column 14");
     }
 
     #[test]

@@ -13,11 +13,10 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Deserialize;
-
 use crate::jose::b64;
 use crate::jose::compact;
 use crate::jose::error::{Claim, ClaimReason, Error};
+use crate::jose::json::{ParseFailure, Reader, Scalar};
 use crate::jose::limits::Limits;
 use crate::jose::policy::Policy;
 
@@ -51,12 +50,6 @@ pub struct Candidates<'a> {
     named: Named,
 }
 
-#[derive(Deserialize)]
-struct IssuerOnly {
-    #[serde(default)]
-    iss: Option<serde_json::Value>,
-}
-
 impl IssuerIndex {
     /// Indexes a rule's providers, given their policies in the rule's order.
     pub fn new<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> IssuerIndex {
@@ -72,6 +65,8 @@ impl IssuerIndex {
             let l = policy.limits();
             index.limits.max_token_bytes = index.limits.max_token_bytes.max(l.max_token_bytes);
             index.limits.max_header_bytes = index.limits.max_header_bytes.max(l.max_header_bytes);
+            index.limits.max_json_depth = index.limits.max_json_depth.max(l.max_json_depth);
+            index.limits.max_members = index.limits.max_members.max(l.max_members);
             if policy.issuers().is_empty() {
                 index.any_issuer.push(position);
             }
@@ -94,15 +89,12 @@ impl IssuerIndex {
             part: crate::jose::error::Part::Payload,
             reason: "invalid base64url",
         })?;
-        let claims: IssuerOnly =
-            serde_json::from_slice(&payload).map_err(|_| Error::MalformedClaims {
+        let named = core::str::from_utf8(&payload)
+            .ok()
+            .and_then(|text| read_issuer(text, &self.limits).ok())
+            .ok_or(Error::MalformedClaims {
                 reason: "the payload is not a JSON object with at most one \"iss\"",
             })?;
-        let named = match claims.iss {
-            None => Named::Absent,
-            Some(serde_json::Value::String(s)) => Named::Issuer(s),
-            Some(_) => Named::NotAString,
-        };
         let named_by = match &named {
             Named::Issuer(iss) => self
                 .by_issuer
@@ -116,6 +108,26 @@ impl IssuerIndex {
             named,
         })
     }
+}
+
+/// Reads the payload as strictly as the claims parser does, keeping only `iss`.
+fn read_issuer(text: &str, limits: &Limits) -> Result<Named, ParseFailure> {
+    let mut r = Reader::new(text, limits.max_json_depth, limits.max_members);
+    let mut object = r.object(1)?;
+    let depth = object.inner();
+    let mut named = Named::Absent;
+    while let Some(name) = object.next(&mut r)? {
+        if name == "iss" {
+            named = match r.scalar(depth)? {
+                Scalar::Str(s) => Named::Issuer(s.into_owned()),
+                _ => Named::NotAString,
+            };
+        } else {
+            r.skip(depth)?;
+        }
+    }
+    r.finish()?;
+    Ok(named)
 }
 
 impl Candidates<'_> {

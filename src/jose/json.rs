@@ -405,11 +405,18 @@ impl<'a> Reader<'a> {
             }
             digits(&mut i)
         });
-        self.pos = i;
         if !valid {
+            self.pos = i;
             return Err(self.syntax());
         }
-        self.slice(start, i)
+        let text = self.slice(start, i)?;
+        // A number beyond the doubles' range is refused, as serde_json and every consumer
+        // that reads the document again into doubles (claim rules, a JavaScript caller) would.
+        if !finite(text) {
+            return Err(self.syntax());
+        }
+        self.pos = i;
+        Ok(text)
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), ParseFailure> {
@@ -543,6 +550,53 @@ impl Array {
     }
 }
 
+/// The digits of 2^1024 - 2^970, halfway between the largest double and 2^1024: a number of
+/// at least this magnitude rounds to infinity.
+const DOUBLE_OVERFLOW: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether a number's text (grammar already checked) denotes a finite double, decided on the
+/// decimal text without parsing it.
+fn finite(text: &str) -> bool {
+    let digits = text.trim_start_matches('-');
+    let (mantissa, exponent) = match digits.find(['e', 'E']) {
+        Some(at) => (&digits[..at], &digits[at + 1..]),
+        // Fewer than 309 integer digits: below 10^308.
+        None if digits.len() <= 308 => return true,
+        None => (digits, ""),
+    };
+    let (exp_negative, exp_digits) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let exp = exp_digits.bytes().fold(0i64, |e, d| {
+        (e * 10 + i64::from(d.wrapping_sub(b'0'))).min(1 << 40)
+    });
+    let (int_part, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = int_part.bytes().chain(fraction.bytes());
+    let Some(leading_zeros) = all.clone().position(|d| d != b'0') else {
+        return true; // zero
+    };
+    // The value is 0.D x 10^magnitude, D the significant digits.
+    let magnitude =
+        int_part.len() as i64 - leading_zeros as i64 + if exp_negative { -exp } else { exp };
+    match magnitude.cmp(&(DOUBLE_OVERFLOW.len() as i64)) {
+        core::cmp::Ordering::Less => true,
+        core::cmp::Ordering::Greater => false,
+        core::cmp::Ordering::Equal => {
+            let mut significant = all.skip(leading_zeros);
+            for &b in DOUBLE_OVERFLOW {
+                let d = significant.next().unwrap_or(b'0');
+                if d != b {
+                    return d < b;
+                }
+            }
+            // The boundary itself, or above it by later digits.
+            false
+        }
+    }
+}
+
 /// The integer a number's text spells without fraction or exponent (`-0` is 0); `None` for
 /// any other number, or one out of range.
 pub(crate) fn integer(text: &str) -> Option<i64> {
@@ -624,6 +678,18 @@ pub(crate) fn utf8(input: &[u8]) -> Result<&str, ParseFailure> {
         r.pos = valid.len();
         r.syntax()
     })
+}
+
+/// Checks a whole document (grammar, duplicate member names, depth, member counts) without
+/// building anything, for documents another deserializer then types.
+pub(crate) fn validate(
+    input: &[u8],
+    max_depth: usize,
+    max_members: usize,
+) -> Result<(), ParseFailure> {
+    let mut r = Reader::new(utf8(input)?, max_depth, max_members);
+    r.skip(1)?;
+    r.finish()
 }
 
 /// Parses a whole document into a serde_json [`serde_json::Value`] with the strict checks
@@ -748,7 +814,7 @@ mod tests {
         let good = [
             r#"{}"#,
             r#"[]"#,
-            " \t\r\n{ \"a\" : [ 1 , -0 , 0.5 , -1.25e+3 , 2E-2 , 1e400 ] } \n",
+            " \t\r\n{ \"a\" : [ 1 , -0 , 0.5 , -1.25e+3 , 2E-2 , 1e-400 ] } \n",
             r#"["", "\"\\\/\b\f\n\r\t", "\u00e9\uD83D\uDE00", "é😀"]"#,
             r#"[true,false,null,{"a":{"b":[]}}]"#,
             r#"0"#,
@@ -867,6 +933,45 @@ mod tests {
                 assert_eq!(numeric_date(&text, MAX), Some(n as i64), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn numbers_beyond_the_doubles_range_are_refused_exactly() {
+        let b = core::str::from_utf8(DOUBLE_OVERFLOW).unwrap();
+        let below = alloc::format!("{}1e-1", &b[..b.len() - 1]);
+        let cases = [
+            alloc::format!("1e308"),
+            alloc::format!("-1e308"),
+            alloc::format!("1.7976931348623157e308"),
+            alloc::format!("1.7976931348623158e308"),
+            alloc::format!("1.797693134862315807e308"),
+            alloc::format!("1.7976931348623159e308"),
+            alloc::format!("1e309"),
+            alloc::format!("-1e400"),
+            alloc::format!("1e-400"),
+            alloc::format!("0e999999"),
+            alloc::format!("0.0001e312"),
+            alloc::format!("0.0001e313"),
+            alloc::format!("{}", &b[..308]),
+            b.into(),
+            below,
+            alloc::format!("{b}.0"),
+            alloc::format!("{b}1e-1"),
+            alloc::format!("0.{b}e309"),
+            alloc::format!("00.{b}e309"),
+            alloc::format!("0.0{b}e310"),
+            alloc::format!("1e99999999999999999999999"),
+            alloc::format!("1e-99999999999999999999999"),
+        ];
+        let mut refused = 0;
+        for text in &cases {
+            let reference = text.parse::<f64>().unwrap().is_finite();
+            assert_eq!(finite(text), reference, "{text}");
+            let doc = alloc::format!("[{text}]");
+            assert_eq!(skip_all(&doc, 4, 4).is_ok(), reference, "{text}");
+            refused += usize::from(!reference);
+        }
+        assert!(refused >= 8, "{refused}");
     }
 
     #[test]
