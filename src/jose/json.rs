@@ -939,20 +939,20 @@ mod tests {
     fn numbers_beyond_the_doubles_range_are_refused_exactly() {
         let b = core::str::from_utf8(DOUBLE_OVERFLOW).unwrap();
         let below = alloc::format!("{}1e-1", &b[..b.len() - 1]);
-        let cases = [
-            alloc::format!("1e308"),
-            alloc::format!("-1e308"),
-            alloc::format!("1.7976931348623157e308"),
-            alloc::format!("1.7976931348623158e308"),
-            alloc::format!("1.797693134862315807e308"),
-            alloc::format!("1.7976931348623159e308"),
-            alloc::format!("1e309"),
-            alloc::format!("-1e400"),
-            alloc::format!("1e-400"),
-            alloc::format!("0e999999"),
-            alloc::format!("0.0001e312"),
-            alloc::format!("0.0001e313"),
-            alloc::format!("{}", &b[..308]),
+        let cases: [String; 22] = [
+            "1e308".into(),
+            "-1e308".into(),
+            "1.7976931348623157e308".into(),
+            "1.7976931348623158e308".into(),
+            "1.797693134862315807e308".into(),
+            "1.7976931348623159e308".into(),
+            "1e309".into(),
+            "-1e400".into(),
+            "1e-400".into(),
+            "0e999999".into(),
+            "0.0001e312".into(),
+            "0.0001e313".into(),
+            b[..308].into(),
             b.into(),
             below,
             alloc::format!("{b}.0"),
@@ -960,8 +960,8 @@ mod tests {
             alloc::format!("0.{b}e309"),
             alloc::format!("00.{b}e309"),
             alloc::format!("0.0{b}e310"),
-            alloc::format!("1e99999999999999999999999"),
-            alloc::format!("1e-99999999999999999999999"),
+            "1e99999999999999999999999".into(),
+            "1e-99999999999999999999999".into(),
         ];
         let mut refused = 0;
         for text in &cases {
