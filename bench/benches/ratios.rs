@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tokengate::{RustCrypto, TokenCache, Verifier};
+use tokengate::{decode_unverified, Limits, RustCrypto, TokenCache, Verifier};
 use tokengate_bench::{cases, now, Claims};
 
 fn per_op(batch: u32, f: &mut dyn FnMut()) -> f64 {
@@ -111,6 +111,32 @@ fn main() {
             );
         }
     }
+    // Reading a token's header and claims without its signature: tokengate's strict JSON
+    // reader (duplicates, depth, member counts; registered claims typed, the rest validated)
+    // against serde_json's typed decoding of the same JSON, as jsonwebtoken does it.
+    println!();
+    println!("| token reading | tokengate decode_unverified us | jsonwebtoken insecure_decode us | ratio |");
+    println!("|---|---:|---:|---:|");
+    let case = &cases()[0];
+    decode_unverified(&case.token, &Limits::DEFAULT).unwrap();
+    jsonwebtoken::dangerous::insecure_decode::<Claims>(&case.token).unwrap();
+    let (ours, theirs) = compare(
+        &mut || {
+            black_box(decode_unverified(black_box(&case.token), &Limits::DEFAULT).unwrap());
+        },
+        &mut || {
+            black_box(
+                jsonwebtoken::dangerous::insecure_decode::<Claims>(black_box(&case.token)).unwrap(),
+            );
+        },
+    );
+    println!(
+        "| {} header + claims | {:.2} | {:.2} | {:.2} |",
+        case.name,
+        ours / 1000.0,
+        theirs / 1000.0,
+        ours / theirs
+    );
     // The default backend (FastVerify) against the RustCrypto reference it replaces for RSA.
     println!();
     println!("| alg | FastVerify us | RustCrypto us | ratio FastVerify/RustCrypto |");

@@ -4,13 +4,13 @@
 
 use hmac::Mac;
 #[cfg(feature = "reference")]
-use sha2::Digest;
-use sha2::{Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 #[cfg(feature = "reference")]
 use signature::Verifier;
 
 use crate::jose::alg::Algorithm;
 use crate::jose::jwk::{Jwk, Prepared};
+use crate::signature::sha::Sha;
 
 /// A signature did not verify. Deliberately opaque: why a signature failed is nobody's
 /// business but an attacker's.
@@ -166,31 +166,31 @@ impl SignatureBackend for FastVerify {
     ) -> Result<(), BadSignature> {
         let ok = match (&key.prepared, alg) {
             (Prepared::Rsa { fast, .. }, Algorithm::RS256) => {
-                fast.verify_pkcs1v15::<Sha256>(message, signature)
+                fast.verify_pkcs1v15(Sha::Sha256, message, signature)
             }
             (Prepared::Rsa { fast, .. }, Algorithm::RS384) => {
-                fast.verify_pkcs1v15::<Sha384>(message, signature)
+                fast.verify_pkcs1v15(Sha::Sha384, message, signature)
             }
             (Prepared::Rsa { fast, .. }, Algorithm::RS512) => {
-                fast.verify_pkcs1v15::<Sha512>(message, signature)
+                fast.verify_pkcs1v15(Sha::Sha512, message, signature)
             }
             (Prepared::Rsa { fast, .. }, Algorithm::PS256) => {
-                fast.verify_pss::<Sha256>(message, signature)
+                fast.verify_pss(Sha::Sha256, message, signature)
             }
             (Prepared::Rsa { fast, .. }, Algorithm::PS384) => {
-                fast.verify_pss::<Sha384>(message, signature)
+                fast.verify_pss(Sha::Sha384, message, signature)
             }
             (Prepared::Rsa { fast, .. }, Algorithm::PS512) => {
-                fast.verify_pss::<Sha512>(message, signature)
+                fast.verify_pss(Sha::Sha512, message, signature)
             }
             (Prepared::P256 { fast, .. }, Algorithm::ES256) => {
-                fast.verify::<Sha256>(message, signature)
+                fast.verify(Sha::Sha256, message, signature)
             }
             (Prepared::P384 { fast, .. }, Algorithm::ES384) => {
-                fast.verify::<Sha384>(message, signature)
+                fast.verify(Sha::Sha384, message, signature)
             }
             (Prepared::P521 { fast, .. }, Algorithm::ES512) => {
-                fast.verify::<Sha512>(message, signature)
+                fast.verify(Sha::Sha512, message, signature)
             }
             _ => hmac_or_eddsa(alg, key, message, signature).unwrap_or(false),
         };

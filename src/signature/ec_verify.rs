@@ -26,9 +26,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use once_cell::race::OnceBox;
-use sha2::Digest;
 
 use crate::signature::ec_field::{bits_at, is_zero, less, MontField};
+use crate::signature::sha::Sha;
 
 /// A short Weierstrass curve `y^2 = x^3 - 3x + b` of prime order, as published (big-endian
 /// hex), with the comb widths used for it.
@@ -657,12 +657,13 @@ impl EcVerifyKey {
 
     /// ES256 (on a P-256 key), ES384 (on a P-384 key) or ES512 (on a P-521 key) over
     /// `message`.
-    pub(crate) fn verify<D: Digest>(&self, message: &[u8], sig: &[u8]) -> bool {
-        let digest = D::digest(message);
+    pub(crate) fn verify(&self, sha: Sha, message: &[u8], sig: &[u8]) -> bool {
+        let digest = sha.hash(&[message]);
+        let digest = digest.as_bytes();
         match self {
-            EcVerifyKey::P256(k) => k.verify_digest(&digest, sig),
-            EcVerifyKey::P384(k) => k.verify_digest(&digest, sig),
-            EcVerifyKey::P521(k) => k.verify_digest(&digest, sig),
+            EcVerifyKey::P256(k) => k.verify_digest(digest, sig),
+            EcVerifyKey::P384(k) => k.verify_digest(digest, sig),
+            EcVerifyKey::P521(k) => k.verify_digest(digest, sig),
         }
     }
 }
@@ -719,12 +720,12 @@ mod tests {
                 let sig: p256::ecdsa::Signature = sk.sign(&msg);
                 let mut sig = sig.to_bytes().to_vec();
                 assert!(
-                    key.verify::<sha2::Sha256>(&msg, &sig),
+                    key.verify(Sha::Sha256, &msg, &sig),
                     "seed {seed} round {round}"
                 );
-                assert!(!key.verify::<sha2::Sha256>(&msg[1..], &sig));
+                assert!(!key.verify(Sha::Sha256, &msg[1..], &sig));
                 sig[usize::from(seed) * 7] ^= 0x10;
-                assert!(!key.verify::<sha2::Sha256>(&msg, &sig));
+                assert!(!key.verify(Sha::Sha256, &msg, &sig));
             }
             assert!(key.is_warm(), "warm after {KEY_WARM_AFTER} verifications");
             let jwk = crate::Jwk::from_json(&alloc::format!(

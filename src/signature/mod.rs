@@ -12,3 +12,4 @@ pub(crate) mod ec_field;
 pub(crate) mod ec_verify;
 pub(crate) mod roca;
 pub(crate) mod rsa_verify;
+pub(crate) mod sha;

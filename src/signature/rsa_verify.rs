@@ -4,9 +4,8 @@
 
 use alloc::vec::Vec;
 
-use sha2::digest::{Digest, FixedOutputReset};
-
 use crate::signature::bignum::Modulus;
+use crate::signature::sha::Sha;
 
 /// `DigestInfo` prefixes (RFC 8017 9.2 note 1), with the `NULL` parameters.
 const SHA256_PREFIX: &[u8] = &[
@@ -22,20 +21,13 @@ const SHA512_PREFIX: &[u8] = &[
     0x00, 0x04, 0x40,
 ];
 
-/// A hash with its PKCS#1 `DigestInfo` prefix.
-pub(crate) trait RsaHash: Digest + FixedOutputReset + Clone {
-    /// The DER `DigestInfo` up to the digest value.
-    const PREFIX: &'static [u8];
-}
-
-impl RsaHash for sha2::Sha256 {
-    const PREFIX: &'static [u8] = SHA256_PREFIX;
-}
-impl RsaHash for sha2::Sha384 {
-    const PREFIX: &'static [u8] = SHA384_PREFIX;
-}
-impl RsaHash for sha2::Sha512 {
-    const PREFIX: &'static [u8] = SHA512_PREFIX;
+/// The PKCS#1 `DigestInfo` prefix of a hash.
+fn digest_info_prefix(sha: Sha) -> &'static [u8] {
+    match sha {
+        Sha::Sha256 => SHA256_PREFIX,
+        Sha::Sha384 => SHA384_PREFIX,
+        Sha::Sha512 => SHA512_PREFIX,
+    }
 }
 
 /// An RSA public key prepared for fast verification.
@@ -72,16 +64,18 @@ impl RsaVerifyKey {
         self.modulus.pow_be(signature, self.e)
     }
 
-    /// RSASSA-PKCS1-v1_5 verification of `signature` over `message` with hash `D`: the
-    /// recovered block must equal `00 01 FF..FF 00 DigestInfo(D(message))` exactly (at least
+    /// RSASSA-PKCS1-v1_5 verification of `signature` over `message` with hash `sha`: the
+    /// recovered block must equal `00 01 FF..FF 00 DigestInfo(sha(message))` exactly (at least
     /// 8 `FF`).
-    pub(crate) fn verify_pkcs1v15<D: RsaHash>(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify_pkcs1v15(&self, sha: Sha, message: &[u8], signature: &[u8]) -> bool {
         let Some(em) = self.open(signature) else {
             return false;
         };
-        let digest = D::digest(message);
+        let digest = sha.hash(&[message]);
+        let digest = digest.as_bytes();
+        let prefix = digest_info_prefix(sha);
         let k = em.len();
-        let t_len = D::PREFIX.len() + digest.len();
+        let t_len = prefix.len() + digest.len();
         if k < t_len + 11 {
             return false;
         }
@@ -90,13 +84,13 @@ impl RsaVerifyKey {
             && em[1] == 0x01
             && em[2..ps_end].iter().all(|&b| b == 0xff)
             && em[ps_end] == 0x00
-            && &em[ps_end + 1..ps_end + 1 + D::PREFIX.len()] == D::PREFIX
-            && em[k - digest.len()..] == digest[..]
+            && &em[ps_end + 1..ps_end + 1 + prefix.len()] == prefix
+            && em[k - digest.len()..] == *digest
     }
 
-    /// RSASSA-PSS verification of `signature` over `message` with hash `D`, MGF1 with `D`, and
-    /// a salt as long as the hash.
-    pub(crate) fn verify_pss<D: RsaHash>(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// RSASSA-PSS verification of `signature` over `message` with hash `sha`, MGF1 with `sha`,
+    /// and a salt as long as the hash.
+    pub(crate) fn verify_pss(&self, sha: Sha, message: &[u8], signature: &[u8]) -> bool {
         let Some(m) = self.open(signature) else {
             return false;
         };
@@ -107,12 +101,12 @@ impl RsaVerifyKey {
         if high.iter().any(|&b| b != 0) {
             return false;
         }
-        let h_len = <D as Digest>::output_size();
+        let h_len = sha.output_len();
         let s_len = h_len;
         if em_len < h_len + s_len + 2 || em[em_len - 1] != 0xbc {
             return false;
         }
-        let m_hash = D::digest(message);
+        let m_hash = sha.hash(&[message]);
         let (masked_db, rest) = em.split_at(em_len - h_len - 1);
         let h = &rest[..h_len];
         let unused_bits = 8 * em_len - em_bits;
@@ -122,30 +116,22 @@ impl RsaVerifyKey {
         }
         // DB = maskedDB xor MGF1(H, emLen - hLen - 1).
         let mut db = masked_db.to_vec();
-        mgf1_xor::<D>(h, &mut db);
+        mgf1_xor(sha, h, &mut db);
         db[0] &= top_mask;
         let zeros = em_len - h_len - s_len - 2;
         if db[..zeros].iter().any(|&b| b != 0) || db[zeros] != 0x01 {
             return false;
         }
         let salt = &db[db.len() - s_len..];
-        let mut hasher = D::new();
-        Digest::update(&mut hasher, [0u8; 8]);
-        Digest::update(&mut hasher, &m_hash);
-        Digest::update(&mut hasher, salt);
-        hasher.finalize()[..] == *h
+        sha.hash(&[&[0u8; 8], m_hash.as_bytes(), salt]).as_bytes() == h
     }
 }
 
-/// `out ^= MGF1(seed)` (RFC 8017 B.2.1) with hash `D`.
-fn mgf1_xor<D: RsaHash>(seed: &[u8], out: &mut [u8]) {
-    let h_len = <D as Digest>::output_size();
-    let mut seeded = D::new();
-    Digest::update(&mut seeded, seed);
-    for (counter, chunk) in out.chunks_mut(h_len).enumerate() {
-        let mut hasher = seeded.clone();
-        Digest::update(&mut hasher, (counter as u32).to_be_bytes());
-        for (o, m) in chunk.iter_mut().zip(hasher.finalize()) {
+/// `out ^= MGF1(seed)` (RFC 8017 B.2.1) with hash `sha`.
+fn mgf1_xor(sha: Sha, seed: &[u8], out: &mut [u8]) {
+    for (counter, chunk) in out.chunks_mut(sha.output_len()).enumerate() {
+        let mask = sha.hash(&[seed, &(counter as u32).to_be_bytes()]);
+        for (o, m) in chunk.iter_mut().zip(mask.as_bytes()) {
             *o ^= m;
         }
     }
