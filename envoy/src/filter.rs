@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
 
 use log::{error, info};
 use proxy_wasm::traits::{Context, HttpContext};
@@ -92,16 +91,9 @@ struct EnvoyHost<'s> {
 }
 
 /// Now, in Unix milliseconds (0 if the host's clock cannot say).
-fn now_ms() -> u64 {
-    proxy_wasm::hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 impl GateHost for EnvoyHost<'_> {
     fn now(&mut self) -> i64 {
-        (now_ms() / 1000) as i64
+        host::now() as i64
     }
 
     fn keys(&mut self, provider: usize, now: u64) -> Option<Rc<JwkSet>> {
@@ -185,7 +177,7 @@ pub fn check_request(s: &mut Shared, hold_as: Option<(u32, Option<(u64, u64)>)>)
                 (None, None) => None,
             };
             if let (Some(hold_as), Some(wait), Some(_)) = (hold_as, wait, &d.response) {
-                if hold::hold(&s.held, &s.sources, hold_as, wait, now_ms()) {
+                if hold::hold(&s.held, &s.sources, hold_as, wait, host::now_ms()) {
                     s.metrics.inc(wait.1.metric());
                     return Action::Pause;
                 }

@@ -10,8 +10,23 @@
 #![allow(unsafe_code)]
 
 use std::ptr::null_mut;
+use std::time::UNIX_EPOCH;
 
 use proxy_wasm::types::{BufferType, MapType, MetricType, Status, StreamType};
+
+/// The host's clock, in milliseconds since the epoch; 0 if the host cannot tell (the SDK's
+/// `Context::get_current_time` unwraps instead). The one clock of the filter and the root.
+pub(crate) fn now_ms() -> u64 {
+    proxy_wasm::hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// [`now_ms`] in seconds.
+pub(crate) fn now() -> u64 {
+    now_ms() / 1000
+}
 
 extern "C" {
     fn proxy_set_effective_context(context_id: u32) -> Status;

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -133,24 +133,13 @@ fn adopt(s: &mut Shared, si: usize, record: &remote_sync::Record) {
 }
 
 impl Root {
-    fn now(&self) -> u64 {
-        self.now_ms() / 1000
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.get_current_time()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
-    }
-
     /// Per remote document: adopt what another root published, then claim and start a fetch
     /// if one is due.
     fn sync_remote(&mut self) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        let now = self.now();
+        let now = host::now();
         let mut s = shared.borrow_mut();
         for si in 0..s.sources.len() {
             let Some(remote) = s.sources[si].remote.clone() else {
@@ -186,13 +175,13 @@ impl Root {
             ];
             let timeout = Duration::from_millis(remote.timeout_ms);
             match self.dispatch_http_call(&remote.cluster, headers, None, vec![], timeout) {
-                Ok(token) => s.sources[si].in_flight = Some((token, self.now_ms())),
+                Ok(token) => s.sources[si].in_flight = Some((token, host::now_ms())),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
                     let retry = remote_sync::after_fetch(
                         &claimed,
                         &remote,
-                        (self.now_ms(), now),
+                        (host::now_ms(), now),
                         None,
                         RETRY_SECONDS,
                     );
@@ -207,16 +196,14 @@ impl Root {
             }
         }
     }
-}
 
-impl Root {
     /// Decides again the held requests whose key set has a new fetch result, or whose wait
     /// ran out, and lets each go on or answers it ([`crate::hold`]).
     fn release_held(&self) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        let now = self.now();
+        let now = host::now();
         let ready = {
             let s = shared.borrow();
             hold::take_ready(&s.held, &s.sources, now)
@@ -236,15 +223,13 @@ impl Root {
             }
         }
     }
-}
 
-impl Root {
     /// Takes the response to fetch `token`: publishes a good document, or schedules a retry.
     fn take_response(&mut self, token: u32, body_size: usize) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        let now = self.now();
+        let now = host::now();
         let mut s = shared.borrow_mut();
         let Some(si) = s
             .sources
@@ -256,7 +241,7 @@ impl Root {
         let started_ms = s.sources[si]
             .in_flight
             .take()
-            .map_or(self.now_ms(), |(_, at)| at);
+            .map_or(host::now_ms(), |(_, at)| at);
         let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
         // Raw bytes, and the body only when its announced size is within the document's
         // limit: a hostile or broken server cannot make the VM buffer or parse more.
@@ -371,7 +356,7 @@ impl RootContext for Root {
         if config.mode == Mode::Report {
             warn!("tokengate: mode \"report\" (FAIL-OPEN): denials are logged and counted, not enforced");
         }
-        let started = self.now();
+        let started = host::now();
         let mut shared = Shared::new(gate, started);
         shared.record_health(started);
         self.shared = Some(Rc::new(RefCell::new(shared)));
@@ -384,7 +369,7 @@ impl RootContext for Root {
         self.sync_remote();
         self.release_held();
         if let Some(shared) = self.shared.clone() {
-            let now = self.now();
+            let now = host::now();
             let mut s = shared.borrow_mut();
             s.record_health(now);
             s.metrics.flush();
