@@ -49,12 +49,7 @@ pub(crate) fn read(text: &str, max_entries: usize) -> Result<Document, ConfigErr
     document(&mut r)
         .and_then(|doc| r.finish().map(|()| doc).map_err(Fail::Parse))
         .map_err(|f| match f {
-            Fail::Parse(ParseFailure::Syntax { line, column }) => ConfigError::Json {
-                document: "denylist",
-                line,
-                column,
-            },
-            Fail::Parse(ParseFailure::Problem(p)) => ConfigError::Denylist { reason: p.as_str() },
+            Fail::Parse(f) => f.config_error("denylist", |reason| ConfigError::Denylist { reason }),
             Fail::Format => ConfigError::Denylist {
                 reason: "not in the denylist format (jti, sub, sub_issued_before)",
             },
@@ -62,11 +57,9 @@ pub(crate) fn read(text: &str, max_entries: usize) -> Result<Document, ConfigErr
 }
 
 fn document(r: &mut Reader<'_>) -> Result<Document, Fail> {
-    if r.peek() != Some(b'{') {
-        r.skip(1)?;
+    let Some(mut object) = r.top_object()? else {
         return Err(Fail::Format);
-    }
-    let mut object = r.object(1)?;
+    };
     let depth = object.inner();
     let mut doc = Document::default();
     while let Some(name) = object.next(r)? {

@@ -317,18 +317,9 @@ fn one_or_many(
 ) -> Result<Option<StrClaim>, ParseFailure> {
     match r.peek() {
         Some(b'"') => Ok(Some(StrClaim::One(Text::new(base, r.string()?)))),
-        Some(b'[') => {
-            let mut array = r.array(depth)?;
-            let mut out = Vec::new();
-            let mut all_strings = true;
-            while array.next(r)? {
-                match r.scalar(array.inner())? {
-                    Scalar::Str(s) => out.push(Text::new(base, s)),
-                    _ => all_strings = false,
-                }
-            }
-            Ok(all_strings.then_some(StrClaim::Many(out)))
-        }
+        Some(b'[') => Ok(r
+            .strings(depth, |s| Text::new(base, s))?
+            .map(StrClaim::Many)),
         _ => {
             r.skip(depth)?;
             Ok(None)

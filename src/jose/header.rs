@@ -170,15 +170,8 @@ fn string_list(r: &mut Reader<'_>, depth: usize) -> Result<Vec<String>, ParseFai
     if r.peek() != Some(b'[') {
         return Err(Problem::Field("\"crit\" must be an array").into());
     }
-    let mut array = r.array(depth)?;
-    let mut out = Vec::new();
-    while array.next(r)? {
-        match r.scalar(array.inner())? {
-            Scalar::Str(s) => out.push(s.into_owned()),
-            _ => return Err(Problem::Field("\"crit\" must list strings").into()),
-        }
-    }
-    Ok(out)
+    r.strings(depth, Cow::into_owned)?
+        .ok_or(Problem::Field("\"crit\" must list strings").into())
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::jose::error::ConfigError;
+
 /// A structural problem found while reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Problem {
@@ -46,6 +48,25 @@ pub(crate) enum ParseFailure {
     Problem(Problem),
     /// Not JSON, with the position (1-based line, and column in characters).
     Syntax { line: usize, column: usize },
+}
+
+impl ParseFailure {
+    /// As the error of configuration `document`: a syntax failure as [`ConfigError::Json`]
+    /// with its position, a structural problem as `problem` makes it.
+    pub(crate) fn config_error(
+        self,
+        document: &'static str,
+        problem: impl FnOnce(&'static str) -> ConfigError,
+    ) -> ConfigError {
+        match self {
+            ParseFailure::Syntax { line, column } => ConfigError::Json {
+                document,
+                line,
+                column,
+            },
+            ParseFailure::Problem(p) => problem(p.as_str()),
+        }
+    }
 }
 
 impl From<Problem> for ParseFailure {
@@ -250,11 +271,40 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Opens the document's top-level object; `None`, after checking the whole document, when
+    /// it is some other value (so that a document that is not JSON at all says so first).
+    pub(crate) fn top_object(&mut self) -> Result<Option<Object<'a>>, ParseFailure> {
+        if self.peek() == Some(b'{') {
+            return self.object(1).map(Some);
+        }
+        self.skip(1)?;
+        self.finish()?;
+        Ok(None)
+    }
+
     /// Opens the array that must come next, at `depth`.
     pub(crate) fn array(&mut self, depth: usize) -> Result<Array, ParseFailure> {
         self.expect(b'[')?;
         self.enter(depth)?;
         Ok(Array { count: 0, depth })
+    }
+
+    /// Reads the array that must come next, at `depth`: its strings, each passed through `f`,
+    /// or `None` (after validating the rest) when any element is not a string.
+    pub(crate) fn strings<T>(
+        &mut self,
+        depth: usize,
+        mut f: impl FnMut(Cow<'a, str>) -> T,
+    ) -> Result<Option<Vec<T>>, ParseFailure> {
+        let mut array = self.array(depth)?;
+        let mut out = Some(Vec::new());
+        while array.next(self)? {
+            match (self.scalar(array.inner())?, &mut out) {
+                (Scalar::Str(s), Some(list)) => list.push(f(s)),
+                _ => out = None,
+            }
+        }
+        Ok(out)
     }
 
     /// Reads the string that must come next.

@@ -14,7 +14,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use crate::jose::alg::{Algorithm, Curve, KeyFamily};
 use crate::jose::b64;
 use crate::jose::error::ConfigError;
-use crate::jose::json::{ParseFailure, Reader, Scalar};
+use crate::jose::json::{Object, ParseFailure, Reader, Scalar};
 use crate::signature::roca;
 
 /// Smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
@@ -160,19 +160,13 @@ impl Jwk {
     /// Parses one JWK from JSON text.
     pub fn from_json(json: &str) -> Result<Jwk, ConfigError> {
         let mut r = Reader::new(json, 8, 64);
-        let read = match r.peek() {
-            Some(b'{') => Members::read(&mut r, 1).map(Some),
-            _ => r.skip(1).map(|()| None),
+        let read = match r.top_object() {
+            Ok(Some(object)) => {
+                Members::read(&mut r, object).and_then(|members| r.finish().map(|()| Some(members)))
+            }
+            other => other.map(|_| None),
         }
-        .and_then(|members| r.finish().map(|()| members))
-        .map_err(|f| match f {
-            ParseFailure::Syntax { line, column } => ConfigError::Json {
-                document: "jwk",
-                line,
-                column,
-            },
-            ParseFailure::Problem(p) => ConfigError::jwk("", p.as_str()),
-        })?;
+        .map_err(|f| f.config_error("jwk", |reason| ConfigError::jwk("", reason)))?;
         match read {
             Some(members) => Jwk::from_members(&members),
             None => Err(ConfigError::jwk("", "a JWK must be a JSON object")),
@@ -313,24 +307,18 @@ pub(crate) enum Member<'a> {
 }
 
 impl<'a> Members<'a> {
-    /// Reads the JWK object that must come next, at `depth`.
-    pub(crate) fn read(r: &mut Reader<'a>, depth: usize) -> Result<Members<'a>, ParseFailure> {
-        let mut object = r.object(depth)?;
+    /// Reads the members of the JWK `object` (just opened).
+    pub(crate) fn read(
+        r: &mut Reader<'a>,
+        mut object: Object<'a>,
+    ) -> Result<Members<'a>, ParseFailure> {
         let inner = object.inner();
         let mut out = Vec::new();
         while let Some(name) = object.next(r)? {
             let value = match r.peek() {
-                Some(b'[') => {
-                    let mut array = r.array(inner)?;
-                    let mut strings = Some(Vec::new());
-                    while array.next(r)? {
-                        match (r.scalar(array.inner())?, &mut strings) {
-                            (Scalar::Str(s), Some(list)) => list.push(s),
-                            _ => strings = None,
-                        }
-                    }
-                    strings.map_or(Member::Other, Member::Strings)
-                }
+                Some(b'[') => r
+                    .strings(inner, |s| s)?
+                    .map_or(Member::Other, Member::Strings),
                 _ => match r.scalar(inner)? {
                     Scalar::Str(s) => Member::Str(s),
                     _ => Member::Other,

@@ -60,12 +60,7 @@ impl JwkSet {
             .map_err(Fail::Parse)
             .and_then(read)
             .map_err(|f| match f {
-                Fail::Parse(ParseFailure::Syntax { line, column }) => ConfigError::Json {
-                    document: "jwks",
-                    line,
-                    column,
-                },
-                Fail::Parse(ParseFailure::Problem(p)) => ConfigError::Jwks { reason: p.as_str() },
+                Fail::Parse(f) => f.config_error("jwks", |reason| ConfigError::Jwks { reason }),
                 Fail::Set(reason) => ConfigError::Jwks { reason },
             })?;
         let mut parsed = Vec::with_capacity(keys.len());
@@ -251,38 +246,38 @@ impl From<ParseFailure> for Fail {
 /// was wrong first.
 fn read(text: &str) -> Result<Vec<Option<Members<'_>>>, Fail> {
     let mut r = Reader::new(text, 8, 1024);
+    let Some(mut object) = r.top_object()? else {
+        return Err(Fail::Set("a JWKS must be a JSON object"));
+    };
+    let depth = object.inner();
     let mut shape = None;
     let mut keys = None;
-    if r.peek() == Some(b'{') {
-        let mut object = r.object(1)?;
-        let depth = object.inner();
-        while let Some(name) = object.next(&mut r)? {
-            if name != "keys" {
-                r.skip(depth)?;
-            } else if r.peek() != Some(b'[') {
-                r.skip(depth)?;
-                shape = Some("\"keys\" must be an array");
-            } else {
-                let mut array = r.array(depth)?;
-                let mut list = Vec::new();
-                while array.next(&mut r)? {
-                    if list.len() == MAX_KEYS {
-                        return Err(Fail::Set("more keys than the limit (100)"));
-                    }
-                    list.push(match r.peek() {
-                        Some(b'{') => Some(Members::read(&mut r, array.inner())?),
-                        _ => {
-                            r.skip(array.inner())?;
-                            None
-                        }
-                    });
+    while let Some(name) = object.next(&mut r)? {
+        if name != "keys" {
+            r.skip(depth)?;
+        } else if r.peek() != Some(b'[') {
+            r.skip(depth)?;
+            shape = Some("\"keys\" must be an array");
+        } else {
+            let mut array = r.array(depth)?;
+            let mut list = Vec::new();
+            while array.next(&mut r)? {
+                if list.len() == MAX_KEYS {
+                    return Err(Fail::Set("more keys than the limit (100)"));
                 }
-                keys = Some(list);
+                list.push(match r.peek() {
+                    Some(b'{') => {
+                        let key = r.object(array.inner())?;
+                        Some(Members::read(&mut r, key)?)
+                    }
+                    _ => {
+                        r.skip(array.inner())?;
+                        None
+                    }
+                });
             }
+            keys = Some(list);
         }
-    } else {
-        r.skip(1)?;
-        shape = Some("a JWKS must be a JSON object");
     }
     r.finish()?;
     match (shape, keys) {

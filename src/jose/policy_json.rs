@@ -2,6 +2,7 @@
 //! read strictly: unknown members refused, `null` taken as absent for the optional fields, and
 //! a field of the wrong type named in the error.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -14,24 +15,15 @@ fn invalid(field: &'static str, reason: &'static str) -> ConfigError {
 }
 
 fn not_json(f: ParseFailure) -> ConfigError {
-    match f {
-        ParseFailure::Syntax { line, column } => ConfigError::Json {
-            document: "policy",
-            line,
-            column,
-        },
-        ParseFailure::Problem(p) => invalid("", p.as_str()),
-    }
+    f.config_error("policy", |reason| invalid("", reason))
 }
 
 /// Reads a policy document (not yet validated: see [`PolicyConfig::validate`]).
 pub(crate) fn read(text: &str) -> Result<PolicyConfig, ConfigError> {
     let mut r = Reader::new(text, 8, 1024);
-    if r.peek() != Some(b'{') {
-        r.skip(1).and_then(|()| r.finish()).map_err(not_json)?;
+    let Some(mut object) = r.top_object().map_err(not_json)? else {
         return Err(invalid("", "a policy must be a JSON object"));
-    }
-    let mut object = r.object(1).map_err(not_json)?;
+    };
     let mut field = Field {
         depth: object.inner(),
         r,
@@ -85,15 +77,14 @@ impl Field<'_> {
                 }
             }
         }
-        let mut array = self.r.array(self.depth).map_err(not_json)?;
-        let mut out = Vec::new();
-        while array.next(&mut self.r).map_err(not_json)? {
-            match self.r.scalar(array.inner()).map_err(not_json)? {
-                Scalar::Str(s) => out.push(s.into_owned()),
-                _ => return Err(invalid(field, WRONG)),
-            }
+        match self
+            .r
+            .strings(self.depth, Cow::into_owned)
+            .map_err(not_json)?
+        {
+            Some(list) => Ok(Some(list)),
+            None => Err(invalid(field, WRONG)),
         }
-        Ok(Some(out))
     }
 
     /// An array of strings, `null` refused.
