@@ -90,7 +90,6 @@ struct EnvoyHost<'s> {
     no_keys: Option<usize>,
 }
 
-/// Now, in Unix milliseconds (0 if the host's clock cannot say).
 impl GateHost for EnvoyHost<'_> {
     fn now(&mut self) -> i64 {
         host::now() as i64

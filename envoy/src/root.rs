@@ -139,7 +139,8 @@ impl Root {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        let now = host::now();
+        let now_ms = host::now_ms();
+        let now = now_ms / 1000;
         let mut s = shared.borrow_mut();
         for si in 0..s.sources.len() {
             let Some(remote) = s.sources[si].remote.clone() else {
@@ -175,13 +176,13 @@ impl Root {
             ];
             let timeout = Duration::from_millis(remote.timeout_ms);
             match self.dispatch_http_call(&remote.cluster, headers, None, vec![], timeout) {
-                Ok(token) => s.sources[si].in_flight = Some((token, host::now_ms())),
+                Ok(token) => s.sources[si].in_flight = Some((token, now_ms)),
                 Err(e) => {
                     // An undefined cluster fails at once and never calls back.
                     let retry = remote_sync::after_fetch(
                         &claimed,
                         &remote,
-                        (host::now_ms(), now),
+                        (now_ms, now),
                         None,
                         RETRY_SECONDS,
                     );
@@ -229,7 +230,8 @@ impl Root {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        let now = host::now();
+        let now_ms = host::now_ms();
+        let now = now_ms / 1000;
         let mut s = shared.borrow_mut();
         let Some(si) = s
             .sources
@@ -238,10 +240,7 @@ impl Root {
         else {
             return;
         };
-        let started_ms = s.sources[si]
-            .in_flight
-            .take()
-            .map_or(host::now_ms(), |(_, at)| at);
+        let started_ms = s.sources[si].in_flight.take().map_or(now_ms, |(_, at)| at);
         let (i, kind) = (s.sources[si].provider, s.sources[si].kind);
         // Raw bytes, and the body only when its announced size is within the document's
         // limit: a hostile or broken server cannot make the VM buffer or parse more.
