@@ -30,7 +30,7 @@ PARTS = [
     ("wasm-bindgen, js-sys glue", [r"wasm_bindgen", r"js_sys", r"__wbindgen", r"__wbg", r"externref"]),
     ("allocator", [r"dlmalloc", r"__rust_(alloc|dealloc|realloc)", r"__rdl_"]),
     ("core::fmt, panics", [r"core::fmt", r"core::panicking", r"core::result::unwrap_failed", r"core::option::"]),
-    ("other core/alloc (sorting, strings, collections)", [r"."]),
+    ("other core/alloc (sorting, strings, collections)", [r""]),
 ]
 
 
@@ -120,7 +120,8 @@ def main():
     compiled = [(label, [re.compile(p) for p in pats]) for label, pats in PARTS]
     parts = {label: [] for label, _ in PARTS}
     for k, body in enumerate(bodies):
-        name = names.get(imported + k, "")
+        # A build-std module's names carry crate disambiguators (`tokengate[9dc0764c78048ef2]::`).
+        name = re.sub(r"\[[0-9a-f]{16}\]", "", names.get(imported + k, ""))
         label = next(l for l, pats in compiled if any(p.search(name) for p in pats))
         parts[label].append(body)
     whole = sum(len(b) for b in bodies)
