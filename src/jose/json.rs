@@ -129,12 +129,13 @@ impl<'de> Names<'de> {
         self.seen |= bit;
         self.list.push((h, name));
         if self.list.len() > 32 {
-            self.tree = Some(
-                core::mem::take(&mut self.list)
-                    .into_iter()
-                    .map(|(_, n)| n)
-                    .collect(),
-            );
+            // One insertion at a time: `collect` would sort the names first, and link a sort
+            // (5 KB of wasm) for this one use.
+            let mut tree = BTreeSet::new();
+            for (_, n) in core::mem::take(&mut self.list) {
+                tree.insert(n);
+            }
+            self.tree = Some(tree);
         }
         true
     }
