@@ -56,7 +56,12 @@ mkdir -p "$OUT"
 # verify-only users never download the gate. Both builds write the same rustc output file, so
 # each is bound before the next build.
 # build NAME FEATURES: leaves js/pkg/NAME.js and js/pkg/NAME_bg.wasm, sets *_SIZE variables.
-WASM_OPT=(js/node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
+# --one-caller-inline-max-function-size: binaryen otherwise inlines every function that has one
+# caller, whatever its size, so the JWK parser carried the RSA, EC, OKP and oct key builders in
+# one 19 KB function. V8 compiles a wasm function on its first call, whole: the first key set
+# parsed compiled all four (46.7 -> 33.6 KB compiled for one RSA key, 1.1 KB smaller gzipped,
+# same speed; BENCHMARKS.md, "fifth stop").
+WASM_OPT=(js/node_modules/.bin/wasm-opt -O3 --one-caller-inline-max-function-size 200 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
 build() {
   local name="$1" features="$2"
