@@ -223,13 +223,9 @@ function backend(options) {
   return choice;
 }
 
-const DOT = 0x2e;
-
 /** The little-endian 32-bit integer at `at` of `bytes`. */
 const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 
-/** The signing input of a token's bytes: up to its second `.`. */
-const signingInput = (bytes) => bytes.subarray(0, bytes.indexOf(DOT, bytes.indexOf(DOT) + 1));
 
 /**
  * The synchronous path: host crypto where chosen (Node's `crypto.verify`, called here between
@@ -247,7 +243,9 @@ function verifyWith(state, input, options, choice) {
       if (named >= 0) {
         const alg = algorithmName(named & 15);
         const entry = state.check('host-keys', host.keys).get(alg, named >> 4);
-        const verdict = entry === null ? 2 : Number(host.verify(alg, entry, signingInput(bytes), checked.subarray(8)));
+        // The signed bytes (the token's first ones, as many as the module says) and the signature.
+        const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
+        const verdict = entry === null ? 2 : Number(host.verify(alg, entry, message, checked.subarray(12)));
         const claims = wasm.hostChecked(int32At(checked, 4) >>> 0, policy, state.wasm, now, verdict);
         if (claims !== undefined) return result(input.text, claims);
       } else if (named === -2) {
@@ -311,8 +309,8 @@ function verifyAsync(state, input, options) {
   } catch (e) {
     throw fromCore(e);
   }
-  // A little-endian i32 (the key and algorithm named, or -1, -2), then the pending id and the
-  // signature.
+  // A little-endian i32 (the key and algorithm named, or -1, -2), then the pending id, the
+  // signing input's length and the signature.
   const named = int32At(checked, 0);
   if (named === -1) return verifyWith(state, input, options, choice);
   const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
@@ -328,8 +326,8 @@ function verifyAsync(state, input, options) {
   const alg = algorithmName(named & 15);
   const index = named >> 4;
   const id = int32At(checked, 4) >>> 0;
-  const signature = checked.subarray(8);
-  const message = signingInput(bytes);
+  const signature = checked.subarray(12);
+  const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
   // verdict: 1 valid, 0 invalid, 2 not checked (WebCrypto cannot import this key: the module
   // checks it). The module keeps the parsed token in between (`undefined`: it was dropped,
   // only past 256 verifications in flight; the module then verifies the token itself).

@@ -136,8 +136,9 @@ thread_local! {
 
 /// The first half of a verification whose signature JavaScript checks itself with
 /// `crypto.subtle.verify` (see `Verifier::host_check`): everything before the signature. Returns
-/// a little-endian `i32`, then for a non-negative one the pending id (a little-endian `u32`) and
-/// the decoded signature (one call, one copy out). The `i32` is `keyIndex * 16 + algorithmBit`
+/// a little-endian `i32`, then for a non-negative one the pending id and the signing input's
+/// length in bytes (little-endian `u32`s: the signed bytes are the token's first ones) and the
+/// decoded signature (one call, one copy out). The `i32` is `keyIndex * 16 + algorithmBit`
 /// (the bit as in [`algorithm_order`]) when the token's sole candidate key is to be checked by
 /// the host; `-1` when its algorithm is not in `algorithms` (the module verifies it: call
 /// [`verify_sync`]); `-2` when several keys are candidates (call [`verify_with_webcrypto`]).
@@ -167,13 +168,17 @@ pub fn host_check(
     let Ok(named) = i32::try_from(check.key_index() * 16 + bit) else {
         return Ok((-2i32).to_le_bytes().to_vec());
     };
-    let mut out = Vec::with_capacity(8 + check.signature().len());
+    let Ok(signed_len) = u32::try_from(check.signing_input().len()) else {
+        return Ok((-2i32).to_le_bytes().to_vec());
+    };
+    let mut out = Vec::with_capacity(12 + check.signature().len());
     out.extend_from_slice(&named.to_le_bytes());
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         let id = p.next;
         p.next = p.next.wrapping_add(1);
         out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&signed_len.to_le_bytes());
         out.extend_from_slice(check.signature());
         if p.checks.len() >= PENDING_MAX {
             p.checks.remove(0);
