@@ -32,15 +32,18 @@ RUSTFLAGS_WASM="-C target-feature=+simd128"
 # The standard library is rebuilt for the module (-Zbuild-std, from rustup's rust-src):
 # - panics trap at once (-Cpanic=immediate-abort). The module already aborts on a panic, and
 #   none is reachable from input (fuzzed); this drops the message formatting a trap never shows;
-# - core's size-optimised algorithms (optimize_for_size: sorting, formatting).
-# Together 118 -> 101 KB gzipped for the verifier at the same speed (BENCHMARKS.md, "fifth
-# stop"). Both are unstable options of the stable compiler, enabled for these two cargo runs
+# - core's size-optimised algorithms (optimize_for_size: sorting, formatting);
+# - core itself at opt-level 3, as the crates on the hot path: at the profile's `s`, FastVerify's
+#   P-521 ran 30 % slower in bench/verify-wasm.mjs (0.7 KB gzipped buys it back).
+# Together 118 -> 100 KB gzipped for the verifier at the same speed (BENCHMARKS.md, "fifth
+# stop"). These are unstable options of the stable compiler, enabled for these two cargo runs
 # only (RUSTC_BOOTSTRAP=1). A compiler that refuses them builds the plain module, with a warning.
 BUILD_STD=()
 if RUSTC_BOOTSTRAP=1 rustc -Zunstable-options -Cpanic=immediate-abort --target wasm32-unknown-unknown \
     --print cfg >/dev/null 2>&1 && [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
   RUSTFLAGS_WASM="$RUSTFLAGS_WASM -Zunstable-options -Cpanic=immediate-abort"
-  BUILD_STD=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+  BUILD_STD=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+    --config 'profile.wasm-release.package.core.opt-level=3')
 else
   echo "build-js: WARNING: this rustc cannot rebuild std for wasm (-Zbuild-std, -Cpanic=immediate-abort):" \
     "building the larger plain module" >&2
