@@ -34,7 +34,8 @@ RUSTFLAGS_WASM="-C target-feature=+simd128"
 #   none is reachable from input (fuzzed); this drops the message formatting a trap never shows;
 # - core's size-optimised algorithms (optimize_for_size: sorting, formatting);
 # - core itself at opt-level 3, as the crates on the hot path: at the profile's `s`, FastVerify's
-#   P-521 ran 30 % slower in bench/verify-wasm.mjs (0.7 KB gzipped buys it back).
+#   P-521 ran 30 % slower in bench/verify-wasm.mjs (0.9 KB gzipped on the verifier, 5 KB on
+#   the gate buys it back).
 # Together 118 -> 100 KB gzipped for the verifier at the same speed (BENCHMARKS.md, "fifth
 # stop"). These are unstable options of the stable compiler, enabled for these two cargo runs
 # only (RUSTC_BOOTSTRAP=1). A compiler that refuses them builds the plain module, with a warning.

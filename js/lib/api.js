@@ -226,7 +226,6 @@ function backend(options) {
 /** The little-endian 32-bit integer at `at` of `bytes`. */
 const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 
-
 /**
  * The synchronous path: host crypto where chosen (Node's `crypto.verify`, called here between
  * the module's `hostCheck` and `hostChecked`, as the async path awaits WebCrypto), else the
