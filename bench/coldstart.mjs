@@ -4,6 +4,11 @@
 //   first request; the time from spawn to that answer, minus the same for a worker that
 //   imports nothing (the runtime's own start), median of interleaved samples. A worker that
 //   imports tokengate and verifies nothing shows how much of that is the module's own start.
+//   That subtraction of two ~30 ms process starts leaves a few milliseconds of jitter, so the
+//   first request is also timed on its own: one workerd process serving one fresh isolate per
+//   sample and contender (each with its own copy of every module, the .wasm carrying a unique
+//   custom section, so no compiled code is shared), the first request's round trip minus an
+//   empty worker's.
 // - Chromium: a new browser context (empty cache) per sample loading a page whose module
 //   imports the library (esbuild bundle, minified; tokengate's .wasm fetched next to it) and
 //   verifies one token; `performance.now()` at the verified token, median.
@@ -11,6 +16,7 @@
 //   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256]
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +28,7 @@ const require = createRequire(join(JS, 'package.json'));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
 const esbuild = require('esbuild');
 const { chromium } = require('playwright-core');
-const { startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
+const { freePort, startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
 const samples = Number(option('samples', 9));
 const algs = option('algs', 'ES256,RS256').split(',');
 const claims = accessClaims();
@@ -85,6 +91,114 @@ async function workerd() {
     const jo = median(times.jose) - base;
     const im = median(times.imported) - base;
     rows.push(`| workerd | ${alg} | ${tg.toFixed(1)} | ${jo.toFixed(1)} | ${(tg / jo).toFixed(2)}x | ${im.toFixed(1)} | ${base.toFixed(1)} |`);
+  }
+  return rows;
+}
+
+/** `bytes` (a .wasm) with a custom section `nonce` holding `n`: the same module, other bytes. */
+function wasmWithNonce(bytes, n) {
+  const name = Buffer.from('nonce');
+  const payload = Buffer.from(String(n));
+  const body = Buffer.concat([Buffer.from([name.length]), name, payload]);
+  if (body.length > 127) throw new Error('nonce section too long');
+  return Buffer.concat([bytes, Buffer.from([0, body.length]), body]);
+}
+
+// The first request to fresh isolates in one workerd process: per sample and contender a worker
+// of its own, with its own copy of each module (a comment or a custom section makes the bytes
+// unique, so that V8 shares no compiled code between them), on its own port. workerd loads every
+// worker at start; the first request then times what the first verification costs in a fresh
+// isolate: the key set, the policy, the module's functions compiled on first call, WebCrypto's
+// import and the verification (the import itself is in the process-start table above).
+async function workerdIsolates() {
+  const dir = join(scratch, 'isolates');
+  mkdirSync(dir, { recursive: true });
+  const joseBundle = readFileSync(join(scratch, 'jose-bundle.mjs'), 'utf8');
+  const wasm = readFileSync(join(JS, 'pkg/tokengate_js_bg.wasm'));
+  const LIB = ['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'];
+  const worker = (body) => `${body}
+    export default {
+      async fetch(request) {
+        if (request.method !== 'POST') return new Response('ready');
+        const input = await request.json();
+        return new Response(await first(input.c, input.options, input.sub));
+      },
+    };`;
+  const bodiesHere = { ...bodies, empty: 'export async function first(c, options, sub) { return sub; }' };
+  const rows = [];
+  for (const alg of algs) {
+    const c = { ...cases[alg], alg };
+    const services = [];
+    const sockets = [];
+    const ports = {};
+    let n = 0;
+    for (let s = 0; s < samples; s++) {
+      for (const name of Object.keys(bodiesHere)) {
+        const id = `w${n++}`;
+        const wdir = join(dir, `${alg}-${id}`);
+        mkdirSync(join(wdir, 'lib'), { recursive: true });
+        mkdirSync(join(wdir, 'pkg'), { recursive: true });
+        const nonce = `\n// ${id}\n`;
+        const esm = (modName, path, text) => {
+          writeFileSync(join(wdir, path), text + nonce);
+          return `(name = "${modName}", esModule = embed "${alg}-${id}/${path}")`;
+        };
+        const modules = [esm('worker.js', 'worker.js', worker(bodiesHere[name].replace("from 'jose'", "from 'jose-bundle'")))];
+        if (name === 'tokengate') {
+          modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
+          for (const m of LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, readFileSync(join(JS, `lib/${m}.js`), 'utf8')));
+          modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', readFileSync(join(JS, 'pkg/tokengate_js.js'), 'utf8')));
+          writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(wasm, n));
+          modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);
+        }
+        if (name === 'jose') modules.push(esm('jose-bundle', 'jose-bundle.mjs', joseBundle));
+        const port = await freePort();
+        (ports[name] ??= []).push(port);
+        services.push(`(name = "${id}", worker = (modules = [${modules.join(', ')}], compatibilityDate = "2025-01-01"))`);
+        sockets.push(`(name = "${id}", address = "127.0.0.1:${port}", http = (), service = "${id}")`);
+      }
+    }
+    const config = join(dir, `${alg}.capnp`);
+    writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [${services.join(',\n    ')}],
+  sockets = [${sockets.join(',\n    ')}],
+);
+`);
+    const child = spawn(join(JS, 'node_modules/.bin/workerd'), ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    try {
+      // Every worker loaded (the last socket answers), then one GET each: sockets open, no token yet.
+      const all = Object.values(ports).flat();
+      for (let i = 0; ; i++) {
+        try {
+          await fetch(`http://127.0.0.1:${all[all.length - 1]}/`);
+          break;
+        } catch {
+          if (i > 600) throw new Error(`workerd did not start:\n${stderr}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      for (const port of all) await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      const times = Object.fromEntries(Object.keys(bodiesHere).map((k) => [k, []]));
+      const body = JSON.stringify({ c, options, sub: claims.sub });
+      for (let s = 0; s < samples; s++) {
+        for (const name of Object.keys(bodiesHere)) {
+          const start = process.hrtime.bigint();
+          const res = await fetch(`http://127.0.0.1:${ports[name][s]}/`, { method: 'POST', body });
+          const sub = await res.text();
+          if (sub !== claims.sub) throw new Error(`${name} ${alg}: ${res.status} ${sub}\n${stderr}`);
+          times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+        }
+      }
+      const base = median(times.empty);
+      const tg = median(times.tokengate) - base;
+      const jo = median(times.jose) - base;
+      rows.push(`| workerd, first request in a fresh isolate | ${alg} | ${tg.toFixed(2)} | ${jo.toFixed(2)} | ${(tg / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+    } finally {
+      child.kill();
+    }
   }
   return rows;
 }
@@ -152,10 +266,10 @@ async function browser() {
 }
 
 try {
-  const rows = [...(await workerd()), ...(await browser())];
+  const rows = [...(await workerd()), ...(await workerdIsolates()), ...(await browser())];
   const version = require('workerd/package.json').version;
-  console.log(`Cold start to the first verified token, median of ${samples} interleaved samples (ms); workerd ${version} (its own start subtracted), Chromium (fresh context).\n`);
-  console.log('| runtime | alg | tokengate | jose | ratio | tokengate import only | workerd start |');
+  console.log(`Cold start to the first verified token, median of ${samples} interleaved samples (ms); workerd ${version} (its own start subtracted; for fresh isolates, an empty worker's first request), Chromium (fresh context).\n`);
+  console.log('| runtime | alg | tokengate | jose | ratio | tokengate import only | workerd start (empty worker) |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
 } finally {
