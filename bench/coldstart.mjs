@@ -28,7 +28,7 @@ const require = createRequire(join(JS, 'package.json'));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
 const esbuild = require('esbuild');
 const { chromium } = require('playwright-core');
-const { freePort, startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
+const { VERIFIER_LIB, freePort, startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
 const samples = Number(option('samples', 9));
 const algs = option('algs', 'ES256,RS256').split(',');
 const claims = accessClaims();
@@ -44,6 +44,19 @@ const bodies = {
   jose: `import { importJWK, jwtVerify } from 'jose';
     export async function first(c, options) { return (await jwtVerify(c.token, await importJWK(c.jwk, c.alg), options)).payload.sub; }`,
 };
+// The baseline: a worker that answers without importing anything.
+const empty = 'export async function first(c, options, sub) { return sub; }';
+
+/** A worker around `body`: GET answers "ready", the first POST runs `first` on its input. */
+const workerSource = (body) => `${body.replace("from 'jose'", "from 'jose-bundle'")}
+  let input;
+  export default {
+    async fetch(request) {
+      if (request.method !== 'POST') return new Response('ready');
+      input ??= await request.json();
+      return new Response(await first(input.c, input.options, input.sub));
+    },
+  };`;
 
 async function workerd() {
   // jose as one esbuild bundle (its WebCrypto build); tokengate as the package's modules.
@@ -51,21 +64,12 @@ async function workerd() {
   await esbuild.build({ stdin: { contents: "export { importJWK, jwtVerify } from 'jose';", resolveDir: JS },
     bundle: true, minify: true, format: 'esm', platform: 'neutral', conditions: ['worker', 'browser'], outfile: joseBundle });
   const workers = {};
-  const empty = 'export async function first(c, options, sub) { return sub; }';
   // tokengate imported (its modules loaded, the .wasm compiled and instantiated), no token: the
   // part of its cold start that is the module itself rather than the first verification.
   const imported = `import 'tokengate';\n${empty}`;
   for (const [name, body] of Object.entries({ ...bodies, empty, imported })) {
     const path = join(scratch, `worker-${name}.mjs`);
-    writeFileSync(path, `${body.replace("from 'jose'", "from 'jose-bundle'")}
-      let input;
-      export default {
-        async fetch(request) {
-          if (request.method !== 'POST') return new Response('ready');
-          input ??= await request.json();
-          return new Response(await first(input.c, input.options, input.sub));
-        },
-      };`);
+    writeFileSync(path, workerSource(body));
     workers[name] = path;
   }
   const rows = [];
@@ -115,16 +119,7 @@ async function workerdIsolates() {
   mkdirSync(dir, { recursive: true });
   const joseBundle = readFileSync(join(scratch, 'jose-bundle.mjs'), 'utf8');
   const wasm = readFileSync(join(JS, 'pkg/tokengate_js_bg.wasm'));
-  const LIB = ['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'];
-  const worker = (body) => `${body}
-    export default {
-      async fetch(request) {
-        if (request.method !== 'POST') return new Response('ready');
-        const input = await request.json();
-        return new Response(await first(input.c, input.options, input.sub));
-      },
-    };`;
-  const bodiesHere = { ...bodies, empty: 'export async function first(c, options, sub) { return sub; }' };
+  const bodiesHere = { ...bodies, empty };
   const rows = [];
   for (const alg of algs) {
     const c = { ...cases[alg], alg };
@@ -143,10 +138,10 @@ async function workerdIsolates() {
           writeFileSync(join(wdir, path), text + nonce);
           return `(name = "${modName}", esModule = embed "${alg}-${id}/${path}")`;
         };
-        const modules = [esm('worker.js', 'worker.js', worker(bodiesHere[name].replace("from 'jose'", "from 'jose-bundle'")))];
+        const modules = [esm('worker.js', 'worker.js', workerSource(bodiesHere[name]))];
         if (name === 'tokengate') {
           modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
-          for (const m of LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, readFileSync(join(JS, `lib/${m}.js`), 'utf8')));
+          for (const m of VERIFIER_LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, readFileSync(join(JS, `lib/${m}.js`), 'utf8')));
           modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', readFileSync(join(JS, 'pkg/tokengate_js.js'), 'utf8')));
           writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(wasm, n));
           modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);

@@ -19,6 +19,9 @@ export async function freePort() {
   return port;
 }
 
+/** The verifier's modules under `lib/` (`tokengate` in workerd), as a worker imports them. */
+export const VERIFIER_LIB = ['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'];
+
 // Modules are named like the package's files, so the package's relative imports resolve; the
 // worker's bare `tokengate` (and `tokengate/gate`) import resolves to the workerd entry, as the
 // `workerd` export condition does in a bundler.
@@ -29,7 +32,7 @@ function config(dir, port, workerPath, bindings, extraModules, gate) {
     esm('worker.js', workerPath),
     `(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`,
     ...(gate ? [`(name = "tokengate/gate", esModule = "export * from '../lib/gate-workerd.js';")`] : []),
-    ...['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto', ...(gate ? ['gate', 'gate-workerd'] : [])]
+    ...[...VERIFIER_LIB, ...(gate ? ['gate', 'gate-workerd'] : [])]
       .map((m) => esm(`lib/${m}.js`, js(`lib/${m}.js`))),
     // The gate's module only for a worker that imports it (the cold-start bench measures the
     // verifier's alone).
