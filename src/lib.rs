@@ -69,7 +69,7 @@ pub use gate::outcome::{Audit, AuditVerdict, Decision, HeaderEdit};
 pub use gate::request_path::{check_normal_form, path_of};
 pub use gate::route::PathMatch;
 pub use jose::alg::{Algorithm, Curve, KeyFamily};
-pub use jose::b64::encode as base64url_encode;
+pub use jose::b64::{decode as base64url_decode, encode as base64url_encode};
 pub use jose::claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
 pub use jose::error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};
 pub use jose::header::Header;

@@ -1,33 +1,121 @@
 //! Strict base64url (RFC 7515 section 2): the URL-safe alphabet, no padding, no whitespace,
 //! and canonical trailing bits, so that every byte string has exactly one encoding.
 
-use alloc::vec::Vec;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::{alphabet, Engine};
+//!
+//! Hand-rolled rather than the `base64` crate: the codec is forty lines, and the crate's
+//! general-purpose engine was 6.4 KB of the npm module's code, all of it compiled on a fresh
+//! isolate's first key set and first verification (BENCHMARKS.md, "sixth stop"). The tests
+//! below hold it to the crate (a dev-dependency) on every input length and on random input.
 
-const STRICT: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(false),
-);
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The URL-safe alphabet (RFC 4648 section 5).
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Each byte's 6-bit value, or 0xFF for a byte outside the alphabet (padding and whitespace
+/// included): a valid value never has either of the two high bits set.
+const VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The decoded length of `len` characters; `None` for a length no encoding has (4k + 1).
+fn decoded_len(len: usize) -> Option<usize> {
+    match len % 4 {
+        1 => None,
+        rest => Some(len / 4 * 3 + rest.saturating_sub(1)),
+    }
+}
 
 /// Decodes strict base64url; `None` for anything non-canonical.
-pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
-    STRICT.decode(input).ok()
+pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = alloc::vec![0u8; decoded_len(input.len())?];
+    decode_to_slice(input, &mut out)?;
+    Some(out)
 }
 
 /// Decodes strict base64url into `out`, returning the decoded length; `None` for anything
 /// non-canonical or when `out` is too small. Lets hot paths decode onto the stack.
 pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
-    STRICT.decode_slice(input, out).ok()
+    let len = decoded_len(input.len())?;
+    let out = out.get_mut(..len)?;
+    // Eight characters (48 bits) at a time, then one last group of four.
+    let (wide, narrow) = input.split_at(input.len() / 8 * 8);
+    let (wide_out, narrow_out) = out.split_at_mut(wide.len() / 8 * 6);
+    for (group, bytes) in wide.chunks_exact(8).zip(wide_out.chunks_exact_mut(6)) {
+        let mut v = 0u64;
+        let mut bad = 0u8;
+        for &ch in group {
+            let value = VALUES[usize::from(ch)];
+            bad |= value;
+            v = v << 6 | u64::from(value);
+        }
+        if bad & 0xC0 != 0 {
+            return None;
+        }
+        bytes.copy_from_slice(&v.to_be_bytes()[2..]);
+    }
+    let quads = narrow.chunks_exact(4);
+    let tail = quads.remainder();
+    let mut triples = narrow_out.chunks_exact_mut(3);
+    for (quad, triple) in quads.zip(&mut triples) {
+        let [a, b, c, d] = [quad[0], quad[1], quad[2], quad[3]].map(|ch| VALUES[usize::from(ch)]);
+        if (a | b | c | d) & 0xC0 != 0 {
+            return None;
+        }
+        let v = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        triple.copy_from_slice(&v.to_be_bytes()[1..]);
+    }
+    let last = triples.into_remainder();
+    // Two characters carry one byte and four spare bits, three carry two bytes and two spare
+    // bits; the spare bits must be zero, so that every byte string has one encoding.
+    let mut v = 0u32;
+    for &ch in tail {
+        let value = VALUES[usize::from(ch)];
+        if value & 0xC0 != 0 {
+            return None;
+        }
+        v = v << 6 | u32::from(value);
+    }
+    let spare = tail.len() * 6 - last.len() * 8;
+    if v & ((1 << spare) - 1) != 0 {
+        return None;
+    }
+    v >>= spare;
+    for (i, byte) in last.iter_mut().rev().enumerate() {
+        *byte = (v >> (8 * i)) as u8;
+    }
+    Some(len)
 }
 
 /// Encodes as base64url without padding.
-pub fn encode(input: &[u8]) -> alloc::string::String {
-    STRICT.encode(input)
+pub fn encode(input: &[u8]) -> String {
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    let mut push = |v: u32, chars: usize| {
+        for i in 0..chars {
+            out.push(char::from(ALPHABET[(v >> (18 - 6 * i) & 63) as usize]));
+        }
+    };
+    let triples = input.chunks_exact(3);
+    let tail = triples.remainder();
+    for t in triples {
+        push(
+            u32::from(t[0]) << 16 | u32::from(t[1]) << 8 | u32::from(t[2]),
+            4,
+        );
+    }
+    match *tail {
+        [a] => push(u32::from(a) << 16, 2),
+        [a, b] => push(u32::from(a) << 16 | u32::from(b) << 8, 3),
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -65,6 +153,79 @@ mod tests {
         assert_eq!(&buf[..6], b"foobar");
         assert_eq!(decode_to_slice(b"Zm9vYmFy", &mut buf[..5]), None);
         assert_eq!(decode_to_slice(b"Zm9", &mut buf), None);
+    }
+
+    /// The `base64` crate configured as RFC 7515 asks: URL-safe, no padding, canonical bits.
+    fn reference() -> base64::engine::GeneralPurpose {
+        use base64::engine::general_purpose::GeneralPurposeConfig;
+        use base64::engine::{DecodePaddingMode, GeneralPurpose};
+        GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            GeneralPurposeConfig::new()
+                .with_encode_padding(false)
+                .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+                .with_decode_allow_trailing_bits(false),
+        )
+    }
+
+    #[test]
+    fn agrees_with_the_base64_crate_on_every_short_input() {
+        use base64::Engine;
+        let engine = reference();
+        let mut cases = 0;
+        // Every string of up to three characters over the alphabet and a few outsiders, so
+        // every tail length and every spare-bit pattern is seen.
+        let chars: Vec<u8> = ALPHABET.iter().copied().chain(*b"=+/ .\n\0\xff").collect();
+        let mut inputs: Vec<Vec<u8>> = alloc::vec![Vec::new()];
+        for len in 1..=3 {
+            let shorter: Vec<Vec<u8>> = inputs
+                .iter()
+                .filter(|v| v.len() == len - 1)
+                .cloned()
+                .collect();
+            for prefix in shorter {
+                for &c in &chars {
+                    let mut v = prefix.clone();
+                    v.push(c);
+                    inputs.push(v);
+                }
+            }
+        }
+        for input in &inputs {
+            // Behind a valid quad too, so the tail is also decoded after full chunks.
+            for body in [input.clone(), [&b"QUJD"[..], input].concat()] {
+                assert_eq!(decode(&body), engine.decode(&body).ok(), "{body:?}");
+                cases += 1;
+            }
+        }
+        for len in 0..=64 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            assert_eq!(encode(&bytes), engine.encode(&bytes));
+            cases += 1;
+        }
+        assert!(cases > 280_000, "{cases}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_base64_crate_on_random_input(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            text in "[A-Za-z0-9_=+/ -]{0,80}",
+            cut in 0usize..200,
+        ) {
+            use base64::Engine;
+            let engine = reference();
+            let encoded = encode(&bytes);
+            proptest::prop_assert_eq!(&encoded, &engine.encode(&bytes));
+            proptest::prop_assert_eq!(decode(encoded.as_bytes()), Some(bytes.clone()));
+            proptest::prop_assert_eq!(decode(text.as_bytes()), engine.decode(text.as_bytes()).ok());
+            // A short buffer is refused, as the crate's decode_slice refuses it.
+            let mut out = alloc::vec![0u8; cut.min(bytes.len() + 2)];
+            proptest::prop_assert_eq!(
+                decode_to_slice(encoded.as_bytes(), &mut out),
+                engine.decode_slice(encoded.as_bytes(), &mut out).ok()
+            );
+        }
     }
 
     #[test]
