@@ -85,19 +85,30 @@ pub(crate) fn public_jwk(keys: &JwkSet, index: usize) -> String {
     let Some(key) = keys.keys().get(index) else {
         return String::new();
     };
+    // Pieces joined rather than `format!`: a fresh isolate's first WebCrypto key then compiles
+    // no formatting machinery.
     let b64 = tokengate::base64url_encode;
     match key.material() {
-        KeyMaterial::Rsa { n, e } => {
-            format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b64(n), b64(e))
-        }
-        KeyMaterial::Ec { curve, x, y } => format!(
-            r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}"}}"#,
+        KeyMaterial::Rsa { n, e } => [
+            r#"{"kty":"RSA","n":""#,
+            &b64(n),
+            r#"","e":""#,
+            &b64(e),
+            r#""}"#,
+        ]
+        .concat(),
+        KeyMaterial::Ec { curve, x, y } => [
+            r#"{"kty":"EC","crv":""#,
             curve.name(),
-            b64(x),
-            b64(y)
-        ),
+            r#"","x":""#,
+            &b64(x),
+            r#"","y":""#,
+            &b64(y),
+            r#""}"#,
+        ]
+        .concat(),
         KeyMaterial::Ed25519(x) => {
-            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(x))
+            [r#"{"kty":"OKP","crv":"Ed25519","x":""#, &b64(x), r#""}"#].concat()
         }
         _ => String::new(),
     }
