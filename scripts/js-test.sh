@@ -19,8 +19,14 @@ fi
 
 cd js
 set +e
-node --test --test-reporter=tap test/ 2>&1 | tee "$ROOT/target/js-tests.log"
+# The whole suite takes about a minute; a test file that hangs (seen once, idle, never
+# reproduced) fails the run after 20 minutes, naming the last test that reported, instead of
+# holding CI until its own limit.
+timeout 1200 node --test --test-reporter=tap test/ 2>&1 | tee "$ROOT/target/js-tests.log"
 status=${PIPESTATUS[0]}
+if [ "$status" -eq 124 ]; then
+  echo "not ok - js-test: the suite did not finish in 20 minutes; last report above" | tee -a "$ROOT/target/js-tests.log"
+fi
 set -e
 # The TypeScript definitions compile against the example that uses them.
 node_modules/.bin/tsc --noEmit -p test/types/tsconfig.json && echo "ok - TypeScript definitions" | tee -a "$ROOT/target/js-tests.log"
