@@ -13,7 +13,11 @@
 //   imports the library (esbuild bundle, minified; tokengate's .wasm fetched next to it) and
 //   verifies one token; `performance.now()` at the verified token, median.
 //
-//   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256]
+//   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256] [--compare DIR] [--only isolates]
+//
+// --compare DIR adds, to the fresh-isolate measure, tokengate built in DIR (another build's
+// js/pkg) as a further contender in the same workerd process: two builds compared in one run.
+// --only isolates runs that measure alone.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
@@ -31,6 +35,8 @@ const { chromium } = require('playwright-core');
 const { VERIFIER_LIB, freePort, startWorkerd } = await import(pathToFileURL(join(JS, 'test/workerd.mjs')).href);
 const samples = Number(option('samples', 9));
 const algs = option('algs', 'ES256,RS256').split(',');
+const compare = option('compare', undefined);
+const only = option('only', undefined);
 const claims = accessClaims();
 const cases = await tokenCases(jose, algs, claims);
 const options = { issuer: claims.iss, audience: claims.aud };
@@ -58,11 +64,17 @@ const workerSource = (body) => `${body.replace("from 'jose'", "from 'jose-bundle
     },
   };`;
 
-async function workerd() {
-  // jose as one esbuild bundle (its WebCrypto build); tokengate as the package's modules.
+/** jose as one esbuild bundle (its WebCrypto build), for the workerd measures. */
+async function bundleJose() {
   const joseBundle = join(scratch, 'jose-bundle.mjs');
   await esbuild.build({ stdin: { contents: "export { importJWK, jwtVerify } from 'jose';", resolveDir: JS },
     bundle: true, minify: true, format: 'esm', platform: 'neutral', conditions: ['worker', 'browser'], outfile: joseBundle });
+  return joseBundle;
+}
+
+async function workerd() {
+  // jose as one bundle; tokengate as the package's modules.
+  const joseBundle = await bundleJose();
   const workers = {};
   // tokengate imported (its modules loaded, the .wasm compiled and instantiated), no token: the
   // part of its cold start that is the module itself rather than the first verification.
@@ -118,14 +130,16 @@ async function workerdIsolates() {
   const dir = join(scratch, 'isolates');
   mkdirSync(dir, { recursive: true });
   const joseBundle = readFileSync(join(scratch, 'jose-bundle.mjs'), 'utf8');
-  const wasm = readFileSync(join(JS, 'pkg/tokengate_js_bg.wasm'));
-  const bodiesHere = { ...bodies, empty };
+  // Each tokengate contender's package directory: this build's, and the one to compare.
+  const pkgs = { tokengate: join(JS, 'pkg'), ...(compare === undefined ? {} : { compared: compare }) };
+  const bodiesHere = { ...bodies, ...(compare === undefined ? {} : { compared: bodies.tokengate }), empty };
   const rows = [];
   for (const alg of algs) {
     const c = { ...cases[alg], alg };
     const services = [];
     const sockets = [];
     const ports = {};
+    const taken = new Set();
     let n = 0;
     for (let s = 0; s < samples; s++) {
       for (const name of Object.keys(bodiesHere)) {
@@ -139,15 +153,18 @@ async function workerdIsolates() {
           return `(name = "${modName}", esModule = embed "${alg}-${id}/${path}")`;
         };
         const modules = [esm('worker.js', 'worker.js', workerSource(bodiesHere[name]))];
-        if (name === 'tokengate') {
+        if (pkgs[name] !== undefined) {
           modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
           for (const m of VERIFIER_LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, readFileSync(join(JS, `lib/${m}.js`), 'utf8')));
-          modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', readFileSync(join(JS, 'pkg/tokengate_js.js'), 'utf8')));
-          writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(wasm, n));
+          modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', readFileSync(join(pkgs[name], 'tokengate_js.js'), 'utf8')));
+          writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(readFileSync(join(pkgs[name], 'tokengate_js_bg.wasm')), n));
           modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);
         }
         if (name === 'jose') modules.push(esm('jose-bundle', 'jose-bundle.mjs', joseBundle));
-        const port = await freePort();
+        // freePort can hand out a port it gave before (the OS reuses them): one each here.
+        let port = await freePort();
+        while (taken.has(port)) port = await freePort();
+        taken.add(port);
         (ports[name] ??= []).push(port);
         services.push(`(name = "${id}", worker = (modules = [${modules.join(', ')}], compatibilityDate = "2025-01-01"))`);
         sockets.push(`(name = "${id}", address = "127.0.0.1:${port}", http = (), service = "${id}")`);
@@ -191,8 +208,15 @@ const config :Workerd.Config = (
       const tg = median(times.tokengate) - base;
       const jo = median(times.jose) - base;
       rows.push(`| workerd, first request in a fresh isolate | ${alg} | ${tg.toFixed(2)} | ${jo.toFixed(2)} | ${(tg / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+      if (compare !== undefined) {
+        const cm = median(times.compared) - base;
+        rows.push(`| workerd, fresh isolate, ${compare} | ${alg} | ${cm.toFixed(2)} | ${jo.toFixed(2)} | ${(cm / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+      }
     } finally {
+      // Gone before the next algorithm's process binds its ports.
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill();
+      await exited;
     }
   }
   return rows;
@@ -261,7 +285,10 @@ async function browser() {
 }
 
 try {
-  const rows = [...(await workerd()), ...(await workerdIsolates()), ...(await browser())];
+  if (only === 'isolates') await bundleJose();
+  const rows = only === 'isolates'
+    ? await workerdIsolates()
+    : [...(await workerd()), ...(await workerdIsolates()), ...(await browser())];
   const version = require('workerd/package.json').version;
   console.log(`Cold start to the first verified token, median of ${samples} interleaved samples (ms); workerd ${version} (its own start subtracted; for fresh isolates, an empty worker's first request), Chromium (fresh context).\n`);
   console.log('| runtime | alg | tokengate | jose | ratio | tokengate import only | workerd start (empty worker) |');
