@@ -93,7 +93,7 @@ pub(crate) enum Prepared {
     Rsa {
         #[cfg(feature = "reference")]
         key: rsa::PublicKey,
-        /// The key for [`crate::FastVerify`], its Montgomery constants computed once.
+        /// The key for [`crate::FastVerify`], its Montgomery constants computed on first use.
         fast: crate::signature::rsa_verify::RsaVerifyKey,
         n: Vec<u8>,
         e: Vec<u8>,
@@ -149,11 +149,12 @@ impl fmt::Debug for Jwk {
 impl Jwk {
     /// Builds this key's fast-verify tables now (see [`crate::JwkSet::warm`]).
     pub(crate) fn warm(&self) {
-        if let Prepared::P256 { fast, .. }
-        | Prepared::P384 { fast, .. }
-        | Prepared::P521 { fast, .. } = &self.prepared
-        {
-            fast.warm();
+        match &self.prepared {
+            Prepared::Rsa { fast, .. } => fast.warm(),
+            Prepared::P256 { fast, .. }
+            | Prepared::P384 { fast, .. }
+            | Prepared::P521 { fast, .. } => fast.warm(),
+            _ => {}
         }
     }
 

@@ -2,7 +2,10 @@
 //! (RFC 8017 sections 8.1.2 and 8.2.2), with the verdicts of the RustCrypto `rsa` crate it
 //! stands in for (PSS salt length = hash length, as RFC 7518 3.5 requires).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
+
+use once_cell::race::OnceBox;
 
 use crate::signature::bignum::Modulus;
 use crate::signature::sha::Sha;
@@ -30,17 +33,23 @@ fn digest_info_prefix(sha: Sha) -> &'static [u8] {
     }
 }
 
-/// An RSA public key prepared for fast verification.
+/// An RSA public key for fast verification. Its Montgomery form is built on its first
+/// verification here (or by [`RsaVerifyKey::warm`]), not when the key is parsed: a host that
+/// checks RSA with its own crypto (WebCrypto, node:crypto) never builds it, so a fresh
+/// isolate's first key set neither compiles nor runs that code.
 #[derive(Clone)]
 pub(crate) struct RsaVerifyKey {
-    modulus: Modulus,
+    /// The big-endian modulus, without leading zeros.
+    n: Vec<u8>,
     e: u64,
+    modulus: OnceBox<Option<Modulus>>,
 }
 
 impl RsaVerifyKey {
-    /// Prepares `(n, e)` (big-endian bytes). `None` for an even or tiny modulus, or an exponent
+    /// Checks `(n, e)` (big-endian bytes). `None` for an even or tiny modulus, or an exponent
     /// that is zero or wider than 64 bits (the JWK parser has already applied the key-size and
-    /// exponent rules).
+    /// exponent rules). A key accepted here always has a Montgomery form (the same checks as
+    /// [`Modulus::new`]; a test holds them together).
     pub(crate) fn new(n: &[u8], e: &[u8]) -> Option<RsaVerifyKey> {
         let e_bytes = e.iter().skip_while(|&&b| b == 0).collect::<Vec<_>>();
         if e_bytes.is_empty() || e_bytes.len() > 8 {
@@ -49,19 +58,39 @@ impl RsaVerifyKey {
         let e = e_bytes
             .iter()
             .fold(0u64, |acc, &&b| (acc << 8) | u64::from(b));
+        let n: Vec<u8> = n.iter().copied().skip_while(|&b| b == 0).collect();
+        let (&first, &last) = (n.first()?, n.last()?);
+        // Odd, and at least 2 bits.
+        if last & 1 == 0 || (n.len() == 1 && first < 2) {
+            return None;
+        }
         Some(RsaVerifyKey {
-            modulus: Modulus::new(n)?,
+            n,
             e,
+            modulus: OnceBox::new(),
         })
+    }
+
+    /// The Montgomery form, built once.
+    fn modulus(&self) -> Option<&Modulus> {
+        self.modulus
+            .get_or_init(|| Box::new(Modulus::new(&self.n)))
+            .as_ref()
+    }
+
+    /// Builds the Montgomery form now, for a host that adopts keys off the request path.
+    pub(crate) fn warm(&self) {
+        self.modulus();
     }
 
     /// RSAVP1 with the length checks of RFC 8017 8.x.2 step 1: `m = s^e mod n` as `k` bytes,
     /// or `None` if the signature is not exactly `k` bytes or its integer is not below `n`.
     fn open(&self, signature: &[u8]) -> Option<Vec<u8>> {
-        if signature.len() != self.modulus.byte_len() {
+        let modulus = self.modulus()?;
+        if signature.len() != modulus.byte_len() {
             return None;
         }
-        self.modulus.pow_be(signature, self.e)
+        modulus.pow_be(signature, self.e)
     }
 
     /// RSASSA-PKCS1-v1_5 verification of `signature` over `message` with hash `sha`: the
@@ -94,7 +123,10 @@ impl RsaVerifyKey {
         let Some(m) = self.open(signature) else {
             return false;
         };
-        let em_bits = self.modulus.bits() - 1;
+        let Some(modulus) = self.modulus() else {
+            return false;
+        };
+        let em_bits = modulus.bits() - 1;
         let em_len = em_bits.div_ceil(8);
         // I2OSP(m, emLen): when emLen = k - 1 the top byte of m must be zero.
         let (high, em) = m.split_at(m.len() - em_len);
@@ -133,6 +165,38 @@ fn mgf1_xor(sha: Sha, seed: &[u8], out: &mut [u8]) {
         let mask = sha.hash(&[seed, &(counter as u32).to_be_bytes()]);
         for (o, m) in chunk.iter_mut().zip(mask.as_bytes()) {
             *o ^= m;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A key accepted at parse always has a Montgomery form, built later: the two checks
+        /// agree on every modulus, with or without leading zeros.
+        #[test]
+        fn accepted_keys_have_a_montgomery_form(
+            zeros in 0usize..3,
+            n in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let padded = [alloc::vec![0u8; zeros], n].concat();
+            let key = RsaVerifyKey::new(&padded, &[1, 0, 1]);
+            proptest::prop_assert_eq!(key.is_some(), Modulus::new(&padded).is_some());
+            if let Some(key) = key {
+                proptest::prop_assert!(key.modulus().is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_even_and_empty_moduli_are_refused() {
+        for n in [&[][..], &[0], &[0, 1], &[1], &[2], &[0, 4], &[1, 0]] {
+            assert!(RsaVerifyKey::new(n, &[3]).is_none(), "{n:?}");
+        }
+        for n in [&[3][..], &[0, 3], &[1, 1]] {
+            assert!(RsaVerifyKey::new(n, &[3]).is_some(), "{n:?}");
         }
     }
 }
