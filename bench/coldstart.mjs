@@ -213,10 +213,12 @@ const config :Workerd.Config = (
         rows.push(`| workerd, fresh isolate, ${compare} | ${alg} | ${cm.toFixed(2)} | ${jo.toFixed(2)} | ${(cm / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
       }
     } finally {
-      // Gone before the next algorithm's process binds its ports.
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill();
-      await exited;
+      // Gone before the next algorithm's process binds its ports (unless it is gone already).
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await exited;
+      }
     }
   }
   return rows;
