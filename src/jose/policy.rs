@@ -49,8 +49,9 @@ pub struct Policy {
     max_age: Option<i64>,
     required_claims: Vec<String>,
     limits: Limits,
-    /// A digest of everything above: equal policies have equal fingerprints.
-    fingerprint: u64,
+    /// A digest of everything above, computed when first asked for: equal policies have equal
+    /// fingerprints.
+    fingerprint: crate::jose::fingerprint::LazyFingerprint,
 }
 
 /// The JSON form of a policy (see the module docs for the fields).
@@ -174,7 +175,7 @@ impl PolicyConfig {
         }
         // A token's header can never be larger than the token.
         limits.max_header_bytes = limits.max_header_bytes.min(limits.max_token_bytes);
-        let mut policy = Policy {
+        Ok(Policy {
             algorithms,
             issuers: allowlist("issuers", self.issuers)?,
             audiences,
@@ -190,10 +191,8 @@ impl PolicyConfig {
             },
             required_claims: non_empty_strings("required_claims", self.required_claims)?,
             limits,
-            fingerprint: 0,
-        };
-        policy.fingerprint = policy.digest();
-        Ok(policy)
+            fingerprint: crate::jose::fingerprint::LazyFingerprint::new(),
+        })
     }
 }
 
@@ -328,7 +327,7 @@ impl Policy {
     /// cache is keyed by it, so a token accepted under one policy is never served from the
     /// cache under another.
     pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
+        self.fingerprint.get_or(|| self.digest())
     }
 
     fn digest(&self) -> u64 {
