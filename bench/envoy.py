@@ -22,6 +22,7 @@ Usage: envoy.py PATH/TO/tokengate_envoy.wasm [seconds-per-run] [only-runs-whose-
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -260,6 +261,8 @@ def main():
         envoy.terminate()
         envoy.wait(timeout=10)
         srv.shutdown()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
 
     base = rows[0]
     print(f"Envoy 1.40 (--concurrency 1), wrk -t1 -c8 -d{seconds}s, median of {ROUNDS} interleaved rounds, "

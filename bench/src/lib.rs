@@ -150,7 +150,7 @@ pub fn cases() -> Vec<Case> {
     let read = |f: &str| std::fs::read(Path::new(&path(f))).unwrap();
     let rsa = || EncodingKey::from_rsa_pem(&read("rsa.pem")).unwrap();
     use jsonwebtoken::Algorithm as J;
-    vec![
+    let cases = vec![
         case(
             "HS256",
             Algorithm::HS256,
@@ -171,7 +171,10 @@ pub fn cases() -> Vec<Case> {
             J::EdDSA,
             EncodingKey::from_ed_pem(&read("ed.pem")).unwrap(),
         ),
-    ]
+    ];
+    // The keys are read: leave nothing behind in the temporary directory.
+    std::fs::remove_dir_all(&dir).unwrap();
+    cases
 }
 
 impl Case {

@@ -33,7 +33,9 @@ fn claims() -> Value {
 }
 
 fn tmp(name: &str, content: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tokengate-cli-test-{}", std::process::id()));
+    // Cargo's scratch directory for integration tests (under target/), not the system's.
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, content).unwrap();

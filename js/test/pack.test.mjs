@@ -3,15 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const JS = fileURLToPath(new URL('..', import.meta.url));
 
-test('npm pack: installs into an empty project and verifies a token', () => {
+test('npm pack: installs into an empty project and verifies a token', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-pack-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: JS, encoding: 'utf8' }));
   const files = packed.files.map((f) => f.path).sort();
   assert.ok(files.includes('pkg/tokengate_js_bg.wasm') && files.includes('lib/index.d.ts'), files.join(' '));
