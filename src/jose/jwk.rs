@@ -93,9 +93,9 @@ pub(crate) enum Prepared {
     Rsa {
         #[cfg(feature = "reference")]
         key: rsa::PublicKey,
-        /// The key for [`crate::FastVerify`], its Montgomery constants computed on first use.
+        /// The key for [`crate::FastVerify`], its Montgomery constants computed on first use;
+        /// it holds the modulus `n`.
         fast: crate::signature::rsa_verify::RsaVerifyKey,
-        n: Vec<u8>,
         e: Vec<u8>,
     },
     P256 {
@@ -252,7 +252,7 @@ impl Jwk {
     pub fn material(&self) -> KeyMaterial<'_> {
         match &self.prepared {
             Prepared::Hmac(h) => KeyMaterial::Symmetric(&h.secret),
-            Prepared::Rsa { n, e, .. } => KeyMaterial::Rsa { n, e },
+            Prepared::Rsa { fast, e, .. } => KeyMaterial::Rsa { n: fast.n(), e },
             Prepared::P256 { x, y, .. } => KeyMaterial::Ec {
                 curve: Curve::P256,
                 x,
@@ -417,20 +417,21 @@ fn rsa_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
     if n[n.len() - 1] & 1 == 0 || e_value & 1 == 0 || !(3..(1 << 33)).contains(&e_value) {
         return Err(INVALID);
     }
-    let fast = crate::signature::rsa_verify::RsaVerifyKey::new(&n, &e).ok_or(ConfigError::jwk(
+    #[cfg(feature = "reference")]
+    let key = rsa::PublicKey::new_with_size_limits(
+        rsa::BoxedUint::from_be_slice_vartime(&n),
+        rsa::BoxedUint::from_be_slice_vartime(&e),
+        RSA_MIN_BITS..=RSA_MAX_BITS,
+    )
+    .map_err(|_| INVALID)?;
+    let fast = crate::signature::rsa_verify::RsaVerifyKey::new(n, &e).ok_or(ConfigError::jwk(
         "n",
         "invalid RSA public key (exponent or modulus)",
     ))?;
     Ok(Prepared::Rsa {
         #[cfg(feature = "reference")]
-        key: rsa::PublicKey::new_with_size_limits(
-            rsa::BoxedUint::from_be_slice_vartime(&n),
-            rsa::BoxedUint::from_be_slice_vartime(&e),
-            RSA_MIN_BITS..=RSA_MAX_BITS,
-        )
-        .map_err(|_| INVALID)?,
+        key,
         fast,
-        n,
         e,
     })
 }

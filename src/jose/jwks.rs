@@ -173,9 +173,10 @@ impl JwkSet {
     }
 
     /// Builds every key's [`crate::FastVerify`] tables now (the EC comb tables and their
-    /// curves', the RSA keys' Montgomery forms), for a host that adopts key sets off the request path (the Envoy
-    /// filter's root context). Without it they are built on the verifications that make them
-    /// worth it, so a short-lived isolate that checks one token never pays for them.
+    /// curves', the RSA keys' Montgomery forms), for a host that adopts key sets off the
+    /// request path (the Envoy filter's root context). Without it they are built on the
+    /// verifications that make them worth it, so a short-lived isolate that checks one token
+    /// never pays for them.
     pub fn warm(&self) {
         for key in &self.keys {
             key.warm();

@@ -46,11 +46,11 @@ pub(crate) struct RsaVerifyKey {
 }
 
 impl RsaVerifyKey {
-    /// Checks `(n, e)` (big-endian bytes). `None` for an even or tiny modulus, or an exponent
-    /// that is zero or wider than 64 bits (the JWK parser has already applied the key-size and
-    /// exponent rules). A key accepted here always has a Montgomery form (the same checks as
-    /// [`Modulus::new`]; a test holds them together).
-    pub(crate) fn new(n: &[u8], e: &[u8]) -> Option<RsaVerifyKey> {
+    /// Checks `(n, e)` (big-endian bytes) and keeps `n`. `None` for an even or tiny modulus,
+    /// or an exponent that is zero or wider than 64 bits (the JWK parser has already applied
+    /// the key-size and exponent rules). A key accepted here always has a Montgomery form (the
+    /// same checks as [`Modulus::new`]; a test holds them together).
+    pub(crate) fn new(mut n: Vec<u8>, e: &[u8]) -> Option<RsaVerifyKey> {
         let e_bytes = e.iter().skip_while(|&&b| b == 0).collect::<Vec<_>>();
         if e_bytes.is_empty() || e_bytes.len() > 8 {
             return None;
@@ -58,7 +58,8 @@ impl RsaVerifyKey {
         let e = e_bytes
             .iter()
             .fold(0u64, |acc, &&b| (acc << 8) | u64::from(b));
-        let n: Vec<u8> = n.iter().copied().skip_while(|&b| b == 0).collect();
+        let zeros = n.iter().take_while(|&&b| b == 0).count();
+        n.drain(..zeros);
         let (&first, &last) = (n.first()?, n.last()?);
         // Odd, and at least 2 bits.
         if last & 1 == 0 || (n.len() == 1 && first < 2) {
@@ -69,6 +70,11 @@ impl RsaVerifyKey {
             e,
             modulus: OnceBox::new(),
         })
+    }
+
+    /// The modulus, big-endian, without leading zeros.
+    pub(crate) fn n(&self) -> &[u8] {
+        &self.n
     }
 
     /// The Montgomery form, built once.
@@ -182,10 +188,12 @@ mod tests {
             n in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
         ) {
             let padded = [alloc::vec![0u8; zeros], n].concat();
-            let key = RsaVerifyKey::new(&padded, &[1, 0, 1]);
+            let key = RsaVerifyKey::new(padded.clone(), &[1, 0, 1]);
             proptest::prop_assert_eq!(key.is_some(), Modulus::new(&padded).is_some());
             if let Some(key) = key {
                 proptest::prop_assert!(key.modulus().is_some());
+                let first = padded.iter().position(|&b| b != 0).unwrap_or(padded.len());
+                proptest::prop_assert_eq!(key.n(), &padded[first..]);
             }
         }
     }
@@ -193,10 +201,10 @@ mod tests {
     #[test]
     fn tiny_even_and_empty_moduli_are_refused() {
         for n in [&[][..], &[0], &[0, 1], &[1], &[2], &[0, 4], &[1, 0]] {
-            assert!(RsaVerifyKey::new(n, &[3]).is_none(), "{n:?}");
+            assert!(RsaVerifyKey::new(n.to_vec(), &[3]).is_none(), "{n:?}");
         }
         for n in [&[3][..], &[0, 3], &[1, 1]] {
-            assert!(RsaVerifyKey::new(n, &[3]).is_some(), "{n:?}");
+            assert!(RsaVerifyKey::new(n.to_vec(), &[3]).is_some(), "{n:?}");
         }
     }
 }
