@@ -130,8 +130,14 @@ async function workerdIsolates() {
   const dir = join(scratch, 'isolates');
   mkdirSync(dir, { recursive: true });
   const joseBundle = readFileSync(join(scratch, 'jose-bundle.mjs'), 'utf8');
-  // Each tokengate contender's package directory: this build's, and the one to compare.
-  const pkgs = { tokengate: join(JS, 'pkg'), ...(compare === undefined ? {} : { compared: compare }) };
+  // Each tokengate contender's package (this build's, and the one to compare) and the library's
+  // modules, read once: every worker gets its own marked copy.
+  const pkgDirs = { tokengate: join(JS, 'pkg'), ...(compare === undefined ? {} : { compared: compare }) };
+  const pkgs = Object.fromEntries(Object.entries(pkgDirs).map(([name, d]) => [name, {
+    glue: readFileSync(join(d, 'tokengate_js.js'), 'utf8'),
+    wasm: readFileSync(join(d, 'tokengate_js_bg.wasm')),
+  }]));
+  const lib = Object.fromEntries(VERIFIER_LIB.map((m) => [m, readFileSync(join(JS, `lib/${m}.js`), 'utf8')]));
   const bodiesHere = { ...bodies, ...(compare === undefined ? {} : { compared: bodies.tokengate }), empty };
   const rows = [];
   for (const alg of algs) {
@@ -155,9 +161,9 @@ async function workerdIsolates() {
         const modules = [esm('worker.js', 'worker.js', workerSource(bodiesHere[name]))];
         if (pkgs[name] !== undefined) {
           modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
-          for (const m of VERIFIER_LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, readFileSync(join(JS, `lib/${m}.js`), 'utf8')));
-          modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', readFileSync(join(pkgs[name], 'tokengate_js.js'), 'utf8')));
-          writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(readFileSync(join(pkgs[name], 'tokengate_js_bg.wasm')), n));
+          for (const m of VERIFIER_LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, lib[m]));
+          modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', pkgs[name].glue));
+          writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(pkgs[name].wasm, n));
           modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);
         }
         if (name === 'jose') modules.push(esm('jose-bundle', 'jose-bundle.mjs', joseBundle));
