@@ -37,13 +37,17 @@ clippy: setup
 	$(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy -p tokengate-envoy --target wasm32-wasip1 -- -D warnings
 	$(CARGO) clippy -p tokengate-js --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy -p tokengate-js-crypto --target wasm32-unknown-unknown -- -D warnings
 	# The SIMD arithmetic (src/signature/bignum_simd.rs) exists only with simd128: lint it as shipped.
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" $(CARGO) clippy -p tokengate --no-default-features --target wasm32-unknown-unknown --target-dir target/simd128 -- -D warnings
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" $(CARGO) clippy -p tokengate-js-crypto --target wasm32-unknown-unknown --target-dir target/simd128 -- -D warnings
 
 # The core must build without std for a browser/proxy-wasm target and for a bare target.
 nostd: setup
 	$(CARGO) build -p tokengate --no-default-features --target wasm32-unknown-unknown
 	$(CARGO) build -p tokengate --no-default-features --target x86_64-unknown-none
+	$(CARGO) build -p tokengate --no-default-features --features public-key-verify --target wasm32-unknown-unknown
+	$(CARGO) build -p tokengate --no-default-features --features public-key-verify --target x86_64-unknown-none
 
 unit:
 	@scripts/unit.sh

@@ -16,12 +16,13 @@
 //   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256] [--compare DIR] [--only isolates]
 //
 // --compare DIR adds, to the fresh-isolate measure, tokengate built in DIR (another build's
-// js/pkg) as a further contender in the same workerd process: two builds compared in one run.
+// js/pkg, with that build's js/lib beside it if there is one) as a further contender in the same
+// workerd process: two builds compared in one run.
 // --only isolates runs that measure alone.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -136,8 +137,17 @@ async function workerdIsolates() {
   const pkgs = Object.fromEntries(Object.entries(pkgDirs).map(([name, d]) => [name, {
     glue: readFileSync(join(d, 'tokengate_js.js'), 'utf8'),
     wasm: readFileSync(join(d, 'tokengate_js_bg.wasm')),
+    // Packaged with the worker, instantiated only when a verification needs it (an older
+    // build to compare may have none).
+    crypto: existsSync(join(d, 'tokengate_crypto.js')) ? {
+      glue: readFileSync(join(d, 'tokengate_crypto.js'), 'utf8'),
+      wasm: readFileSync(join(d, 'tokengate_crypto_bg.wasm')),
+    } : undefined,
   }]));
-  const lib = Object.fromEntries(VERIFIER_LIB.map((m) => [m, readFileSync(join(JS, `lib/${m}.js`), 'utf8')]));
+  const libOf = (root) => Object.fromEntries(VERIFIER_LIB.filter((m) => existsSync(join(root, `lib/${m}.js`)))
+    .map((m) => [m, readFileSync(join(root, `lib/${m}.js`), 'utf8')]));
+  const libs = { tokengate: libOf(JS) };
+  if (compare !== undefined) libs.compared = existsSync(join(compare, '../lib')) ? libOf(join(compare, '..')) : libs.tokengate;
   const bodiesHere = { ...bodies, ...(compare === undefined ? {} : { compared: bodies.tokengate }), empty };
   const rows = [];
   for (const alg of algs) {
@@ -161,10 +171,16 @@ async function workerdIsolates() {
         const modules = [esm('worker.js', 'worker.js', workerSource(bodiesHere[name]))];
         if (pkgs[name] !== undefined) {
           modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
-          for (const m of VERIFIER_LIB) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, lib[m]));
+          for (const [m, text] of Object.entries(libs[name])) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, text));
           modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', pkgs[name].glue));
           writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(pkgs[name].wasm, n));
           modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);
+          const cryptoModule = pkgs[name].crypto;
+          if (cryptoModule !== undefined) {
+            modules.push(esm('pkg/tokengate_crypto.js', 'pkg/tokengate_crypto.js', cryptoModule.glue));
+            writeFileSync(join(wdir, 'pkg/tokengate_crypto_bg.wasm'), wasmWithNonce(cryptoModule.wasm, n));
+            modules.push(`(name = "pkg/tokengate_crypto_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_crypto_bg.wasm")`);
+          }
         }
         if (name === 'jose') modules.push(esm('jose-bundle', 'jose-bundle.mjs', joseBundle));
         // freePort can hand out a port it gave before (the OS reuses them): one each here.
@@ -236,9 +252,10 @@ async function browser() {
     await esbuild.build({ stdin: { contents: body, resolveDir: JS }, bundle: true, minify: true, format: 'esm',
       platform: 'browser', outfile: join(dir, `${name}.js`), external: ['*.wasm'] });
   }
-  // The browser entry fetches `../pkg/tokengate_js_bg.wasm` from its own URL, the bundle's.
+  // The browser entry fetches `../pkg/tokengate_js_bg.wasm` from its own URL, the bundle's (and
+  // the crypto module, when a verification needs it: not for these algorithms).
   mkdirSync(join(dir, 'pkg'), { recursive: true });
-  copyFileSync(join(JS, 'pkg/tokengate_js_bg.wasm'), join(dir, 'pkg/tokengate_js_bg.wasm'));
+  for (const f of ['tokengate_js_bg.wasm', 'tokengate_crypto_bg.wasm']) copyFileSync(join(JS, `pkg/${f}`), join(dir, `pkg/${f}`));
   const page = (name, c) => `<!doctype html><script type="module">
     const start = performance.now();
     const { first } = await import('/${name}.js');

@@ -50,7 +50,7 @@ else
     "building the larger plain module" >&2
 fi
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$RUSTFLAGS_WASM"
-RAW="target/wasm32-unknown-unknown/wasm-release/tokengate_js.wasm"
+RAW_DIR="target/wasm32-unknown-unknown/wasm-release"
 OUT="js/pkg"
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -59,7 +59,8 @@ mkdir -p "$OUT"
 # (`tokengate/gate`, feature `gate`: the configuration parser and regex engine on top), so
 # verify-only users never download the gate. Both builds write the same rustc output file, so
 # each is bound before the next build.
-# build NAME FEATURES: leaves js/pkg/NAME.js and js/pkg/NAME_bg.wasm, sets *_SIZE variables.
+# build NAME FEATURES [PACKAGE]: leaves js/pkg/NAME.js and js/pkg/NAME_bg.wasm, sets *_SIZE
+# variables. PACKAGE is tokengate-js unless given.
 # --one-caller-inline-max-function-size: binaryen otherwise inlines every function that has one
 # caller, whatever its size, so the JWK parser carried the RSA, EC, OKP and oct key builders in
 # one 19 KB function. V8 compiles a wasm function on its first call, whole: the first key set
@@ -68,10 +69,11 @@ mkdir -p "$OUT"
 WASM_OPT=(js/node_modules/.bin/wasm-opt -O3 --one-caller-inline-max-function-size 200 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
 build() {
-  local name="$1" features="$2"
-  RUSTC_BOOTSTRAP=1 cargo build -p tokengate-js --target wasm32-unknown-unknown --profile wasm-release "${BUILD_STD[@]}" $features
-  RAW_SIZE=$(stat -c %s "$RAW")
-  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --out-name "$name" --no-typescript "$RAW"
+  local name="$1" features="$2" package="${3:-tokengate-js}"
+  local raw="$RAW_DIR/${package//-/_}.wasm"
+  RUSTC_BOOTSTRAP=1 cargo build -p "$package" --target wasm32-unknown-unknown --profile wasm-release "${BUILD_STD[@]}" $features
+  RAW_SIZE=$(stat -c %s "$raw")
+  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --out-dir "$OUT" --out-name "$name" --no-typescript "$raw"
   local bg="$OUT/${name}_bg.wasm"
   BOUND_SIZE=$(stat -c %s "$bg")
   "${WASM_OPT[@]}" --strip-debug --strip-producers "$bg" -o "$bg.opt"
@@ -81,14 +83,27 @@ build() {
   # The same module with its function names kept, for the part-by-part table.
   local named="target/js-size/$name"
   rm -rf "$named" && mkdir -p "$named"
-  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --keep-debug --out-dir "$named" --out-name "$name" --no-typescript "$RAW"
+  "$TOOLS/bin/wasm-bindgen" --target web --weak-refs --keep-debug --out-dir "$named" --out-name "$name" --no-typescript "$raw"
   "${WASM_OPT[@]}" -g "$named/${name}_bg.wasm" -o "$named/named.wasm"
 }
 
 build tokengate_gate "--features gate"
 GATE=("$RAW_SIZE" "$BOUND_SIZE" "$OPT_SIZE" "$GZ_SIZE")
+# The crypto module (js/crypto): the core's own RSA, ECDSA and EdDSA verification, which the
+# main module leaves out. js/lib/modulecrypto.js loads it only when a verification needs it (the
+# synchronous `verify` of a public-key token outside Node, `signatureBackend: 'wasm'`, a key
+# the runtime's crypto cannot import, P-384/P-521 under `auto` where it is packaged along).
+build tokengate_crypto "" tokengate-js-crypto
+CRYPTO=("$RAW_SIZE" "$BOUND_SIZE" "$OPT_SIZE" "$GZ_SIZE")
 build tokengate_js ""
-JS_GZ=$(gzip -9 -c "$OUT/tokengate_js.js" js/lib/*.js | wc -c)
+# The package's JavaScript as a web app ships it, bundled like jose's below (the browser entry,
+# wasm-bindgen's glue for both modules, lib/; the .wasm files stay separate).
+JS_DIR=target/js-size/tokengate
+mkdir -p "$JS_DIR"
+(cd js && echo "export { jwtVerify, createRemoteJWKSet } from './lib/browser.js';" | node_modules/.bin/esbuild --bundle \
+  --minify --format=esm --platform=browser --external:'*.wasm' --log-level=warning --outfile="../$JS_DIR/tokengate.min.js")
+JS_RAW=$(stat -c %s "$JS_DIR/tokengate.min.js")
+JS_GZ=$(gzip -9 -c "$JS_DIR/tokengate.min.js" | wc -c)
 # jose, as a web app ships it: esbuild --bundle --minify of jwtVerify + createRemoteJWKSet.
 JOSE_DIR=target/js-size/jose
 mkdir -p "$JOSE_DIR"
@@ -99,13 +114,13 @@ JOSE_RAW=$(stat -c %s "$JOSE_DIR/jose.min.js")
 JOSE_GZ=$(gzip -9 -c "$JOSE_DIR/jose.min.js" | wc -c)
 JOSE_VERSION=$(node -p "require('./js/node_modules/jose/package.json').version")
 {
-  echo "| artifact | verifier (\`tokengate\`) | gate (\`tokengate/gate\`) |"
-  echo "|---|---:|---:|"
-  echo "| rustc output (\`$RAW\`) | $RAW_SIZE | ${GATE[0]} |"
-  echo "| after wasm-bindgen | $BOUND_SIZE | ${GATE[1]} |"
-  echo "| after wasm-opt | $OPT_SIZE | ${GATE[2]} |"
-  echo "| after wasm-opt, gzip -9 | $GZ_SIZE | ${GATE[3]} |"
-  echo "| JavaScript (glue + lib/), gzip -9 | $JS_GZ | |"
+  echo "| artifact | verifier (\`tokengate\`) | crypto module (loaded when needed) | gate (\`tokengate/gate\`) |"
+  echo "|---|---:|---:|---:|"
+  echo "| rustc output (\`$RAW_DIR/\`) | $RAW_SIZE | ${CRYPTO[0]} | ${GATE[0]} |"
+  echo "| after wasm-bindgen | $BOUND_SIZE | ${CRYPTO[1]} | ${GATE[1]} |"
+  echo "| after wasm-opt | $OPT_SIZE | ${CRYPTO[2]} | ${GATE[2]} |"
+  echo "| after wasm-opt, gzip -9 | $GZ_SIZE | ${CRYPTO[3]} | ${GATE[3]} |"
+  echo "| JavaScript (browser entry, glue, lib/) bundled as jose's below: bytes, gzip -9 | $JS_RAW, $JS_GZ | | |"
   echo ""
   echo "jose $JOSE_VERSION, \`jwtVerify\` + \`createRemoteJWKSet\` bundled by esbuild --bundle --minify: $JOSE_RAW bytes, gzip -9 $JOSE_GZ."
   echo ""

@@ -4,31 +4,45 @@
 import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, algorithmMask, algorithmName, localState } from './keys.js';
+import { cryptoModuleAtHand, loadCryptoModule, moduleCryptoKeys, requireCryptoModule, setCryptoModuleLoader } from './modulecrypto.js';
 import { nowSeconds, policyJson } from './options.js';
 import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
 
 export * as errors from './errors.js';
+export { loadCryptoModule };
 
 let subtle;
 let host;
 let masks;
+let publicKey;
+let autoWithModule;
+let moduleFaster;
+let prefetched;
 
 /**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
- * WebCrypto, and where the runtime has synchronous crypto (Node), its `check` factory.
+ * WebCrypto, where the runtime has synchronous crypto (Node) its `check` factory, and how it
+ * loads the crypto module (see `modulecrypto.js`).
  */
 export function configure(runtime) {
   subtle = runtime.subtle;
   host = runtime.host;
-  const webcrypto = subtle === undefined ? 0 : algorithmMask(WEBCRYPTO_ALGORITHMS);
+  setCryptoModuleLoader(runtime.cryptoModule);
+  // The main module checks HMAC itself; every public-key signature goes to the runtime's crypto
+  // or to the crypto module.
+  publicKey = algorithmMask(WEBCRYPTO_ALGORITHMS);
+  moduleFaster = algorithmMask(MODULE_FASTER);
+  prefetched = false;
+  const webcrypto = subtle === undefined ? 0 : publicKey;
   const hostMask = host === undefined ? 0 : algorithmMask(host.algorithms);
-  // 'auto': synchronous host crypto where there is one (Node); else, on the async path,
-  // WebCrypto; the module's own code on the sync path; and the module for MODULE_FASTER.
-  const moduleFaster = algorithmMask(MODULE_FASTER);
+  // Per backend, the algorithms sent to the runtime's synchronous crypto (`host`: Node) and to
+  // WebCrypto on the async path; the crypto module checks every other public-key signature
+  // (and any key the runtime cannot import). 'auto' also sends MODULE_FASTER to the crypto
+  // module where it is at hand without a download (`autoWithModule`, see `backend`).
+  const auto = hostMask !== 0 ? { host: hostMask, webcrypto: 0 } : { host: 0, webcrypto };
+  autoWithModule = { host: auto.host & ~moduleFaster, webcrypto: auto.webcrypto & ~moduleFaster };
   masks = {
-    auto: hostMask !== 0
-      ? { host: hostMask & ~moduleFaster, webcrypto: 0 }
-      : { host: 0, webcrypto: webcrypto & ~moduleFaster },
+    auto,
     node: { host: hostMask, webcrypto: 0 },
     webcrypto: { host: 0, webcrypto },
     wasm: { host: 0, webcrypto: 0 },
@@ -213,14 +227,36 @@ function ready() {
 }
 
 function backend(options) {
-  const choice = masks[options.signatureBackend ?? 'auto'];
+  let choice = masks[options.signatureBackend ?? 'auto'];
   if (choice === undefined) {
     throw new ConfigError('signatureBackend must be "auto", "node", "webcrypto" or "wasm"', 'ERR_POLICY_INVALID');
   }
   if (options.signatureBackend === 'node' && choice.host === 0) {
     throw new ConfigError('signatureBackend "node" needs Node', 'ERR_POLICY_INVALID');
   }
+  // 'auto': P-384 and P-521 run faster in the crypto module than in any runtime's crypto
+  // (MODULE_FASTER), but not by enough to download it for: they go to it where it is at hand.
+  if (choice === masks.auto && cryptoModuleAtHand()) choice = autoWithModule;
   return choice;
+}
+
+/** The crypto module's keys for one key set (see `modulecrypto.js`). */
+const moduleKeys = (state) => state.check('module-keys', moduleCryptoKeys);
+
+/**
+ * A synchronous `check(alg, keyIndex, message, signature)` for the core's general path: the
+ * runtime's synchronous crypto for the algorithms in `hostMask`, the crypto module for every
+ * other public-key algorithm and for keys the runtime cannot import.
+ */
+function syncCheck(state, hostMask) {
+  const keys = moduleKeys(state);
+  const runtime = hostMask === 0 ? undefined : host.check(state.check('host-keys', host.keys));
+  return (alg, index, message, signature) => {
+    const verdict = runtime !== undefined && (hostMask & algorithmMask([alg])) !== 0
+      ? runtime(alg, index, message, signature)
+      : null;
+    return verdict ?? keys.verify(alg, index, message, signature);
+  };
 }
 
 /** The little-endian 32-bit integer at `at` of `bytes`. */
@@ -235,21 +271,33 @@ function verifyWith(state, input, options, choice) {
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   try {
-    if ((choice.host & state.algorithmMask) !== 0) {
+    if ((publicKey & state.algorithmMask) !== 0) {
       const bytes = bytesOf(input);
-      const checked = wasm.hostCheck(policy, state.wasm, bytes, choice.host);
+      const checked = wasm.hostCheck(policy, state.wasm, bytes, publicKey);
       const named = int32At(checked, 0);
       if (named >= 0) {
         const alg = algorithmName(named & 15);
-        const entry = state.check('host-keys', host.keys).get(alg, named >> 4);
+        const index = named >> 4;
         // The signed bytes (the token's first ones, as many as the module says) and the signature.
         const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
-        const verdict = entry === null ? 2 : Number(host.verify(alg, entry, message, checked.subarray(12)));
-        const claims = wasm.hostChecked(int32At(checked, 4) >>> 0, policy, state.wasm, now, verdict);
+        const signature = checked.subarray(12);
+        const entry = (choice.host & (1 << (named & 15))) === 0
+          ? null
+          : state.check('host-keys', host.keys).get(alg, index);
+        const valid = entry === null
+          ? moduleKeys(state).verify(alg, index, message, signature)
+          : host.verify(alg, entry, message, signature);
+        const claims = wasm.hostChecked(int32At(checked, 4) >>> 0, policy, state.wasm, now, Number(valid));
         if (claims !== undefined) return result(input.text, claims);
-      } else if (named === -2) {
-        const check = state.check('host', () => host.check(state.check('host-keys', host.keys)));
-        return result(input.text, wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, choice.host, check));
+        // Dropped while pending (only past 256 verifications in flight): start over.
+        return verifyWith(state, input, options, choice);
+      }
+      if (named === -2) {
+        // Several candidate keys: the core calls back per key. The crypto module must be at
+        // hand first (a throw inside the callback would read as a bad signature).
+        if ((publicKey & ~choice.host & state.algorithmMask) !== 0) requireCryptoModule();
+        const check = state.check(`sync-${choice.host}`, () => syncCheck(state, choice.host));
+        return result(input.text, wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, publicKey, check));
       }
     }
     return result(input.text, wasm.verifySync(policy, state.wasm, bytesOf(input), now));
@@ -283,19 +331,30 @@ export function verify(token, keys, options = {}) {
   return verifyWith(localState(keys), input, options, choice);
 }
 
-const MODULE_ONLY = { host: 0, webcrypto: 0 };
-
 /**
  * The async path, split so that JavaScript awaits `crypto.subtle.verify` itself: the module
  * checks everything before the signature and names the token's one candidate key
- * (`hostCheck`), WebCrypto checks the signature, the module checks the rest (`hostChecked`).
- * One promise hop, as jose takes. A token with several candidate keys (no `kid`) takes the
- * general path, where the core calls back per key.
+ * (`hostCheck`), WebCrypto (or the crypto module) checks the signature, the module checks the
+ * rest (`hostChecked`). One promise hop, as jose takes. A token with several candidate keys
+ * (no `kid`) takes the general path, where the core calls back per key.
  */
 function verifyAsync(state, input, options) {
   const choice = backend(options);
-  // No promise round trip when no key in the set could go to WebCrypto (e.g. HMAC keys).
-  if ((choice.webcrypto & state.algorithmMask) === 0) return verifyWith(state, input, options, choice);
+  // 'auto' on a page that verifies P-384 or P-521 tokens: fetch the crypto module in the
+  // background (once), which checks those 1.3-2x faster than WebCrypto; WebCrypto checks them
+  // until it is there.
+  if (choice === masks.auto && !prefetched && (state.algorithmMask & moduleFaster) !== 0 && !cryptoModuleAtHand()) {
+    prefetched = true;
+    loadCryptoModule().catch(() => {});
+  }
+  if ((choice.webcrypto & state.algorithmMask) === 0) {
+    // No WebCrypto for this key set (e.g. HMAC keys, or Node): the synchronous path, once the
+    // crypto module is loaded if its public-key signatures need it.
+    if ((publicKey & ~choice.host & state.algorithmMask) !== 0 && !cryptoModuleAtHand()) {
+      return loadCryptoModule().then(() => verifyWith(state, input, options, choice));
+    }
+    return verifyWith(state, input, options, choice);
+  }
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
   // The token's bytes, encoded once (TextEncoder is a host call in workerd) and copied: out of
@@ -304,7 +363,7 @@ function verifyAsync(state, input, options) {
   const bytes = (input.given ?? bytesOf(input)).slice();
   let checked;
   try {
-    checked = wasm.hostCheck(policy, state.wasm, bytes, choice.webcrypto);
+    checked = wasm.hostCheck(policy, state.wasm, bytes, publicKey);
   } catch (e) {
     throw fromCore(e);
   }
@@ -313,37 +372,79 @@ function verifyAsync(state, input, options) {
   const named = int32At(checked, 0);
   if (named === -1) return verifyWith(state, input, options, choice);
   const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
-  if (named < 0) {
-    const check = state.check('webcrypto', () => webCryptoCheck(subtle, keys));
-    return wasm.verifyWithWebCrypto(policy, state.wasm, bytes, now, choice.webcrypto, check).then(
-      (claims) => result(input.text, claims),
-      (e) => {
-        throw fromCore(e);
-      },
-    );
-  }
-  const alg = algorithmName(named & 15);
+  if (named < 0) return verifyGeneral(state, input, options, choice, bytes);
+  const bit = named & 15;
+  const alg = algorithmName(bit);
   const index = named >> 4;
   const id = int32At(checked, 4) >>> 0;
   const signature = checked.subarray(12);
   const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
-  // verdict: 1 valid, 0 invalid, 2 not checked (WebCrypto cannot import this key: the module
-  // checks it). The module keeps the parsed token in between (`undefined`: it was dropped,
-  // only past 256 verifications in flight; the module then verifies the token itself).
-  const finish = (verdict) => {
+  // The module keeps the parsed token in between (`undefined`: it was dropped, only past 256
+  // verifications in flight; the token is then verified again, on a path that keeps nothing
+  // pending: synchronously in the crypto module where it is at hand, else the general path).
+  const finish = (valid) => {
     let claims;
     try {
-      claims = wasm.hostChecked(id, policy, state.wasm, now, verdict);
+      claims = wasm.hostChecked(id, policy, state.wasm, now, valid ? 1 : 0);
     } catch (e) {
       throw fromCore(e);
     }
-    return claims === undefined ? verifyWith(state, input, options, MODULE_ONLY) : result(input.text, claims);
+    if (claims !== undefined) return result(input.text, claims);
+    return cryptoModuleAtHand()
+      ? verifyWith(state, input, options, MODULE_ONLY)
+      : verifyGeneral(state, input, options, choice, bytes);
   };
-  const verify = (key) => (key === null
-    ? finish(2)
-    : webCryptoVerify(subtle, alg, key, message, signature, (valid) => finish(valid ? 1 : 0)));
+  // The crypto module for algorithms not sent to WebCrypto, and for keys WebCrypto cannot import.
+  const inModule = () => {
+    const verify = () => finish(moduleKeys(state).verify(alg, index, message, signature));
+    return cryptoModuleAtHand() ? verify() : loadCryptoModule().then(verify);
+  };
+  if ((choice.webcrypto & (1 << bit)) === 0) return inModule();
+  const verify = (key) => (key === null ? inModule() : webCryptoVerify(subtle, alg, key, message, signature, finish));
   const key = keys.ready(alg, index);
   return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
+}
+
+const MODULE_ONLY = { host: 0, webcrypto: 0 };
+
+/**
+ * The general async path, for a token with several candidate keys (no `kid`): the core calls
+ * back per key (`asyncCheck`) and keeps its state in its own future, not in the pending table.
+ */
+function verifyGeneral(state, input, options, choice, bytes) {
+  // Load the crypto module first if some key's algorithm goes to it (a failed load inside the
+  // callback would read as a bad signature).
+  if ((publicKey & ~choice.webcrypto & state.algorithmMask) !== 0 && !cryptoModuleAtHand()) {
+    return loadCryptoModule().then(() => verifyGeneral(state, input, options, choice, bytes));
+  }
+  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
+  const check = state.check(`webcrypto-${choice.webcrypto}`, () => asyncCheck(state, keys, choice.webcrypto));
+  return wasm.verifyWithWebCrypto(policyFor(options, state), state.wasm, bytes, nowSeconds(options), publicKey, check).then(
+    (claims) => result(input.text, claims),
+    (e) => {
+      throw fromCore(e);
+    },
+  );
+}
+
+/**
+ * An async `check(alg, keyIndex, message, signature)` for the core's general path: WebCrypto
+ * for the algorithms in `webcryptoMask`, the crypto module (loaded on first need) for every
+ * other public-key algorithm and for keys WebCrypto cannot import. Never `null`: the main
+ * module has no public-key arithmetic of its own.
+ */
+function asyncCheck(state, keys, webcryptoMask) {
+  const webcrypto = webCryptoCheck(subtle, keys);
+  const inModule = (alg, index, message, signature) => {
+    const verify = () => moduleKeys(state).verify(alg, index, message, signature);
+    return cryptoModuleAtHand() ? verify() : loadCryptoModule().then(verify);
+  };
+  return (alg, index, message, signature) => {
+    if ((webcryptoMask & algorithmMask([alg])) === 0) return inModule(alg, index, message, signature);
+    return Promise.resolve(webcrypto(alg, index, message, signature)).then(
+      (valid) => valid ?? inModule(alg, index, message, signature),
+    );
+  };
 }
 
 async function verifyRemote(keys, input, options) {

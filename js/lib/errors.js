@@ -72,6 +72,12 @@ export const JWKSStale = coded('JWKSStale', 'ERR_JWKS_STALE', VerifierUnavailabl
 export const JWTRevoked = coded('JWTRevoked', 'ERR_JWT_REVOKED');
 export const DenylistUnavailable = coded('DenylistUnavailable', 'ERR_DENYLIST_UNAVAILABLE', VerifierUnavailable);
 export const JWTMissing = coded('JWTMissing', 'ERR_JWT_MISSING');
+/**
+ * A public-key signature needs the module's own signature code (the crypto module), which is
+ * not loaded (the synchronous `verify` in a browser before `loadCryptoModule()`) or could not
+ * be fetched.
+ */
+export const CryptoModuleUnavailable = coded('CryptoModuleUnavailable', 'ERR_CRYPTO_MODULE_UNAVAILABLE', VerifierUnavailable);
 
 /** A configuration mistake (options, key set, denylist), not a bad token. */
 export class ConfigError extends JOSEError {
@@ -102,6 +108,7 @@ const BY_CODE = new Map(
     JWTRevoked,
     DenylistUnavailable,
     JWTMissing,
+    CryptoModuleUnavailable,
     JWKSInvalid,
     JWKInvalid,
   ].map((cls) => [cls.code, cls]),

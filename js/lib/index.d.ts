@@ -199,7 +199,11 @@ export declare class Denylist {
   readonly size: number;
 }
 
-/** Verifies a JWT synchronously with local keys (or a remote set already fetched). */
+/**
+ * Verifies a JWT synchronously with local keys (or a remote set already fetched). In a browser,
+ * a public-key signature needs the crypto module loaded first (`loadCryptoModule()`); else
+ * this throws `errors.CryptoModuleUnavailable`. Node and workerd load it by themselves.
+ */
 export declare function verify<P = JWTPayload>(
   token: string | Uint8Array,
   keys: KeyInput,
@@ -218,6 +222,15 @@ export declare function createLocalJWKSet(jwks: JSONWebKeySet | string): LocalJW
 
 /** A key set fetched from `url`, cached and refreshed. */
 export declare function createRemoteJWKSet(url: string | URL, options?: RemoteJWKSetOptions): RemoteJWKSet;
+
+/**
+ * Loads the crypto module: the module's own RSA, ECDSA and EdDSA code, a second WebAssembly
+ * file that the main one leaves out to stay small (public-key signatures usually go to the
+ * runtime's WebCrypto or node:crypto). `jwtVerify` loads it by itself when a verification needs
+ * it; in a browser, call this once before a synchronous `verify` of a public-key token.
+ * Rejects with `errors.CryptoModuleUnavailable`.
+ */
+export declare function loadCryptoModule(): Promise<void>;
 
 /** Parses a denylist once, for the `denylist` option. */
 export declare function createDenylist(document: DenylistDocument | string): Denylist;
@@ -258,6 +271,8 @@ export declare namespace errors {
   class JWTRevoked extends JOSEError {}
   class DenylistUnavailable extends VerifierUnavailable {}
   class JWTMissing extends JOSEError {}
+  /** `ERR_CRYPTO_MODULE_UNAVAILABLE`: a public-key signature needs the crypto module, not loaded (see `loadCryptoModule`). */
+  class CryptoModuleUnavailable extends VerifierUnavailable {}
   /** A configuration mistake (`ERR_POLICY_INVALID`, `ERR_JWK_INVALID`, `ERR_JWKS_INVALID`, ...). */
   class ConfigError extends JOSEError {}
   class JWKSInvalid extends ConfigError {}

@@ -46,6 +46,10 @@ before(async () => {
   server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/fixtures.json') return res.end(JSON.stringify(fixtures));
+    if (path === '/blank.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<!doctype html><script type="importmap">{ "imports": { "tokengate": "/lib/browser.js" } }</script>');
+    }
     if (path === '/jwks.json') {
       jwksRequests++;
       return res.end(JSON.stringify({ keys }));
@@ -93,8 +97,8 @@ test('chromium: the browser entry verifies good tokens and rejects bad ones with
   // One fetch, plus at most one refetch for the unknown kid.
   assert.ok(jwksRequests >= 1 && jwksRequests <= 2, `${jwksRequests} JWKS requests`);
 
-  // Every signature backend in this browser, ES256 (the module's own P-256 under 'auto') and
-  // EdDSA (WebCrypto under 'auto'): the same verdicts, whichever does the arithmetic.
+  // Every signature backend in this browser, ES256 and EdDSA (WebCrypto under 'auto', the
+  // crypto module under 'wasm'): the same verdicts, whichever does the arithmetic.
   const verdicts = await page.evaluate(async () => {
     const tg = await import('tokengate');
     const f = await (await fetch('/fixtures.json')).json();
@@ -117,5 +121,54 @@ test('chromium: the browser entry verifies good tokens and rejects bad ones with
     assert.equal(verdicts[`${backend} eddsa`], 'bob', backend);
     assert.equal(verdicts[`${backend} badSignature`], 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', backend);
   }
+  await page.close();
+});
+
+test('chromium: the crypto module is fetched only when a verification needs it', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}blank.html`);
+  const seen = await page.evaluate(async () => {
+    const fetched = () => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/pkg/tokengate_crypto_bg.wasm'));
+    const tg = await import('tokengate');
+    const f = await (await fetch('/fixtures.json')).json();
+    const set = tg.createLocalJWKSet(await (await fetch('/jwks.json')).json());
+    const out = {};
+    for (const name of ['good', 'eddsa', 'badSignature']) {
+      try {
+        out[name] = (await tg.jwtVerify(f.tokens[name], set, f.options)).payload.sub;
+      } catch (error) {
+        out[name] = error.code;
+      }
+    }
+    out.fetchedByJwtVerify = fetched();
+    try {
+      tg.verify(f.tokens.good, set, f.options);
+      out.syncBeforeLoad = 'verified';
+    } catch (error) {
+      out.syncBeforeLoad = `${error.name} ${error.code} ${error instanceof tg.errors.VerifierUnavailable}`;
+    }
+    await Promise.all([tg.loadCryptoModule(), tg.loadCryptoModule()]);
+    out.fetchedByLoad = fetched();
+    out.syncAfterLoad = tg.verify(f.tokens.eddsa, set, f.options).payload.sub;
+    try {
+      tg.verify(f.tokens.badSignature, set, f.options);
+    } catch (error) {
+      out.syncBad = error.code;
+    }
+    return out;
+  });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(seen, {
+    good: 'alice',
+    eddsa: 'bob',
+    badSignature: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    fetchedByJwtVerify: false,
+    syncBeforeLoad: 'CryptoModuleUnavailable ERR_CRYPTO_MODULE_UNAVAILABLE true',
+    fetchedByLoad: true,
+    syncAfterLoad: 'bob',
+    syncBad: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  });
   await page.close();
 });

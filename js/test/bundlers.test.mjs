@@ -20,13 +20,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
-// The app: one good token and one expired token, results on `window`.
+// The app: one good token and one expired token, results on `window`; then the synchronous
+// API, which needs the crypto module (a second .wasm the bundle must locate too).
 const APP = `
-import { jwtVerify, createLocalJWKSet } from 'tokengate';
+import { jwtVerify, createLocalJWKSet, loadCryptoModule, verify } from 'tokengate';
 const f = await (await fetch('/fixtures.json')).json();
 const keys = createLocalJWKSet(f.jwks);
 const outcome = (p) => p.then((r) => ({ ok: true, sub: r.payload.sub }), (e) => ({ ok: false, code: e.code }));
-window.results = { good: await outcome(jwtVerify(f.good, keys, f.options)), expired: await outcome(jwtVerify(f.expired, keys, f.options)) };
+const results = { good: await outcome(jwtVerify(f.good, keys, f.options)), expired: await outcome(jwtVerify(f.expired, keys, f.options)) };
+await loadCryptoModule();
+results.sync = verify(f.good, keys, f.options).payload.sub;
+window.results = results;
 `;
 
 const BUNDLERS = {
@@ -118,6 +122,6 @@ for (const name of Object.keys(BUNDLERS)) {
     const results = await page.evaluate(() => window.results);
     await page.close();
     assert.deepEqual(errors, []);
-    assert.deepEqual(results, { good: { ok: true, sub: 'alice' }, expired: { ok: false, code: 'ERR_JWT_EXPIRED' } });
+    assert.deepEqual(results, { good: { ok: true, sub: 'alice' }, expired: { ok: false, code: 'ERR_JWT_EXPIRED' }, sync: 'alice' });
   });
 }

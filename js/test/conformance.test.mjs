@@ -1,13 +1,16 @@
-// The shared vectors through the npm package, on both signature backends: the module's own
-// RustCrypto code and the runtime's WebCrypto. Expectations and documented policy departures
+// The shared vectors through the npm package, on every signature backend: the module's own
+// code (the crypto module, pkg/tokengate_crypto_bg.wasm), the runtime's WebCrypto and
+// node:crypto. Expectations and documented policy departures
 // mirror the Rust conformance drivers in tests/conformance/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as tg from '../lib/node.js';
 import {
   WasmKeySet, algorithmOrder, verifySignatureForTesting, verifySignatureForTestingSync,
 } from '../pkg/tokengate_js.js';
+import * as cryptoModule from '../pkg/tokengate_crypto.js';
 import { webCryptoCheck, webCryptoKeys, WEBCRYPTO_ALGORITHMS } from '../lib/webcrypto.js';
 import { nodeCryptoCheck, nodeCryptoKeys, NODE_ALGORITHMS } from '../lib/nodecrypto.js';
 import { Tally, b64u, hex, load } from './vectors.mjs';
@@ -23,6 +26,8 @@ const BACKENDS = [
   ['node', 'node', NODE_MASK],
 ];
 
+cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
+
 /** One raw signature through a backend; a key the core refuses is a rejection. */
 async function accepts(jwk, alg, msg, sig, mask, backend = 'webcrypto') {
   let set;
@@ -32,6 +37,8 @@ async function accepts(jwk, alg, msg, sig, mask, backend = 'webcrypto') {
     return false;
   }
   if (set.length !== 1) return false;
+  // The crypto module gets the key as the package hands it over: the main module's public JWK.
+  if (backend === 'wasm') return cryptoModule.ModuleKey.parse(set.publicJwk(0))?.verify(alg, msg, sig) ?? false;
   if (backend === 'node') {
     return verifySignatureForTestingSync(set, 0, alg, msg, sig, mask, counted(nodeCryptoCheck(nodeCryptoKeys(set))));
   }

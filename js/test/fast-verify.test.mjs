@@ -1,4 +1,4 @@
-// Differential tests of the module's RSA and ECDSA paths (FastVerify: tokengate's own
+// Differential tests of the crypto module's RSA and ECDSA paths (FastVerify: tokengate's own
 // variable-time arithmetic, SIMD rows in V8) against node:crypto (OpenSSL): random keys, random
 // messages, and signatures that are valid, bit-flipped, truncated, extended, zero, one, n - 1, n,
 // above n, all ones, or random. The module's verdict must be OpenSSL's. (The module carries no
@@ -8,8 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, generateKeyPairSync, sign, verify } from 'node:crypto';
-import '../lib/node.js';
-import { WasmKeySet, verifySignatureInModule } from '../pkg/tokengate_js.js';
+import { readFileSync } from 'node:fs';
+// The crypto module: the package's own public-key arithmetic (the main module has none).
+import { ModuleKey, initSync } from '../pkg/tokengate_crypto.js';
+
+initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
+
 
 function rng(seed) {
   let x = seed >>> 0 || 1;
@@ -46,7 +50,8 @@ test(`FastVerify agrees with OpenSSL on ${KEYS} random RSA keys`, () => {
     const publicExponent = [65537, 65537, 3, 65537, 0x1_0003][k % 5];
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent });
     const jwk = publicKey.export({ format: 'jwk' });
-    const set = new WasmKeySet(JSON.stringify({ keys: [jwk] }));
+    const key = ModuleKey.parse(JSON.stringify(jwk));
+    assert.ok(key, 'the crypto module takes the key');
     const n = BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`);
     const byteLen = Buffer.from(jwk.n, 'base64url').length;
     for (const alg of ALGS) {
@@ -81,7 +86,7 @@ test(`FastVerify agrees with OpenSSL on ${KEYS} random RSA keys`, () => {
       const otherMessage = Buffer.concat([message, Buffer.from([1])]);
       for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
         for (const sig of sigs) {
-          const fast = verifySignatureInModule(set, 0, alg, msg, sig);
+          const fast = key.verify(alg, msg, sig);
           let openssl = false;
           try {
             openssl = sig.length === byteLen && verify(hash, msg, { ...options, key: publicKey }, sig);
@@ -118,7 +123,8 @@ test(`FastVerify agrees with OpenSSL on ECDSA with ${KEYS * 4} random keys per c
   for (const c of CURVES) {
     for (let k = 0; k < KEYS * 4; k++) {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: c.curve });
-      const set = new WasmKeySet(JSON.stringify({ keys: [publicKey.export({ format: 'jwk' })] }));
+      const key = ModuleKey.parse(JSON.stringify(publicKey.export({ format: 'jwk' })));
+      assert.ok(key, 'the crypto module takes the key');
       const message = Buffer.from(Array.from({ length: 1 + (next() % 700) }, () => next() & 0xff));
       const good = new Uint8Array(sign(c.hash, message, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
       const r = good.subarray(0, c.len);
@@ -147,7 +153,7 @@ test(`FastVerify agrees with OpenSSL on ECDSA with ${KEYS * 4} random keys per c
       const otherMessage = Buffer.concat([message, Buffer.from([1])]);
       for (const [msg, sigs] of [[message, signatures], [otherMessage, [good]]]) {
         for (const sig of sigs) {
-          const fast = verifySignatureInModule(set, 0, c.alg, msg, sig);
+          const fast = key.verify(c.alg, msg, sig);
           let openssl = false;
           try {
             openssl = sig.length === 2 * c.len && verify(c.hash, msg, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
@@ -163,4 +169,28 @@ test(`FastVerify agrees with OpenSSL on ECDSA with ${KEYS * 4} random keys per c
   }
   assert.ok(cases > 0 && valid >= 2 * KEYS * 4 * CURVES.length, `${cases} cases, ${valid} valid`);
   console.log(`fast-verify ECDSA differential: ${KEYS * 4} keys per curve, ${cases} cases, ${valid} valid`);
+});
+
+test('the main module has no public-key arithmetic: it refuses valid signatures (fail closed), the crypto module accepts them', async () => {
+  const main = await import('../pkg/tokengate_js.js');
+  main.initSync({ module: readFileSync(new URL('../pkg/tokengate_js_bg.wasm', import.meta.url)) });
+  const message = Buffer.from('header.payload');
+  const cases = [
+    ['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 }), (k) => sign('sha256', message, k)],
+    ['PS256', generateKeyPairSync('rsa', { modulusLength: 2048 }),
+      (k) => sign('sha256', message, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })],
+    ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }), (k) => sign('sha256', message, { key: k, dsaEncoding: 'ieee-p1363' })],
+    ['ES384', generateKeyPairSync('ec', { namedCurve: 'P-384' }), (k) => sign('sha384', message, { key: k, dsaEncoding: 'ieee-p1363' })],
+    ['EdDSA', generateKeyPairSync('ed25519'), (k) => sign(null, message, k)],
+  ];
+  for (const [alg, { publicKey, privateKey }, signWith] of cases) {
+    const jwks = JSON.stringify({ keys: [publicKey.export({ format: 'jwk' })] });
+    const signature = signWith(privateKey);
+    // Both modules parse and validate the key alike; only the crypto module checks signatures.
+    assert.equal(new main.WasmKeySet(jwks).length, 1, alg);
+    assert.equal(main.verifySignatureInModule(new main.WasmKeySet(jwks), 0, alg, message, signature), false, alg);
+    const set = new main.WasmKeySet(jwks);
+    assert.equal(ModuleKey.parse(set.publicJwk(0)).verify(alg, message, signature), true, alg);
+    assert.equal(ModuleKey.parse(set.publicJwk(0)).verify(alg, message, signature.reverse()), false, alg);
+  }
 });

@@ -17,14 +17,15 @@ test('npm pack: installs into an empty project and verifies a token', (t) => {
   const files = packed.files.map((f) => f.path).sort();
   assert.ok(files.includes('pkg/tokengate_js_bg.wasm') && files.includes('lib/index.d.ts'), files.join(' '));
   assert.ok(files.includes('pkg/tokengate_gate_bg.wasm') && files.includes('lib/gate.d.ts'), files.join(' '));
-  assert.deepEqual(files.filter((f) => !/^(lib\/|pkg\/tokengate_(js|gate)|README\.md$|package\.json$)/.test(f)), []);
+  assert.ok(files.includes('pkg/tokengate_crypto_bg.wasm') && files.includes('pkg/tokengate_crypto.js'), files.join(' '));
+  assert.deepEqual(files.filter((f) => !/^(lib\/|pkg\/tokengate_(js|gate|crypto)|README\.md$|package\.json$)/.test(f)), []);
 
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(dir, packed.filename)], { cwd: app });
   writeFileSync(join(app, 'main.js'), `
-    import { createHmac } from 'node:crypto';
+    import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
     import { verify, errors } from 'tokengate';
     const secret = Buffer.from('a packaged secret of at least 32 bytes');
     const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -32,6 +33,11 @@ test('npm pack: installs into an empty project and verifies a token', (t) => {
     const token = input + '.' + createHmac('sha256', secret).update(input).digest('base64url');
     console.log(verify(token, new Uint8Array(secret)).payload.sub);
     try { verify(token + 'x', new Uint8Array(secret)); } catch (e) { console.log(e instanceof errors.JOSEError, e.code); }
+    // EdDSA in the package's own crypto module, read from the installed package.
+    const ed = generateKeyPairSync('ed25519');
+    const edInput = b64({ alg: 'EdDSA' }) + '.' + b64({ sub: 'ed', exp: Math.floor(Date.now() / 1000) + 60 });
+    const edToken = edInput + '.' + sign(null, Buffer.from(edInput), ed.privateKey).toString('base64url');
+    console.log(verify(edToken, ed.publicKey.export({ format: 'jwk' }), { signatureBackend: 'wasm' }).payload.sub);
     const { createGate } = await import('tokengate/gate');
     const gate = createGate({ providers: { p: { algorithms: ['HS256'], local_jwks: { keys: [{ kty: 'oct', k: secret.toString('base64url') }] },
       claim_to_headers: [{ header_name: 'x-sub', claim_name: 'sub' }] } },
@@ -41,5 +47,5 @@ test('npm pack: installs into an empty project and verifies a token', (t) => {
     console.log(ok.request.headers.get('x-sub'), no.response.status);
   `);
   const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
-  assert.deepEqual(out, ['packaged', 'true ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'packaged 401']);
+  assert.deepEqual(out, ['packaged', 'true ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'ed', 'packaged 401']);
 });

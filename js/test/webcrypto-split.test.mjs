@@ -130,7 +130,7 @@ test('more verifications in flight than the module keeps pending: every one stil
   const bad = good.slice(0, 20).map((t) => `${t.slice(0, -4)}${t.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`);
   let results;
   // 320 in flight at once: past the module's 256 pending checks, the oldest are verified by the
-  // module itself when their WebCrypto verdict arrives.
+  // crypto module (at hand in Node) when their WebCrypto verdict arrives.
   const calls = await counting(async () => {
     results = await Promise.allSettled([...good, ...bad].map((t) => tg.jwtVerify(t, keys, expect)));
   });
@@ -139,10 +139,36 @@ test('more verifications in flight than the module keeps pending: every one stil
   for (const r of results.slice(300)) assert.equal(r.reason?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
 });
 
-// Last in this file: it reconfigures the package (in this test process only) as the browser
+test('auto in Node: node:crypto or the crypto module, never a WebCrypto promise', async () => {
+  const auto = { ...expect, signatureBackend: 'auto' };
+  for (const alg of ['RS256', 'PS384', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
+    const { jwk, sign } = await pair(alg, 'k1');
+    const keys = tg.createLocalJWKSet({ keys: [jwk] });
+    const token = await sign(claims());
+    let verified;
+    assert.equal(await counting(async () => {
+      verified = await tg.jwtVerify(token, keys, auto);
+    }), 0, alg);
+    assert.equal(verified.payload.sub, 'alice', alg);
+  }
+});
+
+// Last in this file: they reconfigure the package (in this test process only) as the browser
 // and workerd entries do, with WebCrypto and no synchronous host crypto.
-test('auto without host crypto (browsers, workerd): WebCrypto for RSA, P-256, Ed25519; the module for P-384, P-521', async () => {
-  configure({ subtle: globalThis.crypto.subtle });
+test('auto in workerd (the crypto module at hand): WebCrypto for RSA, P-256, Ed25519; the crypto module for P-384, P-521', async () => {
+  const cryptoModule = await import('../pkg/tokengate_crypto.js');
+  const { readFileSync } = await import('node:fs');
+  let loads = 0;
+  configure({
+    subtle: globalThis.crypto.subtle,
+    cryptoModule: {
+      loadSync() {
+        loads++;
+        cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
+        return cryptoModule;
+      },
+    },
+  });
   const auto = { ...expect, signatureBackend: 'auto' };
   for (const [alg, calls] of [['RS256', 1], ['PS384', 1], ['ES256', 1], ['EdDSA', 1], ['ES384', 0], ['ES512', 0]]) {
     const { jwk, sign } = await pair(alg, 'k1');
@@ -154,4 +180,71 @@ test('auto without host crypto (browsers, workerd): WebCrypto for RSA, P-256, Ed
     }), calls, alg);
     assert.equal(verified.payload.sub, 'alice', alg);
   }
+  assert.equal(loads, 1, 'the crypto module is instantiated once, on the first P-384 token');
+});
+
+test('auto in a browser (the crypto module not loaded): WebCrypto for every public-key algorithm; a P-384 key starts one download', async () => {
+  let loads = 0;
+  configure({
+    subtle: globalThis.crypto.subtle,
+    cryptoModule: {
+      load() {
+        loads++;
+        return Promise.reject(new Error('not in this test'));
+      },
+    },
+  });
+  const auto = { ...expect, signatureBackend: 'auto' };
+  for (const [alg, loaded] of [['RS256', 0], ['PS384', 0], ['ES256', 0], ['EdDSA', 0], ['ES384', 1], ['ES512', 1]]) {
+    const { jwk, sign } = await pair(alg, 'k1');
+    const keys = tg.createLocalJWKSet({ keys: [jwk] });
+    const token = await sign(claims());
+    let verified;
+    assert.equal(await counting(async () => {
+      verified = await tg.jwtVerify(token, keys, auto);
+    }), 1, alg);
+    assert.equal(verified.payload.sub, 'alice', alg);
+    // The synchronous path has no WebCrypto: it needs the crypto module, and says so.
+    assert.throws(() => tg.verify(token, keys, auto), { code: 'ERR_CRYPTO_MODULE_UNAVAILABLE' }, alg);
+    // Only a P-384/P-521 key set starts the background download, once (here it fails).
+    assert.equal(loads, loaded, alg);
+  }
+  // signatureBackend 'wasm' needs it too: its failed load is a coded refusal, not a verdict.
+  const { jwk, sign } = await pair('ES256', 'k1');
+  const token = await sign(claims());
+  const error = await refusal(tg.jwtVerify(token, tg.createLocalJWKSet({ keys: [jwk] }), { ...expect, signatureBackend: 'wasm' }));
+  assert.equal(error.code, 'ERR_CRYPTO_MODULE_UNAVAILABLE');
+  assert.equal(error.cause?.message, 'not in this test');
+  assert.equal(loads, 2);
+  // HMAC never needs it.
+  const secret = new Uint8Array(32).fill(7);
+  const hs = await new jose.SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+  assert.equal(tg.verify(hs, secret, { issuer: 'https://idp.example', audience: 'api' }).payload.sub, 'alice');
+  assert.equal(loads, 2);
+});
+
+test('auto in a browser: once the background download of the crypto module is done, P-384 goes to it', async () => {
+  const cryptoModule = await import('../pkg/tokengate_crypto.js');
+  const { readFileSync } = await import('node:fs');
+  let loads = 0;
+  configure({
+    subtle: globalThis.crypto.subtle,
+    cryptoModule: {
+      async load() {
+        loads++;
+        await new Promise((r) => setTimeout(r, 20));
+        cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
+        return cryptoModule;
+      },
+    },
+  });
+  const auto = { ...expect, signatureBackend: 'auto' };
+  const { jwk, sign } = await pair('ES384', 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const token = await sign(claims());
+  assert.equal(await counting(() => tg.jwtVerify(token, keys, auto)), 1, 'WebCrypto while the module downloads');
+  await tg.loadCryptoModule();
+  assert.equal(await counting(() => tg.jwtVerify(token, keys, auto)), 0, 'the crypto module once it is there');
+  assert.equal(tg.verify(token, keys, auto).payload.sub, 'alice');
+  assert.equal(loads, 1);
 });

@@ -97,3 +97,30 @@ test('workerd: a huge JWKS body is cut off while streaming, not buffered (issue 
   }
   assert.equal(existsSync(w.dir), false, "workerd's temporary folder is left behind");
 });
+
+test('workerd: the crypto module, packaged with the worker, checks what WebCrypto does not', async () => {
+  const worker = await startWorkerd(fileURLToPath(new URL('./crypto-worker.js', import.meta.url)));
+  try {
+    const options = { issuer: 'https://idp.example', audience: 'api' };
+    const cases = [];
+    for (const alg of ['ES384', 'ES512', 'ES256', 'EdDSA', 'RS256']) {
+      const pair = await jose.generateKeyPair(alg);
+      const jwks = { keys: [{ ...(await jose.exportJWK(pair.publicKey)), kid: 'k', alg }] };
+      const other = await jose.generateKeyPair(alg);
+      const token = (key) => new jose.SignJWT({ sub: alg }).setProtectedHeader({ alg, kid: 'k' })
+        .setIssuer(options.issuer).setAudience(options.audience).setExpirationTime('5m').sign(key);
+      // jwtVerify under 'auto' (P-384 and P-521 in the crypto module, the rest in WebCrypto),
+      // the synchronous verify (the crypto module for every one), and 'wasm'; a forged token each.
+      for (const [mode, extra, sync] of [['auto', {}, false], ['sync', {}, true], ['wasm', { signatureBackend: 'wasm' }, false]]) {
+        for (const [what, key, expected] of [['good', pair.privateKey, { sub: alg }], ['forged', other.privateKey, { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }]]) {
+          const res = await fetch(worker.base, { method: 'POST', body: JSON.stringify({ jwks, token: await token(key), options: { ...options, ...extra }, sync }) });
+          cases.push([`${alg} ${mode} ${what}`, await res.json(), expected]);
+        }
+      }
+    }
+    assert.equal(cases.length, 30);
+    for (const [name, actual, expected] of cases) assert.deepEqual(actual, expected, `${name}\n${worker.stderr()}`);
+  } finally {
+    worker.stop();
+  }
+});

@@ -20,7 +20,7 @@ export async function freePort() {
 }
 
 /** The verifier's modules under `lib/` (`tokengate` in workerd), as a worker imports them. */
-export const VERIFIER_LIB = ['workerd', 'api', 'errors', 'keys', 'options', 'webcrypto'];
+export const VERIFIER_LIB = ['workerd', 'api', 'errors', 'keys', 'modulecrypto', 'options', 'webcrypto'];
 
 // Modules are named like the package's files, so the package's relative imports resolve; the
 // worker's bare `tokengate` (and `tokengate/gate`) import resolves to the workerd entry, as the
@@ -36,7 +36,7 @@ function config(dir, port, workerPath, bindings, extraModules, gate) {
       .map((m) => esm(`lib/${m}.js`, js(`lib/${m}.js`))),
     // The gate's module only for a worker that imports it (the cold-start bench measures the
     // verifier's alone).
-    ...['tokengate_js', ...(gate ? ['tokengate_gate'] : [])].flatMap((m) => [
+    ...['tokengate_js', 'tokengate_crypto', ...(gate ? ['tokengate_gate'] : [])].flatMap((m) => [
       esm(`pkg/${m}.js`, js(`pkg/${m}.js`)),
       `(name = "pkg/${m}_bg.wasm", wasm = embed "${relative(dir, js(`pkg/${m}_bg.wasm`))}")`,
     ]),

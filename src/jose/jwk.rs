@@ -123,6 +123,11 @@ pub(crate) enum Prepared {
         y: Vec<u8>,
     },
     Ed25519 {
+        /// Decompressed at parse (which validates the point); read by the verifying backends.
+        #[cfg_attr(
+            not(any(feature = "public-key-verify", feature = "reference")),
+            allow(dead_code)
+        )]
         key: ed25519_dalek::VerifyingKey,
         x: [u8; 32],
     },

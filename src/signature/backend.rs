@@ -10,6 +10,7 @@ use signature::Verifier;
 
 use crate::jose::alg::Algorithm;
 use crate::jose::jwk::{Jwk, Prepared};
+#[cfg(feature = "public-key-verify")]
 use crate::signature::sha::Sha;
 
 /// A signature did not verify. Deliberately opaque: why a signature failed is nobody's
@@ -56,19 +57,22 @@ fn mac_ok<M: Mac + Clone>(keyed: Option<&M>, message: &[u8], tag: &[u8]) -> bool
     })
 }
 
-/// HMAC and EdDSA, which both backends check with the RustCrypto `hmac` and
-/// `ed25519-dalek` crates. `None` for any other pair.
-fn hmac_or_eddsa(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]) -> Option<bool> {
+/// HMAC, which both backends check with the RustCrypto `hmac` crate. `None` for any other pair.
+fn hmac(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]) -> Option<bool> {
     Some(match (&key.prepared, alg) {
         (Prepared::Hmac(h), Algorithm::HS256) => mac_ok(h.hs256.as_ref(), message, signature),
         (Prepared::Hmac(h), Algorithm::HS384) => mac_ok(h.hs384.as_ref(), message, signature),
         (Prepared::Hmac(h), Algorithm::HS512) => mac_ok(h.hs512.as_ref(), message, signature),
-        (Prepared::Ed25519 { key, .. }, Algorithm::EdDSA) => {
-            ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|s| key.verify_strict(message, &s).is_ok())
-        }
         _ => return None,
     })
+}
+
+/// EdDSA with the RustCrypto `ed25519-dalek` crate, for both backends (RFC 8032's strict
+/// verification: canonical `S`, no small-order `R` or key).
+#[cfg(any(feature = "public-key-verify", feature = "reference"))]
+fn eddsa_ok(key: &ed25519_dalek::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+    ed25519_dalek::Signature::from_slice(signature)
+        .is_ok_and(|s| key.verify_strict(message, &s).is_ok())
 }
 
 /// RSASSA-PKCS1-v1_5 with the `DigestInfo` prefix of `D` (a missing NULL is refused).
@@ -100,10 +104,9 @@ impl SignatureBackend for RustCrypto {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
-        if let Some(ok) = hmac_or_eddsa(alg, key, message, signature) {
-            return if ok { Ok(()) } else { Err(BadSignature) };
-        }
         let ok = match (&key.prepared, alg) {
+            (Prepared::Hmac(_), _) => hmac(alg, key, message, signature).unwrap_or(false),
+            (Prepared::Ed25519 { key, .. }, Algorithm::EdDSA) => eddsa_ok(key, message, signature),
             (Prepared::Rsa { key, .. }, Algorithm::RS256) => {
                 pkcs1_ok::<Sha256>(key, message, signature)
             }
@@ -153,6 +156,12 @@ impl SignatureBackend for RustCrypto {
 /// `ed25519-dalek` crates. With the `reference` feature, `RustCrypto` is the reference: the
 /// two agree on every Wycheproof case and on random differential inputs
 /// (`tests/fast_verify.rs`).
+///
+/// The public-key half (RSA, ECDSA, EdDSA) is the `public-key-verify` feature (on by default).
+/// Without it `FastVerify` checks HMAC only and refuses every other signature, failing
+/// closed: the npm package's main module is built so, and hands public-key signatures to the
+/// runtime's crypto or to its separate crypto module. Keys are parsed and validated the same
+/// way either way.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FastVerify;
 
@@ -164,40 +173,102 @@ impl SignatureBackend for FastVerify {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
-        let ok = match (&key.prepared, alg) {
-            (Prepared::Rsa { fast, .. }, Algorithm::RS256) => {
-                fast.verify_pkcs1v15(Sha::Sha256, message, signature)
-            }
-            (Prepared::Rsa { fast, .. }, Algorithm::RS384) => {
-                fast.verify_pkcs1v15(Sha::Sha384, message, signature)
-            }
-            (Prepared::Rsa { fast, .. }, Algorithm::RS512) => {
-                fast.verify_pkcs1v15(Sha::Sha512, message, signature)
-            }
-            (Prepared::Rsa { fast, .. }, Algorithm::PS256) => {
-                fast.verify_pss(Sha::Sha256, message, signature)
-            }
-            (Prepared::Rsa { fast, .. }, Algorithm::PS384) => {
-                fast.verify_pss(Sha::Sha384, message, signature)
-            }
-            (Prepared::Rsa { fast, .. }, Algorithm::PS512) => {
-                fast.verify_pss(Sha::Sha512, message, signature)
-            }
-            (Prepared::P256 { fast, .. }, Algorithm::ES256) => {
-                fast.verify(Sha::Sha256, message, signature)
-            }
-            (Prepared::P384 { fast, .. }, Algorithm::ES384) => {
-                fast.verify(Sha::Sha384, message, signature)
-            }
-            (Prepared::P521 { fast, .. }, Algorithm::ES512) => {
-                fast.verify(Sha::Sha512, message, signature)
-            }
-            _ => hmac_or_eddsa(alg, key, message, signature).unwrap_or(false),
+        let ok = match hmac(alg, key, message, signature) {
+            Some(ok) => ok,
+            None => public_key(alg, key, message, signature).unwrap_or(false),
         };
         if ok {
             Ok(())
         } else {
             Err(BadSignature)
         }
+    }
+}
+
+/// RSA, ECDSA and Ed25519 with the crate's own arithmetic. `None` for any other pair.
+#[cfg(feature = "public-key-verify")]
+fn public_key(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]) -> Option<bool> {
+    Some(match (&key.prepared, alg) {
+        (Prepared::Rsa { fast, .. }, Algorithm::RS256) => {
+            fast.verify_pkcs1v15(Sha::Sha256, message, signature)
+        }
+        (Prepared::Rsa { fast, .. }, Algorithm::RS384) => {
+            fast.verify_pkcs1v15(Sha::Sha384, message, signature)
+        }
+        (Prepared::Rsa { fast, .. }, Algorithm::RS512) => {
+            fast.verify_pkcs1v15(Sha::Sha512, message, signature)
+        }
+        (Prepared::Rsa { fast, .. }, Algorithm::PS256) => {
+            fast.verify_pss(Sha::Sha256, message, signature)
+        }
+        (Prepared::Rsa { fast, .. }, Algorithm::PS384) => {
+            fast.verify_pss(Sha::Sha384, message, signature)
+        }
+        (Prepared::Rsa { fast, .. }, Algorithm::PS512) => {
+            fast.verify_pss(Sha::Sha512, message, signature)
+        }
+        (Prepared::P256 { fast, .. }, Algorithm::ES256) => {
+            fast.verify(Sha::Sha256, message, signature)
+        }
+        (Prepared::P384 { fast, .. }, Algorithm::ES384) => {
+            fast.verify(Sha::Sha384, message, signature)
+        }
+        (Prepared::P521 { fast, .. }, Algorithm::ES512) => {
+            fast.verify(Sha::Sha512, message, signature)
+        }
+        (Prepared::Ed25519 { key, .. }, Algorithm::EdDSA) => eddsa_ok(key, message, signature),
+        _ => return None,
+    })
+}
+
+/// Without the `public-key-verify` feature, the crate carries no public-key arithmetic and
+/// refuses every RSA, ECDSA and EdDSA signature: the host must check them (see
+/// [`FastVerify`]).
+#[cfg(not(feature = "public-key-verify"))]
+fn public_key(_: Algorithm, _: &Jwk, _: &[u8], _: &[u8]) -> Option<bool> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::Signer;
+    use hmac::KeyInit;
+
+    fn jwk(json: &str) -> Jwk {
+        Jwk::from_json(json).expect("a valid test key")
+    }
+
+    /// `FastVerify` checks a public-key signature itself only with `public-key-verify`; without
+    /// it (the npm package's main module) a valid one is refused, failing closed. HMAC is
+    /// checked either way.
+    #[test]
+    fn public_key_signatures_need_the_feature() {
+        let signing = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let x = crate::base64url_encode(&signing.verifying_key().to_bytes());
+        let key = jwk(&alloc::format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}"#
+        ));
+        let signature = signing.sign(b"header.payload").to_bytes();
+        let verdict = FastVerify.verify(Algorithm::EdDSA, &key, b"header.payload", &signature);
+        assert_eq!(verdict.is_ok(), cfg!(feature = "public-key-verify"));
+        let mut forged = signature;
+        forged[0] ^= 1;
+        assert!(FastVerify
+            .verify(Algorithm::EdDSA, &key, b"header.payload", &forged)
+            .is_err());
+
+        let secret = jwk(r#"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}"#);
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(b"secret-secret-secret-secret-secret")
+                .expect("any key length");
+        mac.update(b"header.payload");
+        let tag = mac.finalize().into_bytes();
+        assert!(FastVerify
+            .verify(Algorithm::HS256, &secret, b"header.payload", &tag)
+            .is_ok());
+        assert!(FastVerify
+            .verify(Algorithm::HS256, &secret, b"header.payloaD", &tag)
+            .is_err());
     }
 }

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit` in scripts/js-test.sh: the definitions accept the documented usage
 // and reject misuse (the @ts-expect-error lines must stay errors).
-import { createDenylist, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, verify } from 'tokengate';
+import { createDenylist, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, loadCryptoModule, verify } from 'tokengate';
 
 interface AccessToken {
   scope: string;
@@ -19,11 +19,15 @@ export async function usage(token: string): Promise<string> {
     denylist: createDenylist({ jti: ['revoked'] }),
   });
   const local = createLocalJWKSet({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] });
+  await loadCryptoModule();
+  // @ts-expect-error: it takes no arguments and resolves to nothing
+  const loaded: string = await loadCryptoModule('x');
   const sync = verify(token, local, { maxTokenAge: 3600, currentDate: new Date() });
   try {
     verify(token, new Uint8Array(32));
   } catch (e) {
     if (e instanceof errors.JWTClaimValidationFailed) return `${e.code} ${e.claim} ${e.reason}`;
+    if (e instanceof errors.CryptoModuleUnavailable && e instanceof errors.VerifierUnavailable) return `${e.code} ${loaded}`;
   }
   // jose-style key functions and CryptoKeys are accepted by jwtVerify, not by verify.
   await jwtVerify(token, async (header) => (header.kid === 'a' ? local : new Uint8Array(32)));
