@@ -102,6 +102,7 @@ pub(crate) enum Prepared {
         #[cfg(feature = "reference")]
         key: p256::ecdsa::VerifyingKey,
         /// The key for [`crate::FastVerify`], with its comb table once warm.
+        #[cfg(feature = "public-key-verify")]
         fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
@@ -110,6 +111,7 @@ pub(crate) enum Prepared {
         #[cfg(feature = "reference")]
         key: p384::ecdsa::VerifyingKey,
         /// As for P-256.
+        #[cfg(feature = "public-key-verify")]
         fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
@@ -118,6 +120,7 @@ pub(crate) enum Prepared {
         #[cfg(feature = "reference")]
         key: p521::ecdsa::VerifyingKey,
         /// As for P-256.
+        #[cfg(feature = "public-key-verify")]
         fast: crate::signature::ec_verify::EcVerifyKey,
         x: Vec<u8>,
         y: Vec<u8>,
@@ -156,6 +159,7 @@ impl Jwk {
     pub(crate) fn warm(&self) {
         match &self.prepared {
             Prepared::Rsa { fast, .. } => fast.warm(),
+            #[cfg(feature = "public-key-verify")]
             Prepared::P256 { fast, .. }
             | Prepared::P384 { fast, .. }
             | Prepared::P521 { fast, .. } => fast.warm(),
@@ -461,15 +465,22 @@ fn ec_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
         member: "y",
         reason: "point is not on the curve",
     };
+    #[cfg(feature = "public-key-verify")]
     use crate::signature::ec_verify::EcVerifyKey;
     // The fast key validates the point (coordinates below p, on the curve); the reference
-    // key, when built, validates it again.
+    // key, when built, validates it again. A build without the fast key's arithmetic
+    // (`public-key-verify` off) checks the same with the compact check.
+    #[cfg(not(feature = "public-key-verify"))]
+    if !crate::signature::ec_verify::is_curve_point(curve, &x, &y) {
+        return Err(NOT_ON_CURVE);
+    }
     #[cfg(feature = "reference")]
     let sec1 = [&[0x04][..], &x, &y].concat();
     Ok(match curve {
         Curve::P256 => Prepared::P256 {
             #[cfg(feature = "reference")]
             key: p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            #[cfg(feature = "public-key-verify")]
             fast: EcVerifyKey::p256(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
@@ -477,6 +488,7 @@ fn ec_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
         Curve::P384 => Prepared::P384 {
             #[cfg(feature = "reference")]
             key: p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            #[cfg(feature = "public-key-verify")]
             fast: EcVerifyKey::p384(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
@@ -484,6 +496,7 @@ fn ec_key(jwk: &Members<'_>) -> Result<Prepared, ConfigError> {
         Curve::P521 => Prepared::P521 {
             #[cfg(feature = "reference")]
             key: p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?,
+            #[cfg(feature = "public-key-verify")]
             fast: EcVerifyKey::p521(&x, &y).ok_or(NOT_ON_CURVE)?,
             x,
             y,
@@ -574,6 +587,32 @@ mod tests {
 
     fn ec(extra: &str) -> String {
         alloc::format!(r#"{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{EC_Y}"{extra}}}"#)
+    }
+
+    /// A point off the curve, or a coordinate at or above `p`, is refused at parse in every
+    /// build: by the fast key's check, or without `public-key-verify` by the compact one.
+    #[test]
+    fn off_curve_points_are_refused() {
+        assert!(Jwk::from_json(&ec("")).is_ok());
+        let y = crate::base64url_decode(EC_Y.as_bytes()).unwrap_or_default();
+        let mut nudged = y.clone();
+        nudged[31] ^= 1;
+        let p256_p = [
+            0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ];
+        for bad_y in [nudged, p256_p.to_vec(), alloc::vec![0xff; 32]] {
+            let jwk = alloc::format!(
+                r#"{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{}"}}"#,
+                crate::base64url_encode(&bad_y)
+            );
+            match Jwk::from_json(&jwk) {
+                Err(ConfigError::Jwk { member, reason, .. }) => {
+                    assert_eq!((member, reason), ("y", "point is not on the curve"));
+                }
+                other => unreachable!("{other:?}"),
+            }
+        }
     }
 
     #[test]

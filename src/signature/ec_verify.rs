@@ -89,6 +89,59 @@ const P384_LIMBS: usize = 14;
 /// Limbs for P-521 values (18 x 29 = 522 bits).
 const P521_LIMBS: usize = 18;
 
+/// Whether `(x, y)` (big-endian, `x` and `y` below `p`) is a point of `curve`:
+/// `y^2 = x^3 - 3x + b (mod p)`. It uses the runtime-length
+/// Montgomery arithmetic RSA uses rather than this module's per-curve tables, so a build that
+/// verifies no ECDSA signature itself (the npm package's main module, without the
+/// `public-key-verify` feature) still refuses the keys [`EcVerifyKey`] refuses, with a few
+/// hundred bytes of code instead of the unrolled field. Agreement is tested below.
+#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
+pub(crate) fn is_curve_point(curve: crate::jose::alg::Curve, x: &[u8], y: &[u8]) -> bool {
+    use crate::jose::alg::Curve as Named;
+    let params = match curve {
+        Named::P256 => &P256,
+        Named::P384 => &P384,
+        Named::P521 => &P521,
+    };
+    let p = hex(params.p);
+    let Some(field) = crate::signature::bignum::Modulus::new(&p) else {
+        return false;
+    };
+    // `pow_be` refuses a base at or above `p`: both coordinates must be field elements.
+    let (Some(x3), Some(y2)) = (field.pow_be(x, 3), field.pow_be(y, 2)) else {
+        return false;
+    };
+    // With every term below p: y2 + 3x ∈ [0, 4p) and x3 + b ∈ [0, 2p), so they are congruent
+    // exactly when y2 + 3x + p = x3 + b + j·p for some j in 0..=4 (one spare byte holds 5p).
+    let width = p.len() + 1;
+    let mut left = alloc::vec![0u8; width];
+    for term in [&y2[..], x, x, x, &p] {
+        add_be(&mut left, term);
+    }
+    let mut right = alloc::vec![0u8; width];
+    add_be(&mut right, &x3);
+    add_be(&mut right, &hex(params.b));
+    for _ in 0..=4 {
+        if left == right {
+            return true;
+        }
+        add_be(&mut right, &p);
+    }
+    false
+}
+
+/// `acc += value`, both big-endian, `acc` wide enough (no carry out of it here).
+#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
+fn add_be(acc: &mut [u8], value: &[u8]) {
+    let mut carry = 0u16;
+    let mut digits = value.iter().rev();
+    for a in acc.iter_mut().rev() {
+        let sum = u16::from(*a) + u16::from(digits.next().copied().unwrap_or(0)) + carry;
+        *a = sum as u8;
+        carry = sum >> 8;
+    }
+}
+
 fn hex(s: &str) -> Vec<u8> {
     let nibble = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
@@ -772,6 +825,97 @@ mod tests {
             let mut g_only = Jacobian::INFINITY;
             g_comb.accumulate(f, &k1, &mut g_only);
             assert!(same(&shamir(f, c.bits, None, (&c.g, &k1)), &g_only));
+        }
+    }
+
+    /// The compact on-curve check the main npm module uses ([`is_curve_point`]) accepts and
+    /// refuses exactly the points the per-curve one does: real public keys (and their
+    /// negations) on each curve, and the same coordinates nudged, swapped, at or above `p`.
+    #[test]
+    fn compact_on_curve_check_agrees() {
+        use crate::jose::alg::Curve as Named;
+        type Prepare = fn(&[u8], &[u8]) -> Option<EcVerifyKey>;
+        let curves: [(usize, Named, Prepare, &CurveParams); 3] = [
+            (256, Named::P256, EcVerifyKey::p256, &P256),
+            (384, Named::P384, EcVerifyKey::p384, &P384),
+            (521, Named::P521, EcVerifyKey::p521, &P521),
+        ];
+        let mut accepted = 0;
+        let mut refused = 0;
+        for seed in 1u8..=12 {
+            for (bits, named, prepare, params) in curves {
+                let point = match bits {
+                    256 => p256::ecdsa::SigningKey::from_slice(&[seed; 32])
+                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
+                    384 => p384::ecdsa::SigningKey::from_slice(&[seed; 48])
+                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
+                    _ => p521::ecdsa::SigningKey::from_slice(&[&[0u8][..], &[seed; 65]].concat())
+                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
+                }
+                .unwrap_or_else(|_| unreachable!());
+                let len = (point.len() - 1) / 2;
+                let (x, y) = (point[1..=len].to_vec(), point[len + 1..].to_vec());
+                let p = hex(params.p);
+                let sub = |a: &[u8], b: &[u8]| -> Vec<u8> {
+                    let mut out = a.to_vec();
+                    let mut borrow = 0i16;
+                    for i in (0..out.len()).rev() {
+                        let d = i16::from(out[i]) - i16::from(b[i]) - borrow;
+                        out[i] = d.rem_euclid(256) as u8;
+                        borrow = i16::from(d < 0);
+                    }
+                    out
+                };
+                let mut nudged = y.clone();
+                nudged[len - 1] ^= 1;
+                let mut x_plus_p = x.clone();
+                let overflowed = {
+                    let mut carry = 0u16;
+                    for i in (0..len).rev() {
+                        let s = u16::from(x_plus_p[i]) + u16::from(p[i]) + carry;
+                        x_plus_p[i] = s as u8;
+                        carry = s >> 8;
+                    }
+                    carry != 0
+                };
+                let cases = [
+                    (x.clone(), y.clone()),
+                    (x.clone(), sub(&p, &y)),
+                    (x.clone(), nudged),
+                    (y.clone(), x.clone()),
+                    (p.clone(), y.clone()),
+                    (x.clone(), p.clone()),
+                    (alloc::vec![0; len], alloc::vec![0; len]),
+                    (alloc::vec![0xff; len], y.clone()),
+                    (x_plus_p, y.clone()),
+                ];
+                for (i, (cx, cy)) in cases.iter().enumerate() {
+                    let full = prepare(cx, cy).is_some();
+                    assert_eq!(
+                        is_curve_point(named, cx, cy),
+                        full,
+                        "P-{bits} seed {seed} case {i} (x + p overflowed: {overflowed})"
+                    );
+                    if full {
+                        accepted += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(accepted, 72, "a key and its negation per curve and seed");
+        assert!(refused >= 200, "{refused} refused");
+    }
+
+    proptest::proptest! {
+        /// Random coordinates: the two checks agree (almost all are refused by both).
+        #[test]
+        fn compact_on_curve_check_agrees_on_random(x in proptest::collection::vec(proptest::num::u8::ANY, 32), y in proptest::collection::vec(proptest::num::u8::ANY, 32)) {
+            proptest::prop_assert_eq!(
+                is_curve_point(crate::jose::alg::Curve::P256, &x, &y),
+                EcVerifyKey::p256(&x, &y).is_some()
+            );
         }
     }
 }
