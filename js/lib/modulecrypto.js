@@ -26,9 +26,18 @@ export function setCryptoModuleLoader(runtimeLoader) {
   pending = undefined;
 }
 
-/** The crypto module's bindings: loaded, or loadable synchronously now; else `undefined`. */
+/**
+ * The crypto module's bindings: loaded, or loadable synchronously now; else `undefined`. Throws
+ * `CryptoModuleUnavailable` (with the cause) when a synchronous load fails.
+ */
 export function cryptoModuleNow() {
-  if (bindings === undefined && loader?.loadSync !== undefined) bindings = loader.loadSync();
+  if (bindings === undefined && loader?.loadSync !== undefined) {
+    try {
+      bindings = loader.loadSync();
+    } catch (e) {
+      throw unavailable(e);
+    }
+  }
   return bindings;
 }
 
@@ -45,7 +54,7 @@ export function loadCryptoModule() {
   try {
     if (cryptoModuleNow() !== undefined) return Promise.resolve();
   } catch (e) {
-    return Promise.reject(unavailable(e));
+    return Promise.reject(e);
   }
   if (loader?.load === undefined) return Promise.reject(unavailable());
   pending ??= loader.load().then(

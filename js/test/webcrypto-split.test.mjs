@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import * as tg from '../lib/node.js';
 import { configure } from '../lib/api.js';
+import { readFileSync } from 'node:fs';
+import * as cryptoModule from '../pkg/tokengate_crypto.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (extra = {}) => ({ iss: 'https://idp.example', aud: 'api', sub: 'alice', jti: 'j-1', iat: now(), exp: now() + 300, ...extra });
@@ -139,46 +141,44 @@ test('more verifications in flight than the module keeps pending: every one stil
   for (const r of results.slice(300)) assert.equal(r.reason?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
 });
 
+/** A fresh key and token for `alg`, verified once by `jwtVerify` under 'auto': the WebCrypto calls it made. */
+async function autoVerify(alg) {
+  const { jwk, sign } = await pair(alg, 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const token = await sign(claims());
+  let verified;
+  const calls = await counting(async () => {
+    verified = await tg.jwtVerify(token, keys, { ...expect, signatureBackend: 'auto' });
+  });
+  assert.equal(verified.payload.sub, 'alice', alg);
+  return { calls, keys, token };
+}
+
 test('auto in Node: node:crypto or the crypto module, never a WebCrypto promise', async () => {
-  const auto = { ...expect, signatureBackend: 'auto' };
-  for (const alg of ['RS256', 'PS384', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
-    const { jwk, sign } = await pair(alg, 'k1');
-    const keys = tg.createLocalJWKSet({ keys: [jwk] });
-    const token = await sign(claims());
-    let verified;
-    assert.equal(await counting(async () => {
-      verified = await tg.jwtVerify(token, keys, auto);
-    }), 0, alg);
-    assert.equal(verified.payload.sub, 'alice', alg);
-  }
+  for (const alg of ['RS256', 'PS384', 'ES256', 'ES384', 'ES512', 'EdDSA']) assert.equal((await autoVerify(alg)).calls, 0, alg);
 });
+
+/** The crypto module's bindings, instantiated from the package's file as Node's entry does. */
+function cryptoModuleBindings() {
+  cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
+  return cryptoModule;
+}
 
 // Last in this file: they reconfigure the package (in this test process only) as the browser
 // and workerd entries do, with WebCrypto and no synchronous host crypto.
 test('auto in workerd (the crypto module at hand): WebCrypto for RSA, P-256, Ed25519; the crypto module for P-384, P-521', async () => {
-  const cryptoModule = await import('../pkg/tokengate_crypto.js');
-  const { readFileSync } = await import('node:fs');
   let loads = 0;
   configure({
     subtle: globalThis.crypto.subtle,
     cryptoModule: {
       loadSync() {
         loads++;
-        cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
-        return cryptoModule;
+        return cryptoModuleBindings();
       },
     },
   });
-  const auto = { ...expect, signatureBackend: 'auto' };
   for (const [alg, calls] of [['RS256', 1], ['PS384', 1], ['ES256', 1], ['EdDSA', 1], ['ES384', 0], ['ES512', 0]]) {
-    const { jwk, sign } = await pair(alg, 'k1');
-    const keys = tg.createLocalJWKSet({ keys: [jwk] });
-    const token = await sign(claims());
-    let verified;
-    assert.equal(await counting(async () => {
-      verified = await tg.jwtVerify(token, keys, auto);
-    }), calls, alg);
-    assert.equal(verified.payload.sub, 'alice', alg);
+    assert.equal((await autoVerify(alg)).calls, calls, alg);
   }
   assert.equal(loads, 1, 'the crypto module is instantiated once, on the first P-384 token');
 });
@@ -194,18 +194,11 @@ test('auto in a browser (the crypto module not loaded): WebCrypto for every publ
       },
     },
   });
-  const auto = { ...expect, signatureBackend: 'auto' };
   for (const [alg, loaded] of [['RS256', 0], ['PS384', 0], ['ES256', 0], ['EdDSA', 0], ['ES384', 1], ['ES512', 1]]) {
-    const { jwk, sign } = await pair(alg, 'k1');
-    const keys = tg.createLocalJWKSet({ keys: [jwk] });
-    const token = await sign(claims());
-    let verified;
-    assert.equal(await counting(async () => {
-      verified = await tg.jwtVerify(token, keys, auto);
-    }), 1, alg);
-    assert.equal(verified.payload.sub, 'alice', alg);
+    const { calls, keys, token } = await autoVerify(alg);
+    assert.equal(calls, 1, alg);
     // The synchronous path has no WebCrypto: it needs the crypto module, and says so.
-    assert.throws(() => tg.verify(token, keys, auto), { code: 'ERR_CRYPTO_MODULE_UNAVAILABLE' }, alg);
+    assert.throws(() => tg.verify(token, keys, { ...expect, signatureBackend: 'auto' }), { code: 'ERR_CRYPTO_MODULE_UNAVAILABLE' }, alg);
     // Only a P-384/P-521 key set starts the background download, once (here it fails).
     assert.equal(loads, loaded, alg);
   }
@@ -224,8 +217,6 @@ test('auto in a browser (the crypto module not loaded): WebCrypto for every publ
 });
 
 test('auto in a browser: once the background download of the crypto module is done, P-384 goes to it', async () => {
-  const cryptoModule = await import('../pkg/tokengate_crypto.js');
-  const { readFileSync } = await import('node:fs');
   let loads = 0;
   configure({
     subtle: globalThis.crypto.subtle,
@@ -233,8 +224,7 @@ test('auto in a browser: once the background download of the crypto module is do
       async load() {
         loads++;
         await new Promise((r) => setTimeout(r, 20));
-        cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
-        return cryptoModule;
+        return cryptoModuleBindings();
       },
     },
   });
@@ -247,4 +237,25 @@ test('auto in a browser: once the background download of the crypto module is do
   assert.equal(await counting(() => tg.jwtVerify(token, keys, auto)), 0, 'the crypto module once it is there');
   assert.equal(tg.verify(token, keys, auto).payload.sub, 'alice');
   assert.equal(loads, 1);
+});
+
+test('a crypto module that fails to instantiate is a coded VerifierUnavailable with its cause, never a verdict', async () => {
+  configure({
+    subtle: globalThis.crypto.subtle,
+    cryptoModule: {
+      loadSync() {
+        throw new Error('bad module');
+      },
+    },
+  });
+  const { jwk, sign } = await pair('ES384', 'k1');
+  const keys = tg.createLocalJWKSet({ keys: [jwk] });
+  const token = await sign(claims());
+  const auto = { ...expect, signatureBackend: 'auto' };
+  const error = await refusal(tg.jwtVerify(token, keys, auto));
+  assert.equal(error.code, 'ERR_CRYPTO_MODULE_UNAVAILABLE');
+  assert.ok(error instanceof tg.errors.VerifierUnavailable);
+  assert.equal(error.cause?.message, 'bad module');
+  assert.throws(() => tg.verify(token, keys, auto), (e) => e.code === 'ERR_CRYPTO_MODULE_UNAVAILABLE' && e.cause?.message === 'bad module');
+  await assert.rejects(tg.loadCryptoModule(), { code: 'ERR_CRYPTO_MODULE_UNAVAILABLE' });
 });
