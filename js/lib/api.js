@@ -4,7 +4,9 @@
 import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, algorithmMask, algorithmName, localState } from './keys.js';
-import { cryptoModuleAtHand, loadCryptoModule, moduleCryptoKeys, requireCryptoModule, setCryptoModuleLoader } from './modulecrypto.js';
+import {
+  cryptoModuleAtHand, loadCryptoModule, moduleCryptoKeys, requireCryptoModule, setCryptoModuleLoader, withCryptoModule,
+} from './modulecrypto.js';
 import { nowSeconds, policyJson } from './options.js';
 import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
 
@@ -276,12 +278,13 @@ function verifyWith(state, input, options, choice) {
       const checked = wasm.hostCheck(policy, state.wasm, bytes, publicKey);
       const named = int32At(checked, 0);
       if (named >= 0) {
-        const alg = algorithmName(named & 15);
+        const bit = named & 15;
+        const alg = algorithmName(bit);
         const index = named >> 4;
         // The signed bytes (the token's first ones, as many as the module says) and the signature.
         const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
         const signature = checked.subarray(12);
-        const entry = (choice.host & (1 << (named & 15))) === 0
+        const entry = (choice.host & (1 << bit)) === 0
           ? null
           : state.check('host-keys', host.keys).get(alg, index);
         const valid = entry === null
@@ -350,8 +353,8 @@ function verifyAsync(state, input, options) {
   if ((choice.webcrypto & state.algorithmMask) === 0) {
     // No WebCrypto for this key set (e.g. HMAC keys, or Node): the synchronous path, once the
     // crypto module is loaded if its public-key signatures need it.
-    if ((publicKey & ~choice.host & state.algorithmMask) !== 0 && !cryptoModuleAtHand()) {
-      return loadCryptoModule().then(() => verifyWith(state, input, options, choice));
+    if ((publicKey & ~choice.host & state.algorithmMask) !== 0) {
+      return withCryptoModule(() => verifyWith(state, input, options, choice));
     }
     return verifyWith(state, input, options, choice);
   }
@@ -371,7 +374,6 @@ function verifyAsync(state, input, options) {
   // signing input's length and the signature.
   const named = int32At(checked, 0);
   if (named === -1) return verifyWith(state, input, options, choice);
-  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
   if (named < 0) return verifyGeneral(state, input, options, choice, bytes);
   const bit = named & 15;
   const alg = algorithmName(bit);
@@ -395,11 +397,9 @@ function verifyAsync(state, input, options) {
       : verifyGeneral(state, input, options, choice, bytes);
   };
   // The crypto module for algorithms not sent to WebCrypto, and for keys WebCrypto cannot import.
-  const inModule = () => {
-    const verify = () => finish(moduleKeys(state).verify(alg, index, message, signature));
-    return cryptoModuleAtHand() ? verify() : loadCryptoModule().then(verify);
-  };
+  const inModule = () => withCryptoModule(() => finish(moduleKeys(state).verify(alg, index, message, signature)));
   if ((choice.webcrypto & (1 << bit)) === 0) return inModule();
+  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
   const verify = (key) => (key === null ? inModule() : webCryptoVerify(subtle, alg, key, message, signature, finish));
   const key = keys.ready(alg, index);
   return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
@@ -412,19 +412,19 @@ const MODULE_ONLY = { host: 0, webcrypto: 0 };
  * back per key (`asyncCheck`) and keeps its state in its own future, not in the pending table.
  */
 function verifyGeneral(state, input, options, choice, bytes) {
-  // Load the crypto module first if some key's algorithm goes to it (a failed load inside the
+  const run = () => {
+    const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
+    const check = state.check(`webcrypto-${choice.webcrypto}`, () => asyncCheck(state, keys, choice.webcrypto));
+    return wasm.verifyWithWebCrypto(policyFor(options, state), state.wasm, bytes, nowSeconds(options), publicKey, check).then(
+      (claims) => result(input.text, claims),
+      (e) => {
+        throw fromCore(e);
+      },
+    );
+  };
+  // The crypto module first if some key's algorithm goes to it (a failed load inside the
   // callback would read as a bad signature).
-  if ((publicKey & ~choice.webcrypto & state.algorithmMask) !== 0 && !cryptoModuleAtHand()) {
-    return loadCryptoModule().then(() => verifyGeneral(state, input, options, choice, bytes));
-  }
-  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
-  const check = state.check(`webcrypto-${choice.webcrypto}`, () => asyncCheck(state, keys, choice.webcrypto));
-  return wasm.verifyWithWebCrypto(policyFor(options, state), state.wasm, bytes, nowSeconds(options), publicKey, check).then(
-    (claims) => result(input.text, claims),
-    (e) => {
-      throw fromCore(e);
-    },
-  );
+  return (publicKey & ~choice.webcrypto & state.algorithmMask) !== 0 ? withCryptoModule(run) : run();
 }
 
 /**
@@ -435,10 +435,8 @@ function verifyGeneral(state, input, options, choice, bytes) {
  */
 function asyncCheck(state, keys, webcryptoMask) {
   const webcrypto = webCryptoCheck(subtle, keys);
-  const inModule = (alg, index, message, signature) => {
-    const verify = () => moduleKeys(state).verify(alg, index, message, signature);
-    return cryptoModuleAtHand() ? verify() : loadCryptoModule().then(verify);
-  };
+  const inModule = (alg, index, message, signature) =>
+    withCryptoModule(() => moduleKeys(state).verify(alg, index, message, signature));
   return (alg, index, message, signature) => {
     if ((webcryptoMask & algorithmMask([alg])) === 0) return inModule(alg, index, message, signature);
     return Promise.resolve(webcrypto(alg, index, message, signature)).then(

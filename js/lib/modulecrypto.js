@@ -69,6 +69,14 @@ export function loadCryptoModule() {
   return pending;
 }
 
+/**
+ * `run()` once the crypto module is at hand: at once when it is loaded or loads synchronously,
+ * else after `loadCryptoModule()` (whose failure rejects the returned promise).
+ */
+export function withCryptoModule(run) {
+  return cryptoModuleAtHand() ? run() : loadCryptoModule().then(run);
+}
+
 function unavailable(cause) {
   return new CryptoModuleUnavailable(
     'the signature module (pkg/tokengate_crypto_bg.wasm) could not be loaded',

@@ -868,16 +868,11 @@ mod tests {
                 };
                 let mut nudged = y.clone();
                 nudged[len - 1] ^= 1;
-                let mut x_plus_p = x.clone();
-                let overflowed = {
-                    let mut carry = 0u16;
-                    for i in (0..len).rev() {
-                        let s = u16::from(x_plus_p[i]) + u16::from(p[i]) + carry;
-                        x_plus_p[i] = s as u8;
-                        carry = s >> 8;
-                    }
-                    carry != 0
-                };
+                // x + p, cut to the coordinate's length (one byte wider to see the carry).
+                let mut wide = [&[0u8][..], &x].concat();
+                add_be(&mut wide, &p);
+                let overflowed = wide[0] != 0;
+                let x_plus_p = wide[1..].to_vec();
                 let cases = [
                     (x.clone(), y.clone()),
                     (x.clone(), sub(&p, &y)),
