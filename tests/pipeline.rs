@@ -769,17 +769,17 @@ fn a_burst_of_one_off_tokens_does_not_evict_the_hot_set() {
 }
 
 /// The split verification a host with its own asynchronous crypto uses: `host_check` names the
-/// sole candidate key before any signature work, `host_checked` takes the host's verdict and
-/// only then parses and checks the claims. A refused or unchecked-and-bad signature, another
-/// key set, or claims the policy refuses are refused; several candidates are left to
-/// `verify_async`.
+/// candidate keys before any signature work, `host_checked` takes the host's verdict and only
+/// then parses and checks the claims. A refused or unchecked-and-bad signature, another key
+/// set, or claims the policy refuses are refused.
 #[test]
 fn host_checked_signatures_still_pass_every_other_rule() {
     let p = policy();
     let keys = public_jwks();
     let token = mint(Algorithm::EdDSA, claims());
     let v = Verifier::new(&p);
-    let check = v.host_check(&token, &keys).unwrap().expect("one candidate");
+    let check = v.host_check(&token, &keys).unwrap();
+    assert_eq!(check.key_indices().len(), 1, "one candidate");
     assert_eq!(check.alg(), Algorithm::EdDSA);
     assert_eq!(keys.keys()[check.key_index()].kid(), Some("ed"));
     // The decoded signature and the signing input are the token's.
@@ -802,7 +802,7 @@ fn host_checked_signatures_still_pass_every_other_rule() {
         .is_ok());
     let other_sig = mint(Algorithm::EdDSA, json!({"sub": "mallory"}));
     let forged = format!("{input}.{}", other_sig.rsplit_once('.').unwrap().1);
-    let forged = v.host_check(&forged, &keys).unwrap().unwrap();
+    let forged = v.host_check(&forged, &keys).unwrap();
     assert_eq!(
         v.host_checked(forged, &keys, HostVerdict::Unchecked, NOW)
             .unwrap_err(),
@@ -830,10 +830,7 @@ fn host_checked_signatures_still_pass_every_other_rule() {
     // A good signature does not save bad claims; the denylist applies too.
     let mut late = claims();
     late["exp"] = json!(NOW - 3600);
-    let expired = v
-        .host_check(&mint(Algorithm::EdDSA, late), &keys)
-        .unwrap()
-        .unwrap();
+    let expired = v.host_check(&mint(Algorithm::EdDSA, late), &keys).unwrap();
     assert_eq!(
         v.host_checked(expired, &keys, HostVerdict::Valid, NOW)
             .unwrap_err(),
@@ -851,11 +848,25 @@ fn host_checked_signatures_still_pass_every_other_rule() {
             .unwrap_err(),
         Error::NoMatchingKey
     );
-    // A token without a kid and two keys that could verify it: the general path's job.
-    let two = JwkSet::from_value(&json!({"keys": [
+}
+
+/// A token without a `kid` and several keys that could verify it: the host tries the
+/// candidates in the set's order, moving on (`next_key`) while it finds the signature invalid,
+/// and its verdict is on the current key; as `verify` does, and never past the last candidate.
+#[test]
+fn host_checks_try_the_candidates_in_turn() {
+    let p = policy();
+    let v = Verifier::new(&p);
+    let other = tokengate::base64url_encode(
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+    // The token's key second, between two others.
+    let three = JwkSet::from_value(&json!({"keys": [
+        {"kty": "OKP", "crv": "Ed25519", "x": other, "kid": "seven"},
         {"kty": "OKP", "crv": "Ed25519", "x": ed_jwk()["x"]},
-        {"kty": "OKP", "crv": "Ed25519", "x": tokengate::base64url_encode(
-            ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key().as_bytes())}
+        {"kty": "OKP", "crv": "Ed25519", "x": other},
     ]}))
     .unwrap();
     let kidless = sign_raw(
@@ -863,5 +874,49 @@ fn host_checked_signatures_still_pass_every_other_rule() {
         r#"{"alg":"EdDSA"}"#,
         claims().to_string().as_bytes(),
     );
-    assert_eq!(v.host_check(&kidless, &two).unwrap(), None);
+    let check = v.host_check(&kidless, &three).unwrap();
+    assert_eq!(check.key_indices().collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(check.key_index(), 0);
+    // Valid under the wrong key is still only the host's word for that key: the second half
+    // takes it (the host is trusted on its verdict), and reports that key as the verifier.
+    let lied = v
+        .host_checked(check.clone(), &three, HostVerdict::Valid, NOW)
+        .unwrap();
+    assert_eq!(lied.key_id(), Some("seven"));
+    // The honest host: invalid under key 0, moves on, valid under key 1.
+    let mut honest = check.clone();
+    assert!(honest.next_key());
+    assert_eq!(honest.key_index(), 1);
+    let ok = v
+        .host_checked(honest.clone(), &three, HostVerdict::Valid, NOW)
+        .unwrap();
+    assert_eq!(ok.claims().subject(), Some("alice"));
+    assert_eq!(ok.key_id(), None);
+    // Past the last candidate there is no next key, and the cursor stays on the last.
+    let mut last = honest.clone();
+    assert!(last.next_key());
+    assert!(!last.next_key());
+    assert_eq!(last.key_index(), 2);
+    assert_eq!(
+        v.host_checked(last.clone(), &three, HostVerdict::Unchecked, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
+    // Unchecked: the verifier's own backend tries the current key and those after it, as
+    // `verify` tries them all.
+    assert_eq!(
+        v.host_checked(check.clone(), &three, HostVerdict::Unchecked, NOW)
+            .unwrap()
+            .claims()
+            .json(),
+        v.verify(&kidless, &three, NOW).unwrap().claims().json()
+    );
+    assert!(v
+        .host_checked(honest, &three, HostVerdict::Unchecked, NOW)
+        .is_ok());
+    assert_eq!(
+        v.host_checked(check, &three, HostVerdict::Invalid, NOW)
+            .unwrap_err(),
+        Error::SignatureInvalid
+    );
 }

@@ -5,13 +5,16 @@
 //! exactly the providers that name the issuer the strict claims parser reads. And through the
 //! split verification a host with its own crypto uses (`host_check`, `host_checked`): with the
 //! host's verdict left to the verifier (`Unchecked`) it must agree with `verify` exactly, and a
-//! host that says "valid" to anything must not get past any check but the signature.
+//! host that says "valid" to anything must not get past any check but the signature. An honest
+//! host that tries a kid-less token's several candidate keys in turn (`next_key`) must agree with
+//! `verify` too, down to the key it reports.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tokengate::{
-    decode_unverified, Algorithm, Error, HostVerdict, IssuerIndex, JwkSet, Limits, Policy, Verifier,
+    decode_unverified, Algorithm, Error, FastVerify, HostVerdict, IssuerIndex, JwkSet, Limits,
+    Policy, SignatureBackend, Verifier,
 };
 
 fn setup() -> Option<&'static (JwkSet, Policy)> {
@@ -19,6 +22,23 @@ fn setup() -> Option<&'static (JwkSet, Policy)> {
     S.get_or_init(|| {
         let keys = JwkSet::from_json(
             r#"{"keys":[{"kty":"oct","kid":"k","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#,
+        )
+        .ok()?;
+        let policy = Policy::builder().algorithms(Algorithm::ALL).require_expiration(false).build().ok()?;
+        Some((keys, policy))
+    })
+    .as_ref()
+}
+
+/// Three HMAC keys without a `kid`, the all-zero secret of [`setup`] second: a token without a
+/// `kid` signed with it has three candidates, and verifies with the second.
+fn several() -> Option<&'static (JwkSet, Policy)> {
+    static S: OnceLock<Option<(JwkSet, Policy)>> = OnceLock::new();
+    S.get_or_init(|| {
+        let keys = JwkSet::from_json(
+            r#"{"keys":[{"kty":"oct","k":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE"},
+                {"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+                {"kty":"oct","k":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI"}]}"#,
         )
         .ok()?;
         let policy = Policy::builder().algorithms(Algorithm::ALL).require_expiration(false).build().ok()?;
@@ -75,7 +95,9 @@ fuzz_target!(|data: &[u8]| {
         let now = 1_800_000_000;
         let direct = v.verify(text, keys, now);
         match v.host_check(text, keys) {
-            Ok(Some(check)) => {
+            Ok(check) => {
+                // The one-key set has one candidate.
+                assert_eq!(check.key_indices().len(), 1);
                 let split = v.host_checked(check.clone(), keys, HostVerdict::Unchecked, now);
                 assert_eq!(
                     split.as_ref().map(|x| x.claims().json()),
@@ -97,8 +119,33 @@ fuzz_target!(|data: &[u8]| {
             }
             // Refused before the signature: verify refuses with the same error.
             Err(e) => assert_eq!(Err(e), direct.map(|_| ())),
-            // Several candidates: the one-key set never has them.
-            Ok(None) => panic!("several candidate keys in a one-key set"),
+        }
+    }
+    if let Some((keys, policy)) = several() {
+        let v = Verifier::new(policy);
+        let now = 1_800_000_000;
+        let direct = v.verify(text, keys, now);
+        match v.host_check(text, keys) {
+            Ok(mut check) => {
+                // An honest host: each candidate in turn, moving on while the signature is
+                // refused.
+                let verdict = loop {
+                    let key = &keys.keys()[check.key_index()];
+                    let sig = FastVerify.verify(check.alg(), key, check.signing_input(), check.signature());
+                    if sig.is_ok() {
+                        break HostVerdict::Valid;
+                    }
+                    if !check.next_key() {
+                        break HostVerdict::Invalid;
+                    }
+                };
+                let split = v.host_checked(check, keys, verdict, now);
+                assert_eq!(
+                    split.as_ref().map(|x| (x.claims().json(), x.key_id())),
+                    direct.as_ref().map(|x| (x.claims().json(), x.key_id()))
+                );
+            }
+            Err(e) => assert_eq!(Err(e), direct.map(|_| ())),
         }
     }
 });

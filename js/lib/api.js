@@ -5,10 +5,10 @@ import * as wasm from '../pkg/tokengate_js.js';
 import { ConfigError, JWKSStale, JWKSUnavailable, JWSInvalid, fromCore } from './errors.js';
 import { LocalJWKSet, RemoteJWKSet, algorithmMask, algorithmName, localState } from './keys.js';
 import {
-  cryptoModuleAtHand, loadCryptoModule, moduleCryptoKeys, requireCryptoModule, setCryptoModuleLoader, withCryptoModule,
+  cryptoModuleAtHand, loadCryptoModule, moduleCryptoKeys, setCryptoModuleLoader, withCryptoModule,
 } from './modulecrypto.js';
 import { nowSeconds, policyJson } from './options.js';
-import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoCheck, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
+import { MODULE_FASTER, WEBCRYPTO_ALGORITHMS, webCryptoKeys, webCryptoVerify } from './webcrypto.js';
 
 export * as errors from './errors.js';
 export { loadCryptoModule };
@@ -23,8 +23,8 @@ let prefetched;
 
 /**
  * Called once by the runtime entry after the WebAssembly module is instantiated: the runtime's
- * WebCrypto, where the runtime has synchronous crypto (Node) its `check` factory, and how it
- * loads the crypto module (see `modulecrypto.js`).
+ * WebCrypto, its synchronous crypto where it has one (Node: `host`), and how it loads the crypto
+ * module (see `modulecrypto.js`).
  */
 export function configure(runtime) {
   subtle = runtime.subtle;
@@ -245,29 +245,36 @@ function backend(options) {
 /** The crypto module's keys for one key set (see `modulecrypto.js`). */
 const moduleKeys = (state) => state.check('module-keys', moduleCryptoKeys);
 
-/**
- * A synchronous `check(alg, keyIndex, message, signature)` for the core's general path: the
- * runtime's synchronous crypto for the algorithms in `hostMask`, the crypto module for every
- * other public-key algorithm and for keys the runtime cannot import.
- */
-function syncCheck(state, hostMask) {
-  const keys = moduleKeys(state);
-  const runtime = hostMask === 0 ? undefined : host.check(state.check('host-keys', host.keys));
-  return (alg, index, message, signature) => {
-    const verdict = runtime !== undefined && (hostMask & algorithmMask([alg])) !== 0
-      ? runtime(alg, index, message, signature)
-      : null;
-    return verdict ?? keys.verify(alg, index, message, signature);
-  };
-}
-
 /** The little-endian 32-bit integer at `at` of `bytes`. */
 const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 
 /**
- * The synchronous path: host crypto where chosen (Node's `crypto.verify`, called here between
- * the module's `hostCheck` and `hostChecked`, as the async path awaits WebCrypto), else the
- * module's own.
+ * What the module's `hostCheck` returned (little-endian 32-bit words, then the signature): the
+ * algorithm's bit, or -1 when the module verifies the token itself (`undefined` here); the
+ * pending id, the signed bytes' length (the token's first ones), and the candidate keys'
+ * indices in the order to try.
+ */
+function pendingCheck(checked) {
+  const bit = int32At(checked, 0);
+  if (bit < 0) return undefined;
+  const count = int32At(checked, 12);
+  const keys = [];
+  for (let i = 0; i < count; i++) keys.push(int32At(checked, 16 + 4 * i));
+  return {
+    bit,
+    alg: algorithmName(bit),
+    id: int32At(checked, 4) >>> 0,
+    signedLength: int32At(checked, 8) >>> 0,
+    keys,
+    signature: checked.subarray(16 + 4 * count),
+  };
+}
+
+/**
+ * The synchronous path: the module checks everything before the signature (`hostCheck`), the
+ * runtime's synchronous crypto where chosen (Node's `crypto.verify`) or the crypto module checks
+ * the signature against each candidate key in turn until one verifies, and the module checks
+ * the rest (`hostChecked`). HMAC tokens the module verifies whole (`verifySync`).
  */
 function verifyWith(state, input, options, choice) {
   const policy = policyFor(options, state);
@@ -275,32 +282,25 @@ function verifyWith(state, input, options, choice) {
   try {
     if ((publicKey & state.algorithmMask) !== 0) {
       const bytes = bytesOf(input);
-      const checked = wasm.hostCheck(policy, state.wasm, bytes, publicKey);
-      const named = int32At(checked, 0);
-      if (named >= 0) {
-        const bit = named & 15;
-        const alg = algorithmName(bit);
-        const index = named >> 4;
-        // The signed bytes (the token's first ones, as many as the module says) and the signature.
-        const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
-        const signature = checked.subarray(12);
-        const entry = (choice.host & (1 << bit)) === 0
-          ? null
-          : state.check('host-keys', host.keys).get(alg, index);
-        const valid = entry === null
-          ? moduleKeys(state).verify(alg, index, message, signature)
-          : host.verify(alg, entry, message, signature);
-        const claims = wasm.hostChecked(int32At(checked, 4) >>> 0, policy, state.wasm, now, Number(valid));
+      const check = pendingCheck(wasm.hostCheck(policy, state.wasm, bytes, publicKey));
+      if (check !== undefined) {
+        const { alg, keys, signature } = check;
+        const message = bytes.subarray(0, check.signedLength);
+        const runtime = (choice.host & (1 << check.bit)) === 0 ? undefined : state.check('host-keys', host.keys);
+        let position = 0;
+        for (; position < keys.length; position++) {
+          // The runtime's crypto where chosen and able to import the key, else the crypto module.
+          const entry = runtime === undefined ? null : runtime.get(alg, keys[position]);
+          const valid = entry === null
+            ? moduleKeys(state).verify(alg, keys[position], message, signature)
+            : host.verify(alg, entry, message, signature);
+          if (valid) break;
+        }
+        const valid = Number(position < keys.length);
+        const claims = wasm.hostChecked(check.id, policy, state.wasm, now, valid, position);
         if (claims !== undefined) return result(input.text, claims);
         // Dropped while pending (only past 256 verifications in flight): start over.
         return verifyWith(state, input, options, choice);
-      }
-      if (named === -2) {
-        // Several candidate keys: the core calls back per key. The crypto module must be at
-        // hand first (a throw inside the callback would read as a bad signature).
-        if ((publicKey & ~choice.host & state.algorithmMask) !== 0) requireCryptoModule();
-        const check = state.check(`sync-${choice.host}`, () => syncCheck(state, choice.host));
-        return result(input.text, wasm.verifyWithHost(policy, state.wasm, bytesOf(input), now, publicKey, check));
       }
     }
     return result(input.text, wasm.verifySync(policy, state.wasm, bytesOf(input), now));
@@ -336,10 +336,9 @@ export function verify(token, keys, options = {}) {
 
 /**
  * The async path, split so that JavaScript awaits `crypto.subtle.verify` itself: the module
- * checks everything before the signature and names the token's one candidate key
- * (`hostCheck`), WebCrypto (or the crypto module) checks the signature, the module checks the
- * rest (`hostChecked`). One promise hop, as jose takes. A token with several candidate keys
- * (no `kid`) takes the general path, where the core calls back per key.
+ * checks everything before the signature and names the token's candidate keys (`hostCheck`),
+ * WebCrypto (or the crypto module) checks the signature against each in turn until one
+ * verifies, the module checks the rest (`hostChecked`). One promise hop per key, as jose takes.
  */
 function verifyAsync(state, input, options) {
   const choice = backend(options);
@@ -364,86 +363,47 @@ function verifyAsync(state, input, options) {
   // the scratch buffer, and out of a caller's own Uint8Array, which it could change while
   // WebCrypto is awaited (the module keeps what it checked; WebCrypto must see the same bytes).
   const bytes = (input.given ?? bytesOf(input)).slice();
-  let checked;
+  let check;
   try {
-    checked = wasm.hostCheck(policy, state.wasm, bytes, publicKey);
+    check = pendingCheck(wasm.hostCheck(policy, state.wasm, bytes, publicKey));
   } catch (e) {
     throw fromCore(e);
   }
-  // A little-endian i32 (the key and algorithm named, or -1, -2), then the pending id, the
-  // signing input's length and the signature.
-  const named = int32At(checked, 0);
-  if (named === -1) return verifyWith(state, input, options, choice);
-  if (named < 0) return verifyGeneral(state, input, options, choice, bytes);
-  const bit = named & 15;
-  const alg = algorithmName(bit);
-  const index = named >> 4;
-  const id = int32At(checked, 4) >>> 0;
-  const signature = checked.subarray(12);
-  const message = bytes.subarray(0, int32At(checked, 8) >>> 0);
-  // The module keeps the parsed token in between (`undefined`: it was dropped, only past 256
-  // verifications in flight; the token is then verified again, on a path that keeps nothing
-  // pending: synchronously in the crypto module where it is at hand, else the general path).
-  const finish = (valid) => {
+  if (check === undefined) return verifyWith(state, input, options, choice);
+  const { alg, keys: candidates, signature } = check;
+  const message = bytes.subarray(0, check.signedLength);
+  // The module's verdict on the candidate at `position` (past the last: none verified). It keeps
+  // the parsed token in between (`undefined`: it was dropped, only past 256 verifications in
+  // flight; the token is then verified again synchronously in the crypto module, which keeps
+  // nothing pending across an await).
+  const finish = (position) => {
     let claims;
     try {
-      claims = wasm.hostChecked(id, policy, state.wasm, now, valid ? 1 : 0);
+      claims = wasm.hostChecked(check.id, policy, state.wasm, now, Number(position < candidates.length), position);
     } catch (e) {
       throw fromCore(e);
     }
     if (claims !== undefined) return result(input.text, claims);
-    return cryptoModuleAtHand()
-      ? verifyWith(state, input, options, MODULE_ONLY)
-      : verifyGeneral(state, input, options, choice, bytes);
+    return withCryptoModule(() => verifyWith(state, input, options, MODULE_ONLY));
   };
-  // The crypto module for algorithms not sent to WebCrypto, and for keys WebCrypto cannot import.
-  const inModule = () => withCryptoModule(() => finish(moduleKeys(state).verify(alg, index, message, signature)));
-  if ((choice.webcrypto & (1 << bit)) === 0) return inModule();
-  const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
-  const verify = (key) => (key === null ? inModule() : webCryptoVerify(subtle, alg, key, message, signature, finish));
-  const key = keys.ready(alg, index);
-  return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
+  const toWebCrypto = (choice.webcrypto & (1 << check.bit)) !== 0;
+  const keys = toWebCrypto ? state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set)) : undefined;
+  // Candidate `position`, then the next while the signature is refused. The crypto module for
+  // algorithms not sent to WebCrypto, and for keys WebCrypto cannot import.
+  const from = (position) => {
+    if (position === candidates.length) return finish(position);
+    const index = candidates[position];
+    const then = (valid) => (valid ? finish(position) : from(position + 1));
+    const inModule = () => withCryptoModule(() => then(moduleKeys(state).verify(alg, index, message, signature)));
+    if (!toWebCrypto) return inModule();
+    const verify = (key) => (key === null ? inModule() : webCryptoVerify(subtle, alg, key, message, signature, then));
+    const key = keys.ready(alg, index);
+    return key === undefined ? keys.load(alg, index).then(verify) : verify(key);
+  };
+  return from(0);
 }
 
 const MODULE_ONLY = { host: 0, webcrypto: 0 };
-
-/**
- * The general async path, for a token with several candidate keys (no `kid`): the core calls
- * back per key (`asyncCheck`) and keeps its state in its own future, not in the pending table.
- */
-function verifyGeneral(state, input, options, choice, bytes) {
-  const run = () => {
-    const keys = state.check('webcrypto-keys', (set) => webCryptoKeys(subtle, set));
-    const check = state.check(`webcrypto-${choice.webcrypto}`, () => asyncCheck(state, keys, choice.webcrypto));
-    return wasm.verifyWithWebCrypto(policyFor(options, state), state.wasm, bytes, nowSeconds(options), publicKey, check).then(
-      (claims) => result(input.text, claims),
-      (e) => {
-        throw fromCore(e);
-      },
-    );
-  };
-  // The crypto module first if some key's algorithm goes to it (a failed load inside the
-  // callback would read as a bad signature).
-  return (publicKey & ~choice.webcrypto & state.algorithmMask) !== 0 ? withCryptoModule(run) : run();
-}
-
-/**
- * An async `check(alg, keyIndex, message, signature)` for the core's general path: WebCrypto
- * for the algorithms in `webcryptoMask`, the crypto module (loaded on first need) for every
- * other public-key algorithm and for keys WebCrypto cannot import. Never `null`: the main
- * module has no public-key arithmetic of its own.
- */
-function asyncCheck(state, keys, webcryptoMask) {
-  const webcrypto = webCryptoCheck(subtle, keys);
-  const inModule = (alg, index, message, signature) =>
-    withCryptoModule(() => moduleKeys(state).verify(alg, index, message, signature));
-  return (alg, index, message, signature) => {
-    if ((webcryptoMask & algorithmMask([alg])) === 0) return inModule(alg, index, message, signature);
-    return Promise.resolve(webcrypto(alg, index, message, signature)).then(
-      (valid) => valid ?? inModule(alg, index, message, signature),
-    );
-  };
-}
 
 async function verifyRemote(keys, input, options) {
   try {

@@ -7,12 +7,12 @@ import { webcrypto } from 'node:crypto';
 import { initSync } from '../pkg/tokengate_js.js';
 import * as cryptoModule from '../pkg/tokengate_crypto.js';
 import { configure } from './api.js';
-import { NODE_ALGORITHMS, nodeCryptoCheck, nodeCryptoKeys, nodeCryptoVerify } from './nodecrypto.js';
+import { NODE_ALGORITHMS, nodeCryptoKeys, nodeCryptoVerify } from './nodecrypto.js';
 
 initSync({ module: readFileSync(new URL('../pkg/tokengate_js_bg.wasm', import.meta.url)) });
 configure({
   subtle: webcrypto.subtle,
-  host: { algorithms: NODE_ALGORITHMS, keys: nodeCryptoKeys, verify: nodeCryptoVerify, check: nodeCryptoCheck },
+  host: { algorithms: NODE_ALGORITHMS, keys: nodeCryptoKeys, verify: nodeCryptoVerify },
   cryptoModule: {
     loadSync() {
       cryptoModule.initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });

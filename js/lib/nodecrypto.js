@@ -1,7 +1,7 @@
 // Node's synchronous `crypto.verify` (OpenSSL) as the signature check for public-key
-// algorithms: the core selects the key and decides everything else, then calls
-// `check(alg, keyIndex, message, signature)`, which returns true/false, or null when this
-// Node cannot import the key (the core then checks with its own backend instead).
+// algorithms: the core checks everything but the signature and names the candidate keys
+// (`hostCheck`), `crypto.verify` checks the signature here, and the core takes the verdict
+// (`hostChecked`). A key this Node cannot import is `null` (the crypto module checks it).
 import { constants, createPublicKey, verify } from 'node:crypto';
 
 const pss = (saltLength) => ({ padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
@@ -20,7 +20,7 @@ export const NODE_ALGORITHMS = Object.keys(PARAMS);
 /**
  * The imported `KeyObject`s of one key set, per algorithm and key index, with their `verify`
  * options: `get(alg, index)` is `{ key, ...options }`, or `null` when this Node cannot import
- * the key (the core's own backend then checks it).
+ * the key (the crypto module then checks it).
  */
 export function nodeCryptoKeys(wasmKeySet) {
   const prepared = new Map(); // alg -> [index] -> entry
@@ -53,16 +53,4 @@ export function nodeCryptoVerify(alg, entry, message, signature) {
   } catch {
     return false;
   }
-}
-
-/**
- * A `check` function over one key set's `nodeCryptoKeys` (the core's callback for tokens
- * checked against several candidate keys in turn).
- */
-export function nodeCryptoCheck(keys) {
-  return (alg, index, message, signature) => {
-    if (PARAMS[alg] === undefined) return null;
-    const entry = keys.get(alg, index);
-    return entry === null ? null : nodeCryptoVerify(alg, entry, message, signature);
-  };
 }

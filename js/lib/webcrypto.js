@@ -1,7 +1,7 @@
-// The async path's signature check: the core selects the key and decides everything else,
-// then calls `check(alg, keyIndex, message, signature)` for the algorithms delegated here.
-// Resolves true/false, or null when this runtime's WebCrypto cannot import the key or does not
-// know the algorithm (the core then checks with its own backend instead).
+// The async path's signature check: the core checks everything but the signature and names the
+// candidate keys (`hostCheck`), `crypto.subtle.verify` checks the signature here, and the core
+// takes the verdict (`hostChecked`). A key this runtime's WebCrypto cannot import is `null`
+// (the crypto module checks it instead).
 
 const RSA_PKCS1 = 'RSASSA-PKCS1-v1_5';
 const PARAMS = {
@@ -73,19 +73,4 @@ export function webCryptoKeys(subtle, wasmKeySet) {
  */
 export function webCryptoVerify(subtle, alg, key, message, signature, then) {
   return subtle.verify(PARAMS[alg][1], key, signature, message).then(then, () => then(false));
-}
-
-/**
- * A `check` function over one key set's `webCryptoKeys` (the core's callback for the general
- * async path: tokens without a `kid`, checked against several candidate keys in turn).
- */
-export function webCryptoCheck(subtle, keys) {
-  const verify = (alg, key, message, signature) =>
-    key === null ? null : webCryptoVerify(subtle, alg, key, message, signature, (valid) => valid);
-  return (alg, index, message, signature) => {
-    if (PARAMS[alg] === undefined) return null;
-    const key = keys.ready(alg, index);
-    if (key !== undefined) return verify(alg, key, message, signature);
-    return keys.load(alg, index).then((k) => verify(alg, k, message, signature));
-  };
 }

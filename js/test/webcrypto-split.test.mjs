@@ -1,5 +1,5 @@
 // jwtVerify's WebCrypto path, which awaits `crypto.subtle.verify` itself: the module checks
-// the token up to its signature (`hostCheck`), names the one candidate key, and checks the
+// the token up to its signature (`hostCheck`), names the candidate keys, and checks the
 // claims after WebCrypto's verdict (`hostChecked`). These tests count the WebCrypto calls to
 // show which path ran, and that every refusal the core owes still happens on it.
 import { test } from 'node:test';
@@ -110,19 +110,40 @@ test('WebCrypto that throws is a refusal, never a crash or an acceptance', async
   assert.equal(e2.code, 'ERR_JWT_EXPIRED');
 });
 
-test('a token without a kid and several candidate keys takes the general path', async () => {
+test('a token without a kid and several candidate keys: each tried in turn, on every backend', async () => {
   const first = await pair('ES256');
   const second = await pair('ES256');
-  const keys = tg.createLocalJWKSet({ keys: [first.jwk, second.jwk] });
+  const third = await pair('ES256');
+  const keys = tg.createLocalJWKSet({ keys: [first.jwk, second.jwk, third.jwk] });
   const token = await second.sign(claims());
   let verified;
-  // The first key is tried and refused, then the second verifies.
+  // The first key is tried and refused, then the second verifies; the third is never tried.
   assert.equal(await counting(async () => {
     verified = await tg.jwtVerify(token, keys, expect);
   }), 2);
   assert.equal(verified.payload.sub, 'alice');
   const stranger = await (await pair('ES256')).sign(claims());
-  assert.equal((await refusal(tg.jwtVerify(stranger, keys, expect))).code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  let e;
+  assert.equal(await counting(async () => {
+    e = await refusal(tg.jwtVerify(stranger, keys, expect));
+  }), 3);
+  assert.equal(e.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  // A WebCrypto that says yes to anything is believed for the first candidate only: the
+  // claims are still the core's to check.
+  const expired = await third.sign(claims({ iat: now() - 600, exp: now() - 300 }));
+  assert.equal(await counting(async () => {
+    e = await refusal(tg.jwtVerify(expired, keys, expect));
+  }, () => Promise.resolve(true)), 1);
+  assert.equal(e.code, 'ERR_JWT_EXPIRED');
+  // The last candidate verifies, synchronously (node:crypto) and in the crypto module, and
+  // through jwtVerify with each backend; a stranger's signature never does.
+  const last = await third.sign(claims({ sub: 'carol' }));
+  for (const signatureBackend of ['node', 'wasm']) {
+    assert.equal(tg.verify(last, keys, { ...expect, signatureBackend }).payload.sub, 'carol', signatureBackend);
+    assert.equal((await tg.jwtVerify(last, keys, { ...expect, signatureBackend })).payload.sub, 'carol', signatureBackend);
+    assert.throws(() => tg.verify(stranger, keys, { ...expect, signatureBackend }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    assert.equal((await refusal(tg.jwtVerify(stranger, keys, { ...expect, signatureBackend }))).code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  }
 });
 
 test('more verifications in flight than the module keeps pending: every one still answers right', async () => {

@@ -286,7 +286,7 @@ impl<B: SignatureBackend> Verifier<'_, B> {
     }
 
     /// [`Verifier::verify_cached`] with the signature checked by `host`
-    /// ([`GateHost::signature`]) for provider `provider` when the token names one key, through
+    /// ([`GateHost::signature`]) for provider `provider` when the token has one candidate key, through
     /// [`Verifier::host_check`] and [`Verifier::host_checked`]; the cache is the host's.
     pub(crate) fn verify_cached_by(
         &self,
@@ -301,12 +301,13 @@ impl<B: SignatureBackend> Verifier<'_, B> {
             self.check_verified(&hit, now)?;
             return Ok(hit);
         }
-        let verified = match self.host_check(token, keys)? {
-            Some(check) => {
-                let verdict = host.signature(provider, keys, &check);
-                self.host_checked(check, keys, verdict, now)?
-            }
-            None => self.verify(token, keys, now)?,
+        let check = self.host_check(token, keys)?;
+        let verified = if check.key_indices().len() == 1 {
+            let verdict = host.signature(provider, keys, &check);
+            self.host_checked(check, keys, verdict, now)?
+        } else {
+            // Several candidate keys (a token without a `kid`): the module's own backend.
+            self.verify(token, keys, now)?
         };
         let verified = Arc::new(verified);
         host.cache()

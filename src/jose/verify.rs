@@ -13,7 +13,7 @@ use crate::jose::compact;
 use crate::jose::error::{Error, Part};
 use crate::jose::header::{self, Header};
 use crate::jose::jwk::Jwk;
-use crate::jose::jwks::{Candidates, JwkSet};
+use crate::jose::jwks::{Candidates, JwkSet, MAX_KIDLESS_CANDIDATES};
 use crate::jose::limits::Limits;
 use crate::jose::policy::Policy;
 use crate::signature::backend::{AsyncSignatureBackend, FastVerify, SignatureBackend};
@@ -193,36 +193,42 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     /// The first half of a verification whose signature the host checks itself, without a
     /// callback per candidate key (the npm package awaits `crypto.subtle.verify` directly):
     /// size limits, structure, header, algorithm allowlist and key selection, as in
-    /// [`Verifier::verify`]. `Ok(None)` when several keys are candidates (a token without a
-    /// `kid`): use [`Verifier::verify_async`] then. Otherwise the [`HostCheck`] names the key
-    /// and carries what the second half needs; give it back to [`Verifier::host_checked`] with
-    /// the host's verdict.
-    pub fn host_check(&self, token: &str, keys: &JwkSet) -> Result<Option<HostCheck>, Error> {
+    /// [`Verifier::verify`]. The [`HostCheck`] names the candidate keys in the order to try
+    /// (one, unless the token names no `kid` and several keys could verify it) and carries what
+    /// the second half needs; give it back to [`Verifier::host_checked`] with the host's
+    /// verdict.
+    pub fn host_check(&self, token: &str, keys: &JwkSet) -> Result<HostCheck, Error> {
         let mut buf = SignatureBuf::new();
         let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
-        let mut candidates = p.candidates.iter();
-        let (Some(key), None) = (candidates.next(), candidates.next()) else {
-            return Ok(None);
-        };
-        let Some(key_index) = keys.keys().iter().position(|k| core::ptr::eq(k, key)) else {
-            return Ok(None);
-        };
-        Ok(Some(HostCheck {
+        let mut candidates = [(0, 0); MAX_KIDLESS_CANDIDATES];
+        let mut count = 0;
+        for key in p.candidates.iter() {
+            // Always found (the candidates are the set's own keys); a miss is left out, and a
+            // check left with no candidate verifies nothing.
+            let found = keys.keys().iter().position(|k| core::ptr::eq(k, key));
+            if let (Some(index), Some(slot)) = (found, candidates.get_mut(count)) {
+                *slot = (index, key as *const Jwk as usize);
+                count += 1;
+            }
+        }
+        Ok(HostCheck {
             alg: p.header.alg,
-            key_index,
+            candidates,
+            count,
+            at: 0,
             signature: p.signature.to_vec(),
             signing_input: p.segments.signing_input.to_vec(),
             payload_at: p.segments.signing_input.len() - p.segments.payload.len(),
             header: p.header,
             keys_version: keys.version(),
-            key_address: key as *const Jwk as usize,
-        }))
+        })
     }
 
-    /// The second half: the host's `verdict` on `check`'s signature, then the claims, the
-    /// policy and the denylist at `now`, as in [`Verifier::verify`]. `keys` must be the set
-    /// `check` came from (else the signature is refused); [`HostVerdict::Unchecked`] has this
-    /// verifier's own backend check the signature.
+    /// The second half: the host's `verdict` on `check`'s signature under its current key
+    /// ([`HostCheck::key_index`]), then the claims, the policy and the denylist at `now`, as
+    /// in [`Verifier::verify`]. `keys` must be the set `check` came from (else the signature is
+    /// refused); [`HostVerdict::Unchecked`] has this verifier's own backend check the
+    /// signature with the current key and the candidates after it.
     pub fn host_checked(
         &self,
         check: HostCheck,
@@ -230,26 +236,26 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         verdict: HostVerdict,
         now: i64,
     ) -> Result<Verified, Error> {
-        let key = keys
-            .keys()
-            .get(check.key_index)
-            .filter(|k| {
-                keys.version() == check.keys_version
-                    && *k as *const Jwk as usize == check.key_address
+        // Candidate `at`, if it is still the very key of the very set the check came from.
+        let candidate = |at: usize| {
+            let (index, address) = *check.candidates.get(at)?;
+            keys.keys().get(index).filter(|k| {
+                at < check.count
+                    && keys.version() == check.keys_version
+                    && *k as *const Jwk as usize == address
                     && self.policy.allows(check.alg)
             })
-            .ok_or(Error::SignatureInvalid)?;
-        let valid = match verdict {
-            HostVerdict::Valid => true,
-            HostVerdict::Invalid => false,
-            HostVerdict::Unchecked => self
-                .backend
-                .verify(check.alg, key, &check.signing_input, &check.signature)
-                .is_ok(),
         };
-        if !valid {
-            return Err(Error::SignatureInvalid);
+        let key = match verdict {
+            HostVerdict::Valid => candidate(check.at),
+            HostVerdict::Invalid => None,
+            HostVerdict::Unchecked => (check.at..check.count).filter_map(candidate).find(|k| {
+                self.backend
+                    .verify(check.alg, k, &check.signing_input, &check.signature)
+                    .is_ok()
+            }),
         }
+        .ok_or(Error::SignatureInvalid)?;
         let payload =
             b64::decode(&check.signing_input[check.payload_at..]).ok_or(Error::MalformedJws {
                 part: Part::Payload,
@@ -263,20 +269,25 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     }
 }
 
-/// What [`Verifier::host_check`] leaves to the host: the one key that can verify the token, by
-/// its index in the key set, the algorithm, the signing input and the decoded signature; and,
-/// kept inside, the parsed header for [`Verifier::host_checked`].
-/// Read-only: what the host checks is what the second half trusts.
+/// What [`Verifier::host_check`] leaves to the host: the candidate keys, by their index in the
+/// key set and in the order to try, the algorithm, the signing input and the decoded
+/// signature; and, kept inside, the parsed header for [`Verifier::host_checked`]. The host
+/// checks the current key ([`HostCheck::key_index`]) and, while it finds the signature
+/// invalid, moves on ([`HostCheck::next_key`]), as [`Verifier::verify`] tries its candidates.
+/// Read-only otherwise: what the host checks is what the second half trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCheck {
     alg: Algorithm,
-    key_index: usize,
+    /// (index in the set, address) of each candidate; the first `count` are set.
+    candidates: [(usize, usize); MAX_KIDLESS_CANDIDATES],
+    count: usize,
+    /// The current candidate.
+    at: usize,
     signature: Vec<u8>,
     signing_input: Vec<u8>,
     payload_at: usize,
     header: Header,
     keys_version: u64,
-    key_address: usize,
 }
 
 impl HostCheck {
@@ -284,9 +295,25 @@ impl HostCheck {
     pub fn alg(&self) -> Algorithm {
         self.alg
     }
-    /// The key's index in the [`JwkSet`].
+    /// The current candidate key's index in the [`JwkSet`].
     pub fn key_index(&self) -> usize {
-        self.key_index
+        self.candidates.get(self.at).map_or(0, |c| c.0)
+    }
+    /// Every candidate key's index in the [`JwkSet`], in the order to try (the current one
+    /// first while none was skipped).
+    pub fn key_indices(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.candidates.iter().take(self.count).map(|c| c.0)
+    }
+    /// After the host found the signature invalid under the current key: makes the next
+    /// candidate current. `false` when none is left (the verdict is then
+    /// [`HostVerdict::Invalid`]).
+    pub fn next_key(&mut self) -> bool {
+        if self.at + 1 < self.count {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
     }
     /// The signature, base64url-decoded.
     pub fn signature(&self) -> &[u8] {
@@ -301,12 +328,13 @@ impl HostCheck {
 /// The host's verdict on a [`HostCheck`]'s signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostVerdict {
-    /// The signature verified.
+    /// The signature verified under the current key ([`HostCheck::key_index`]).
     Valid,
-    /// It did not (or the host's check failed: fail closed).
+    /// It did not under any candidate the host tried (or the host's check failed: fail
+    /// closed).
     Invalid,
     /// The host could not check it (its crypto lacks the algorithm or cannot import the key):
-    /// the verifier's own backend decides.
+    /// the verifier's own backend decides, with the current key and the candidates after it.
     Unchecked,
 }
 
