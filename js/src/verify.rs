@@ -50,7 +50,7 @@ pub fn verify_sync(
 /// Verifications between [`host_check`] and [`host_checked`], by id: a `crypto.subtle.verify`
 /// is awaited in between, and several may be in flight. At most [`PENDING_MAX`] are kept; the
 /// oldest is dropped beyond that (its `host_checked` then answers `undefined`, and JavaScript
-/// verifies that token in the module instead).
+/// verifies that token again synchronously, with nothing pending across an await).
 struct Pending {
     next: u32,
     /// Oldest first; usually one entry, so a linear search.

@@ -60,8 +60,9 @@ pub trait GateHost {
     fn checks_signatures(&self) -> bool {
         false
     }
-    /// The host's verdict on the signature of a token for provider `provider` that names one
-    /// key of `keys` (see [`Verifier::host_check`]): the npm gate answers from WebCrypto.
+    /// The host's verdict on the signature of a token for provider `provider` that has one
+    /// candidate key in `keys` (see [`Verifier::host_check`]): the npm gate answers from
+    /// WebCrypto.
     /// Everything else (the claims, the policy, the denylist, the cache) stays the gate's.
     /// [`HostVerdict::Unchecked`] leaves the signature to the module's backend.
     fn signature(&mut self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> HostVerdict {

@@ -34,7 +34,9 @@ pub trait SignatureBackend {
 
 /// An asynchronous [`SignatureBackend`]: for hosts whose primitives return promises (WebCrypto's
 /// `crypto.subtle.verify`). Used by [`crate::Verifier::verify_async`], which keeps parsing, key
-/// selection and every policy rule in this crate; only the signature check is delegated.
+/// selection and every policy rule in this crate; only the signature check is delegated. (A
+/// host that awaits its crypto itself, without a callback, uses [`crate::Verifier::host_check`]
+/// instead, as the npm package does.)
 pub trait AsyncSignatureBackend {
     /// Verifies `signature` over `message` (the JWS signing input). Same contract as
     /// [`SignatureBackend::verify`].
