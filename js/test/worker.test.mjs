@@ -98,7 +98,7 @@ test('workerd: a huge JWKS body is cut off while streaming, not buffered (issue 
   assert.equal(existsSync(w.dir), false, "workerd's temporary folder is left behind");
 });
 
-test('workerd: the crypto module, packaged with the worker, checks what WebCrypto does not', async () => {
+test('workerd: the crypto module, packaged with the worker, checks what WebCrypto does not; several candidate keys in turn', async () => {
   const worker = await startWorkerd(fileURLToPath(new URL('./crypto-worker.js', import.meta.url)));
   try {
     const options = { issuer: 'https://idp.example', audience: 'api' };
@@ -118,7 +118,21 @@ test('workerd: the crypto module, packaged with the worker, checks what WebCrypt
         }
       }
     }
-    assert.equal(cases.length, 30);
+    // A token without a kid and two keys that could verify it: the second one does, after the
+    // first refuses (WebCrypto under 'auto' for P-256, the crypto module for P-384 and 'wasm').
+    for (const alg of ['ES256', 'ES384']) {
+      const [first, second, stranger] = await Promise.all([0, 1, 2].map(() => jose.generateKeyPair(alg)));
+      const jwks = { keys: [await jose.exportJWK(first.publicKey), await jose.exportJWK(second.publicKey)] };
+      const token = (key) => new jose.SignJWT({ sub: `${alg} kidless` }).setProtectedHeader({ alg })
+        .setIssuer(options.issuer).setAudience(options.audience).setExpirationTime('5m').sign(key);
+      for (const [mode, extra, sync] of [['auto', {}, false], ['sync', {}, true], ['wasm', { signatureBackend: 'wasm' }, false]]) {
+        for (const [what, key, expected] of [['second key', second.privateKey, { sub: `${alg} kidless` }], ['stranger', stranger.privateKey, { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }]]) {
+          const res = await fetch(worker.base, { method: 'POST', body: JSON.stringify({ jwks, token: await token(key), options: { ...options, ...extra }, sync }) });
+          cases.push([`${alg} kidless ${mode} ${what}`, await res.json(), expected]);
+        }
+      }
+    }
+    assert.equal(cases.length, 42);
     for (const [name, actual, expected] of cases) assert.deepEqual(actual, expected, `${name}\n${worker.stderr()}`);
   } finally {
     worker.stop();
