@@ -286,8 +286,9 @@ impl<B: SignatureBackend> Verifier<'_, B> {
     }
 
     /// [`Verifier::verify_cached`] with the signature checked by `host`
-    /// ([`GateHost::signature`]) for provider `provider` when the token has one candidate key, through
-    /// [`Verifier::host_check`] and [`Verifier::host_checked`]; the cache is the host's.
+    /// ([`GateHost::signature`]) for provider `provider` when the token has one candidate key,
+    /// through [`Verifier::host_check`] and [`Verifier::host_checked`]; the cache is the
+    /// host's.
     pub(crate) fn verify_cached_by(
         &self,
         token: &str,
