@@ -156,10 +156,12 @@ fn a_verified_token_sets_claim_headers_and_is_stripped() {
 }
 
 /// A host that checks signatures itself (as the npm gate does with WebCrypto), answering
-/// `verdict` and counting the checks it was asked for.
+/// `verdict` (or, with `valid_key`, valid for that key and invalid for any other) and counting
+/// the checks it was asked for.
 struct SigningHost {
     inner: TestHost,
     verdict: HostVerdict,
+    valid_key: Option<usize>,
     asked: Vec<(usize, usize, Algorithm)>,
 }
 
@@ -192,7 +194,11 @@ impl GateHost for SigningHost {
             1
         );
         self.asked.push((provider, check.key_index(), check.alg()));
-        self.verdict
+        match self.valid_key {
+            Some(k) if k == check.key_index() => HostVerdict::Valid,
+            Some(_) => HostVerdict::Invalid,
+            None => self.verdict,
+        }
     }
 }
 
@@ -218,6 +224,7 @@ fn a_host_that_checks_signatures_decides_the_signature_and_nothing_else() {
         let mut host = SigningHost {
             inner: TestHost::new(&g),
             verdict,
+            valid_key: None,
             asked: Vec::new(),
         };
         let d = g.decide(&req(token), &mut host);
@@ -245,6 +252,7 @@ fn a_host_that_checks_signatures_decides_the_signature_and_nothing_else() {
     let mut host = SigningHost {
         inner: TestHost::new(&g),
         verdict: HostVerdict::Valid,
+        valid_key: None,
         asked: Vec::new(),
     };
     for _ in 0..2 {
@@ -253,6 +261,52 @@ fn a_host_that_checks_signatures_decides_the_signature_and_nothing_else() {
     assert_eq!(host.asked.len(), 1);
     // Refused before the signature (not a JWS): the host is never asked.
     assert_eq!(decide(HostVerdict::Valid, "a.b").1, vec![]);
+}
+
+/// A token without a `kid` and several keys that could verify it: the host is asked key by key,
+/// in the set's order, until it finds the signature valid; none valid is a refusal, and a key it
+/// cannot check leaves that key and the rest to the module.
+#[test]
+fn a_host_that_checks_signatures_is_asked_candidate_by_candidate() {
+    let oct = |k: &[u8]| json!({"kty": "oct", "k": base64url_encode(k)});
+    let g = gate(json!({"providers": {"idp": {
+        "issuer": "https://idp.example", "audiences": ["orders"], "algorithms": ["HS256"],
+        "local_jwks": {"keys": [oct(&[1; 32]), oct(&HS_SECRET), oct(&[2; 32])]},
+        "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}]
+    }}}));
+    let kidless = sign_raw(
+        Algorithm::HS256,
+        r#"{"alg":"HS256"}"#,
+        claims().to_string().as_bytes(),
+    );
+    let req = headers(
+        "GET",
+        "/orders",
+        &[("authorization", &format!("Bearer {kidless}"))],
+    );
+    let decide = |verdict, valid_key| {
+        let mut host = SigningHost {
+            inner: TestHost::new(&g),
+            verdict,
+            valid_key,
+            asked: Vec::new(),
+        };
+        let d = g.decide(&req, &mut host);
+        let keys: Vec<usize> = host.asked.iter().map(|a| a.1).collect();
+        (d.audit.unwrap().code, keys)
+    };
+    let hs = HostVerdict::Invalid;
+    // Valid under the second key: asked for the first, then the second, never the third.
+    assert_eq!(decide(hs, Some(1)), ("-", vec![0, 1]));
+    // Valid under none: every candidate asked, then refused.
+    assert_eq!(
+        decide(hs, Some(7)),
+        ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", vec![0, 1, 2])
+    );
+    // A host that vouches for the first key is believed for that key alone.
+    assert_eq!(decide(HostVerdict::Valid, None), ("-", vec![0]));
+    // Unchecked at the first key: the module checks it and the rest (the second verifies).
+    assert_eq!(decide(HostVerdict::Unchecked, None), ("-", vec![0]));
 }
 
 #[test]

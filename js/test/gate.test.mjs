@@ -345,7 +345,7 @@ test('gate: each document is bounded by its own size, as in the Envoy filter (2 
   }
 });
 
-test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 stays in the module; WebCrypto decides the signature only', async () => {
+test('gate: signatures go to WebCrypto (RSA, P-256) once per new token, key by key without a kid; P-384 stays in the module; WebCrypto decides the signature only', async () => {
   const real = globalThis.crypto;
   const es384 = await jose.generateKeyPair('ES384');
   const es384Jwk = { ...(await jose.exportJWK(es384.publicKey)), kid: 'k3', alg: 'ES384' };
@@ -404,6 +404,19 @@ test('gate: signatures go to WebCrypto (RSA, P-256) once per new token; P-384 st
     const mixed = tokens.map((t, n) => (n % 2 === 0 ? t : t.slice(0, t.lastIndexOf('.') + 1) + Buffer.alloc(64, n).toString('base64url')));
     const codes = await Promise.all(mixed.map(async (t) => code(await ask(gate, t))));
     assert.deepEqual(codes, mixed.map((_, n) => (n % 2 === 0 ? 'allowed' : 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')));
+    // A token without a kid and two keys that could verify it: WebCrypto is asked key by key,
+    // the second verifies; a stranger's signature is refused after both.
+    const [first, second, stranger] = await Promise.all([0, 1, 2].map(() => jose.generateKeyPair('ES256')));
+    jwks.state.jwks = { keys: [await jose.exportJWK(first.publicKey), await jose.exportJWK(second.publicKey)] };
+    const kidless = withCrypto(() => createGate(cfg, options()));
+    const signKidless = (key) => new jose.SignJWT({ scope: 'read' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISS)
+      .setAudience('api').setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(key);
+    const sent = calls.length;
+    assert.equal(await code(await ask(kidless, await signKidless(second.privateKey))), 'allowed');
+    assert.equal(calls.length - sent, 2);
+    assert.equal(await code(await ask(kidless, await signKidless(stranger.privateKey))), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    assert.equal(calls.length - sent, 4);
+    jwks.state.jwks = { keys: [esJwk, es384Jwk] };
     // signatureBackend "wasm": the module checks everything.
     const before = calls.length;
     const moduleOnly = withCrypto(() => createGate(cfg, options({ signatureBackend: 'wasm' })));

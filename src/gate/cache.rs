@@ -17,7 +17,7 @@ use crate::gate::http_gate::GateHost;
 use crate::jose::error::Error;
 use crate::jose::jwks::JwkSet;
 use crate::jose::policy::Policy;
-use crate::jose::verify::{Verified, Verifier};
+use crate::jose::verify::{HostVerdict, Verified, Verifier};
 use crate::signature::backend::SignatureBackend;
 
 /// Everything a cached verdict depends on besides the token and the time: the policy (its
@@ -286,7 +286,7 @@ impl<B: SignatureBackend> Verifier<'_, B> {
     }
 
     /// [`Verifier::verify_cached`] with the signature checked by `host`
-    /// ([`GateHost::signature`]) for provider `provider` when the token has one candidate key,
+    /// ([`GateHost::signature`]) for provider `provider`, candidate key by candidate key,
     /// through [`Verifier::host_check`] and [`Verifier::host_checked`]; the cache is the
     /// host's.
     pub(crate) fn verify_cached_by(
@@ -302,14 +302,16 @@ impl<B: SignatureBackend> Verifier<'_, B> {
             self.check_verified(&hit, now)?;
             return Ok(hit);
         }
-        let check = self.host_check(token, keys)?;
-        let verified = if check.key_indices().len() == 1 {
+        let mut check = self.host_check(token, keys)?;
+        // Each candidate key in turn (several for a token without a `kid`), while the host
+        // finds the signature invalid under it, as `verify` tries them.
+        let verdict = loop {
             let verdict = host.signature(provider, keys, &check);
-            self.host_checked(check, keys, verdict, now)?
-        } else {
-            // Several candidate keys (a token without a `kid`): the module's own backend.
-            self.verify(token, keys, now)?
+            if verdict != HostVerdict::Invalid || !check.next_key() {
+                break verdict;
+            }
         };
+        let verified = self.host_checked(check, keys, verdict, now)?;
         let verified = Arc::new(verified);
         host.cache()
             .insert(scope, token.as_bytes(), Arc::clone(&verified), now);

@@ -60,9 +60,10 @@ pub trait GateHost {
     fn checks_signatures(&self) -> bool {
         false
     }
-    /// The host's verdict on the signature of a token for provider `provider` that has one
-    /// candidate key in `keys` (see [`Verifier::host_check`]): the npm gate answers from
-    /// WebCrypto.
+    /// The host's verdict on the signature of a token for provider `provider` under the
+    /// check's current candidate key of `keys` (see [`Verifier::host_check`]): the npm gate
+    /// answers from WebCrypto. Asked again for the next candidate while it answers
+    /// [`HostVerdict::Invalid`].
     /// Everything else (the claims, the policy, the denylist, the cache) stays the gate's.
     /// [`HostVerdict::Unchecked`] leaves the signature to the module's backend.
     fn signature(&mut self, provider: usize, keys: &Rc<JwkSet>, check: &HostCheck) -> HostVerdict {
