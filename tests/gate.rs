@@ -295,12 +295,12 @@ fn a_host_that_checks_signatures_is_asked_candidate_by_candidate() {
         let keys: Vec<usize> = host.asked.iter().map(|a| a.1).collect();
         (d.audit.unwrap().code, keys)
     };
-    let hs = HostVerdict::Invalid;
+    let invalid = HostVerdict::Invalid;
     // Valid under the second key: asked for the first, then the second, never the third.
-    assert_eq!(decide(hs, Some(1)), ("-", vec![0, 1]));
+    assert_eq!(decide(invalid, Some(1)), ("-", vec![0, 1]));
     // Valid under none: every candidate asked, then refused.
     assert_eq!(
-        decide(hs, Some(7)),
+        decide(invalid, Some(7)),
         ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", vec![0, 1, 2])
     );
     // A host that vouches for the first key is believed for that key alone.
