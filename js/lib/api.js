@@ -291,10 +291,10 @@ function verifyWith(state, input, options, choice) {
         for (; position < keys.length; position++) {
           // The runtime's crypto where chosen and able to import the key, else the crypto module.
           const entry = runtime === undefined ? null : runtime.get(alg, keys[position]);
-          const valid = entry === null
+          const verified = entry === null
             ? moduleKeys(state).verify(alg, keys[position], message, signature)
             : host.verify(alg, entry, message, signature);
-          if (valid) break;
+          if (verified) break;
         }
         const valid = Number(position < keys.length);
         const claims = wasm.hostChecked(check.id, policy, state.wasm, now, valid, position);

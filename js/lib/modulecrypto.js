@@ -30,7 +30,7 @@ export function setCryptoModuleLoader(runtimeLoader) {
  * The crypto module's bindings: loaded, or loadable synchronously now; else `undefined`. Throws
  * `CryptoModuleUnavailable` (with the cause) when a synchronous load fails.
  */
-export function cryptoModuleNow() {
+function cryptoModuleNow() {
   if (bindings === undefined && loader?.loadSync !== undefined) {
     try {
       bindings = loader.loadSync();
@@ -85,7 +85,7 @@ function unavailable(cause) {
 }
 
 /** The crypto module's bindings, loading them synchronously if this runtime can; else throws. */
-export function requireCryptoModule() {
+function requireCryptoModule() {
   const module = cryptoModuleNow();
   if (module === undefined) {
     throw new CryptoModuleUnavailable(
