@@ -248,8 +248,35 @@ const moduleKeys = (state) => state.check('module-keys', moduleCryptoKeys);
 /** The little-endian 32-bit integer at `at` of `bytes`. */
 const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 
+// hostCheck's answers, copied out of the module's memory into this one buffer (grown when a
+// longer one comes): a fresh buffer per token cost about 1 us in Node (BENCHMARKS.md, ninth
+// stop). An answer is read before the module is called again; the async path copies what it
+// keeps across an await.
+let answers = new Uint8Array(1024);
+let memory;
+let memoryBytes;
+
+/** The module's memory as bytes, viewed again after it grew (which detaches the old view). */
+function moduleBytes() {
+  memory ??= wasm.moduleMemory();
+  if (memoryBytes === undefined || memoryBytes.byteLength === 0) memoryBytes = new Uint8Array(memory.buffer);
+  return memoryBytes;
+}
+
 /**
- * What the module's `hostCheck` returned (little-endian 32-bit words, then the signature): the
+ * The answer `hostCheck` left at `address` of the module's memory (its length in bytes, then
+ * the answer), copied into `answers`: valid until the next token.
+ */
+function answerAt(address) {
+  const bytes = moduleBytes();
+  const length = int32At(bytes, address) >>> 0;
+  if (length > answers.length) answers = new Uint8Array(2 * length);
+  answers.set(bytes.subarray(address + 4, address + 4 + length));
+  return answers.subarray(0, length);
+}
+
+/**
+ * What the module's `hostCheck` answered (little-endian 32-bit words, then the signature): the
  * algorithm's bit, or -1 when the module verifies the token itself (`undefined` here); the
  * pending id, the signed bytes' length (the token's first ones), and the candidate keys'
  * indices in the order to try.
@@ -282,7 +309,7 @@ function verifyWith(state, input, options, choice) {
   try {
     if ((publicKey & state.algorithmMask) !== 0) {
       const bytes = bytesOf(input);
-      const check = pendingCheck(wasm.hostCheck(policy, state.wasm, bytes, publicKey));
+      const check = pendingCheck(answerAt(wasm.hostCheck(policy, state.wasm, bytes, publicKey)));
       if (check !== undefined) {
         const { alg, keys, signature } = check;
         const message = bytes.subarray(0, check.signedLength);
@@ -365,12 +392,14 @@ function verifyAsync(state, input, options) {
   const bytes = (input.given ?? bytesOf(input)).slice();
   let check;
   try {
-    check = pendingCheck(wasm.hostCheck(policy, state.wasm, bytes, publicKey));
+    check = pendingCheck(answerAt(wasm.hostCheck(policy, state.wasm, bytes, publicKey)));
   } catch (e) {
     throw fromCore(e);
   }
   if (check === undefined) return verifyWith(state, input, options, choice);
-  const { alg, keys: candidates, signature } = check;
+  const { alg, keys: candidates } = check;
+  // Out of the reused answer buffer: other tokens are checked while WebCrypto is awaited.
+  const signature = check.signature.slice();
   const message = bytes.subarray(0, check.signedLength);
   // The module's verdict on the candidate at `position` (past the last: none verified). It keeps
   // the parsed token in between (`undefined`: it was dropped, only past 256 verifications in

@@ -21,4 +21,4 @@ mod verify;
 #[cfg(feature = "gate")]
 pub use gate::WasmGate;
 pub use handles::{WasmDenylist, WasmKeySet, WasmPolicy};
-pub use verify::{host_check, host_checked, verify_sync};
+pub use verify::{host_check, host_checked, memory, verify_sync};

@@ -64,12 +64,19 @@ thread_local! {
     static PENDING: RefCell<Pending> = const {
         RefCell::new(Pending { next: 0, checks: Vec::new() })
     };
+    /// [`host_check`]'s answer, rewritten by each call with its capacity kept: JavaScript copies
+    /// it out of the module's memory before it calls the module again, so no buffer is
+    /// allocated, handed over and freed per token (a fresh 300-byte `Uint8Array` per token
+    /// cost about 1 us in Node, 3 % of an RS256 verification: BENCHMARKS.md, ninth stop).
+    static ANSWER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The first half of a verification whose signature JavaScript checks itself (WebCrypto,
 /// `node:crypto` or the crypto module; see `Verifier::host_check`): everything before the
-/// signature. Returns little-endian 32-bit words, then the decoded signature (one call, one copy
-/// out): the algorithm's bit (as in [`algorithm_order`]), or `-1` when the algorithm is not in
+/// signature. Returns the address, in the module's memory ([`memory`]), of the answer: its length in bytes (a
+/// little-endian 32-bit word), then the answer itself, valid until the next call into the
+/// module. The answer is little-endian 32-bit words, then the decoded signature: the
+/// algorithm's bit (as in [`algorithm_order`]), or `-1` when the algorithm is not in
 /// `algorithms` (the module verifies the token: call [`verify_sync`]); then, for a bit, the
 /// pending id, the signing input's length in bytes (the signed bytes are the token's first
 /// ones), the number of candidate keys and each one's index in the key set, in the order to
@@ -80,37 +87,53 @@ pub fn host_check(
     keys: &WasmKeySet,
     token: &[u8],
     algorithms: u32,
-) -> Result<Vec<u8>, JsValue> {
+) -> Result<u32, JsValue> {
     let token = token_text(token)?;
     let check = Verifier::new(&policy.policy)
         .host_check(token, &keys.inner)
         .map_err(|e| token_error(&e))?;
     let bit = Algorithm::ALL.iter().position(|a| *a == check.alg());
     let word = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    let bit = match bit {
-        Some(bit) if algorithms & (1 << bit) != 0 => bit,
-        _ => return Ok((-1i32).to_le_bytes().to_vec()),
-    };
-    let count = check.key_indices().len();
-    let mut out = Vec::with_capacity(16 + 4 * count + check.signature().len());
-    out.extend_from_slice(&word(bit));
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        let id = p.next;
-        p.next = p.next.wrapping_add(1);
-        out.extend_from_slice(&id.to_le_bytes());
-        out.extend_from_slice(&word(check.signing_input().len()));
-        out.extend_from_slice(&word(count));
-        for index in check.key_indices() {
-            out.extend_from_slice(&word(index));
+    Ok(ANSWER.with(|answer| {
+        let mut out = answer.borrow_mut();
+        out.clear();
+        // The length, filled in below.
+        out.extend_from_slice(&[0; 4]);
+        match bit {
+            Some(bit) if algorithms & (1 << bit) != 0 => {
+                out.extend_from_slice(&word(bit));
+                PENDING.with(|p| {
+                    let mut p = p.borrow_mut();
+                    let id = p.next;
+                    p.next = p.next.wrapping_add(1);
+                    out.extend_from_slice(&id.to_le_bytes());
+                    out.extend_from_slice(&word(check.signing_input().len()));
+                    out.extend_from_slice(&word(check.key_indices().len()));
+                    for index in check.key_indices() {
+                        out.extend_from_slice(&word(index));
+                    }
+                    out.extend_from_slice(check.signature());
+                    if p.checks.len() >= PENDING_MAX {
+                        p.checks.remove(0);
+                    }
+                    p.checks.push((id, check));
+                });
+            }
+            _ => out.extend_from_slice(&(-1i32).to_le_bytes()),
         }
-        out.extend_from_slice(check.signature());
-        if p.checks.len() >= PENDING_MAX {
-            p.checks.remove(0);
+        let length = word(out.len() - 4);
+        if let Some(head) = out.get_mut(..4) {
+            head.copy_from_slice(&length);
         }
-        p.checks.push((id, check));
-    });
-    Ok(out)
+        // An address in wasm32's 32-bit memory.
+        out.as_ptr() as usize as u32
+    }))
+}
+
+/// The module's `WebAssembly.Memory`, where [`host_check`] leaves its answer.
+#[wasm_bindgen(js_name = moduleMemory)]
+pub fn memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// The second half: the host's `verdict` on pending verification `id`'s signature (`1` valid
