@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use tokengate::{Denylist, Jwk, JwkSet, KeyMaterial, Policy};
+#[cfg(not(feature = "gate"))]
+use tokengate::Policy;
+use tokengate::{Denylist, Jwk, JwkSet, KeyMaterial};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::config_error;
@@ -115,13 +117,16 @@ pub(crate) fn public_jwk(keys: &JwkSet, index: usize) -> String {
 }
 
 /// A validated verification policy (the core's JSON form, built by the wrapper from
-/// jose-style options), with the denylist to check after it, if any.
+/// jose-style options), with the denylist to check after it, if any. The verifier's; the
+/// gate's module (feature `gate`) takes its policies from the gate configuration.
+#[cfg(not(feature = "gate"))]
 #[wasm_bindgen]
 pub struct WasmPolicy {
     pub(crate) policy: Rc<Policy>,
     pub(crate) denylist: Option<Rc<Denylist>>,
 }
 
+#[cfg(not(feature = "gate"))]
 #[wasm_bindgen]
 impl WasmPolicy {
     /// Validates a policy from the core's JSON form; throws a coded configuration error.

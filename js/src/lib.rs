@@ -16,9 +16,14 @@ mod gate;
 #[cfg(feature = "gate")]
 mod gate_signatures;
 mod handles;
+// The verifier's entry points; the gate's module (feature `gate`) verifies through `WasmGate`.
+#[cfg(not(feature = "gate"))]
 mod verify;
 
 #[cfg(feature = "gate")]
 pub use gate::WasmGate;
-pub use handles::{WasmDenylist, WasmKeySet, WasmPolicy};
+#[cfg(not(feature = "gate"))]
+pub use handles::WasmPolicy;
+pub use handles::{WasmDenylist, WasmKeySet};
+#[cfg(not(feature = "gate"))]
 pub use verify::{host_check, host_checked, memory, verify_sync};
