@@ -87,10 +87,13 @@ bench:
 bench-envoy:
 	@scripts/bench-envoy.sh
 
-# The npm package against jose, fast-jwt and jsonwebtoken (Node), and per backend in Chromium
-# and workerd; and createGate's first decisions in workerd, WebCrypto against the module.
+# The npm package against jose, fast-jwt and jsonwebtoken (Node), where its time goes there
+# (next to fast-jwt) and on a fresh process's first token, per backend in Chromium and
+# workerd; and createGate's first decisions in workerd, WebCrypto against the module.
 bench-js: js
 	node bench/node.mjs --markdown
+	node bench/node-context.mjs
+	node bench/first-token.mjs
 	node bench/browser.mjs
 	node bench/workerd.mjs
 	node bench/workerd-gate.mjs
