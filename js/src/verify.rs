@@ -67,16 +67,16 @@ thread_local! {
     /// [`host_check`]'s answer, rewritten by each call with its capacity kept: JavaScript copies
     /// it out of the module's memory before it calls the module again, so no buffer is
     /// allocated, handed over and freed per token (a fresh 300-byte `Uint8Array` per token
-    /// cost about 1 us in Node, 3 % of an RS256 verification: BENCHMARKS.md, ninth stop).
+    /// cost about 1 us, 3-5 % of an RS256 verification in Node: BENCHMARKS.md, ninth stop).
     static ANSWER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The first half of a verification whose signature JavaScript checks itself (WebCrypto,
 /// `node:crypto` or the crypto module; see `Verifier::host_check`): everything before the
-/// signature. Returns the address, in the module's memory ([`memory`]), of the answer: its length in bytes (a
-/// little-endian 32-bit word), then the answer itself, valid until the next call into the
-/// module. The answer is little-endian 32-bit words, then the decoded signature: the
-/// algorithm's bit (as in [`algorithm_order`]), or `-1` when the algorithm is not in
+/// signature. Returns the address, in the module's memory ([`memory`]), of the answer's length
+/// in bytes (a little-endian 32-bit word) followed by the answer, which the next call of this
+/// function overwrites. The answer is little-endian 32-bit words, then the decoded signature:
+/// the algorithm's bit (as in [`algorithm_order`]), or `-1` when the algorithm is not in
 /// `algorithms` (the module verifies the token: call [`verify_sync`]); then, for a bit, the
 /// pending id, the signing input's length in bytes (the signed bytes are the token's first
 /// ones), the number of candidate keys and each one's index in the key set, in the order to
