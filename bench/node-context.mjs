@@ -28,6 +28,7 @@ const tg = await import(new URL('../js/lib/node.js', import.meta.url).href);
 const core = await import(new URL('../js/pkg/tokengate_js.js', import.meta.url).href);
 const { algorithmMask } = await import(new URL('../js/lib/keys.js', import.meta.url).href);
 const { nodeCryptoVerify } = await import(new URL('../js/lib/nodecrypto.js', import.meta.url).href);
+const { nodeBenchClaims } = await import(new URL('./runtime-tokens.mjs', import.meta.url).href);
 
 const option = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,14 +39,7 @@ const ROUNDS = Number(option('rounds', 90));
 const MS = Number(option('ms', 20));
 
 // bench/node.mjs's access token: ~500 bytes of claims.
-const now = Math.floor(Date.now() / 1000);
-const claims = {
-  iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789',
-  aud: 'orders-api', iat: now, nbf: now, exp: now + 3600, jti: 'a9c1e3f5-0b2d-4f68-9a1c-3e5f7b9d1f20',
-  scope: 'openid profile orders:read orders:write', client_id: 'web-frontend', azp: 'web-frontend',
-  email: 'alice@example.com', email_verified: true, name: 'Alice Example',
-  realm_access: { roles: ['user', 'orders-admin', 'offline_access'] }, tenant: 'acme', sid: 'c2d4e6f8-1a3b-4c5d',
-};
+const claims = nodeBenchClaims();
 const options = { issuer: claims.iss, audience: 'orders-api' };
 // node:crypto's parameters per algorithm, as lib/nodecrypto.js builds them.
 const PARAMS = {

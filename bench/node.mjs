@@ -16,6 +16,7 @@ const jose = await load('jose');
 const { createVerifier } = require('fast-jwt');
 const jsonwebtoken = require('jsonwebtoken');
 const tg = await import(new URL('../js/lib/node.js', import.meta.url).href);
+const { nodeBenchClaims } = await import(new URL('./runtime-tokens.mjs', import.meta.url).href);
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,15 +26,8 @@ const ROUNDS = arg('rounds', 7);
 const MS = arg('ms', 300);
 const MARKDOWN = process.argv.includes('--markdown');
 
-const now = Math.floor(Date.now() / 1000);
 // A realistic access token: ~500 bytes of claims.
-const claims = {
-  iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789',
-  aud: 'orders-api', iat: now, nbf: now, exp: now + 3600, jti: 'a9c1e3f5-0b2d-4f68-9a1c-3e5f7b9d1f20',
-  scope: 'openid profile orders:read orders:write', client_id: 'web-frontend', azp: 'web-frontend',
-  email: 'alice@example.com', email_verified: true, name: 'Alice Example',
-  realm_access: { roles: ['user', 'orders-admin', 'offline_access'] }, tenant: 'acme', sid: 'c2d4e6f8-1a3b-4c5d',
-};
+const claims = nodeBenchClaims();
 const options = { issuer: claims.iss, audience: 'orders-api' };
 // tokengate's signature backends: 'auto' is node:crypto in Node for public keys, the module's
 // own code for HMAC; 'wasm' always the module; 'webcrypto' crypto.subtle (async only).

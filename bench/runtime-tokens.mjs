@@ -21,6 +21,21 @@ export function accessClaims() {
 }
 
 /**
+ * The Node benches' access token (bench/node.mjs, bench/node-context.mjs): ~500 bytes of
+ * Keycloak-like claims, valid for an hour from now.
+ */
+export function nodeBenchClaims() {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: 'https://idp.example.com/realms/main', sub: 'f0b1d2c3-4e5f-6789-abcd-ef0123456789',
+    aud: 'orders-api', iat: now, nbf: now, exp: now + 3600, jti: 'a9c1e3f5-0b2d-4f68-9a1c-3e5f7b9d1f20',
+    scope: 'openid profile orders:read orders:write', client_id: 'web-frontend', azp: 'web-frontend',
+    email: 'alice@example.com', email_verified: true, name: 'Alice Example',
+    realm_access: { roles: ['user', 'orders-admin', 'offline_access'] }, tenant: 'acme', sid: 'c2d4e6f8-1a3b-4c5d',
+  };
+}
+
+/**
  * For each algorithm, `claims` signed with a new key (kid `k1`) and that key's public JWK; and
  * `tokens`: `count` tokens of those claims that differ in their `jti` (never a cache hit).
  */
