@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,25 +35,13 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "envoy", "tests"))
+from ports import free_port  # noqa: E402
+
 ISS, AUD = "https://idp.bench.local", "bench-api"
 HS_SECRET = b"bench-hs256-secret-of-32-bytes!!"
 REFRESH = 5
 ROUNDS = 5
-
-
-_issued_ports = set()
-
-
-def free_port():
-    """A loopback port free now and not handed out before in this run (the kernel may give a
-    just-released ephemeral port again; two listeners on one port fail Envoy's start)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _issued_ports:
-            _issued_ports.add(port)
-            return port
 
 
 def hcm(name, filters):

@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,28 +30,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc_e2e  # noqa: E402
 import hostile  # noqa: E402
 import tenants  # noqa: E402
+from ports import free_port  # noqa: E402
 
 ISS = "https://idp.e2e.local"
 OIDC_ISS = "https://oidc.e2e.local"
 HS_SECRET = b"local-bootstrap-secret-32-bytes!"
 AUD = "orders-api"
 REALM = "tokengate-e2e"
-
-
-_issued_ports = set()
-
-
-def free_port():
-    """A loopback port free now and not handed out before in this run: the kernel may give a
-    just-released ephemeral port again, and two listeners of one Envoy on the same port fail
-    its start ("Address already in use")."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _issued_ports:
-            _issued_ports.add(port)
-            return port
 
 
 class Keys:
