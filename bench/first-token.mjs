@@ -4,7 +4,9 @@
 // steps with performance.now(); jose in a new process of its own alongside. Run once as V8
 // ships (functions compiled on their first call, by Liftoff) and once with the whole module
 // compiled when it is instantiated (--no-wasm-lazy-compilation), and once more with
-// --trace-wasm-compilation-times to count the function bodies each step compiles.
+// --trace-wasm-compilation-times to count the function bodies each step compiles (a process
+// that stops after the import, one after the key set, one after the token: V8's trace and
+// the script's own output do not keep their order through a pipe).
 //
 //   node bench/first-token.mjs [--algs ES256,RS256] [--samples 9]
 //
@@ -19,30 +21,25 @@ import { pathToFileURL } from 'node:url';
 const require = createRequire(new URL('../js/package.json', import.meta.url));
 const joseUrl = pathToFileURL(require.resolve('jose')).href;
 const tgUrl = new URL('../js/lib/node.js', import.meta.url).href;
+const { option } = await import(new URL('./runtime-tokens.mjs', import.meta.url).href);
 
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-};
-
-// One sample, run with `node --input-type=module -e` in a fresh process: prints a JSON line.
-const sample = (lib, alg, jwk, token) => `
-const mark = (label) => console.log('@@' + label);
+// One sample, run with `node --input-type=module -e` in a fresh process: prints a JSON line;
+// or, with `stop`, exits after that step ('import', 'keys').
+const sample = (lib, alg, jwk, token, stop = '') => `
+const stop = ${JSON.stringify(stop)};
 const t0 = performance.now();
-mark('import');
 const lib = await import(${JSON.stringify(lib === 'tokengate' ? tgUrl : joseUrl)});
 const t1 = performance.now();
-mark('keys');
+if (stop === 'import') process.exit(0);
 const jwk = ${JSON.stringify(jwk)};
 const keys = ${lib === 'tokengate'
     ? 'lib.createLocalJWKSet({ keys: [jwk] })'
     : `await lib.importJWK(jwk, ${JSON.stringify(alg)})`};
 const t2 = performance.now();
-mark('verify');
+if (stop === 'keys') process.exit(0);
 const options = { issuer: 'https://idp.example.com', audience: 'api'${lib === 'tokengate' ? ", signatureBackend: 'webcrypto'" : ''} };
 const { payload } = await lib.jwtVerify(${JSON.stringify(token)}, keys, options);
 const t3 = performance.now();
-mark('done');
 if (payload.sub !== 'alice') throw new Error('not verified');
 console.log(JSON.stringify({ import: t1 - t0, keys: t2 - t1, verify: t3 - t2 }));
 `;
@@ -79,17 +76,17 @@ for (const alg of algs) {
       times[name].push(JSON.parse(out[out.length - 1]));
     }
   }
-  // The function bodies compiled between the marks, as V8 reports them.
-  const compiled = { keys: [0, 0], verify: [0, 0] };
-  let step = '';
-  for (const line of run(['--trace-wasm-compilation-times'], sample('tokengate', alg, jwk, token)).split('\n')) {
-    if (line.startsWith('@@')) step = line.slice(2);
-    const m = /Compiled function .* bodysize (\d+)/.exec(line);
-    if (m !== null && compiled[step] !== undefined) {
-      compiled[step][0] += 1;
-      compiled[step][1] += Number(m[1]);
-    }
-  }
+  // The function bodies compiled up to the end of each step, as V8 reports them: [count, bytes].
+  const upTo = (stop) => {
+    const sizes = run(['--trace-wasm-compilation-times'], sample('tokengate', alg, jwk, token, stop))
+      .split('\n').map((line) => /Compiled function .* bodysize (\d+)/.exec(line)).filter((m) => m !== null);
+    return [sizes.length, sizes.reduce((sum, m) => sum + Number(m[1]), 0)];
+  };
+  const [imported, keyed, verified] = [upTo('import'), upTo('keys'), upTo('')];
+  const compiled = {
+    keys: [keyed[0] - imported[0], keyed[1] - imported[1]],
+    verify: [verified[0] - keyed[0], verified[1] - keyed[1]],
+  };
   for (const [name] of contenders) {
     const t = times[name];
     const med = (k) => median(t.map((x) => x[k]));

@@ -18,7 +18,7 @@
 // asserted; BENCHMARKS.md records a run.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 
 const require = createRequire(new URL('../js/package.json', import.meta.url));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
@@ -27,13 +27,9 @@ const tg = await import(new URL('../js/lib/node.js', import.meta.url).href);
 // The module instance lib/node.js initialised, for its two halves of a verification.
 const core = await import(new URL('../js/pkg/tokengate_js.js', import.meta.url).href);
 const { algorithmMask } = await import(new URL('../js/lib/keys.js', import.meta.url).href);
-const { nodeCryptoVerify } = await import(new URL('../js/lib/nodecrypto.js', import.meta.url).href);
-const { nodeBenchClaims } = await import(new URL('./runtime-tokens.mjs', import.meta.url).href);
+const { nodeCryptoKeys, nodeCryptoVerify } = await import(new URL('../js/lib/nodecrypto.js', import.meta.url).href);
+const { nodeBenchClaims, option } = await import(new URL('./runtime-tokens.mjs', import.meta.url).href);
 
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-};
 const ALGS = option('algs', 'RS256,PS256,ES256').split(',');
 const ROUNDS = Number(option('rounds', 90));
 const MS = Number(option('ms', 20));
@@ -41,10 +37,6 @@ const MS = Number(option('ms', 20));
 // bench/node.mjs's access token: ~500 bytes of claims.
 const claims = nodeBenchClaims();
 const options = { issuer: claims.iss, audience: 'orders-api' };
-// node:crypto's parameters per algorithm, as lib/nodecrypto.js builds them.
-const PARAMS = {
-  RS256: {}, PS256: { padding: 6, saltLength: 32 }, ES256: { dsaEncoding: 'ieee-p1363' },
-};
 
 function setup(alg) {
   const pair = alg === 'ES256'
@@ -69,7 +61,8 @@ async function measure(alg) {
   const [header, payload, signature] = token.split('.');
   const message = bytes.subarray(0, header.length + 1 + payload.length);
   const sig = Buffer.from(signature, 'base64url');
-  const entry = { key: createPublicKey({ key: jwk, format: 'jwk' }), ...PARAMS[alg] };
+  // The key and verify options exactly as the package prepares them (lib/nodecrypto.js).
+  const entry = nodeCryptoKeys(keys).get(alg, 0);
   const claimsText = Buffer.from(payload, 'base64url').toString();
   const seconds = () => Math.floor(Date.now() / 1000);
 
