@@ -300,12 +300,9 @@ fn read(base: &str, limits: &Limits) -> Result<(Registered, Option<StrClaim>), F
         }
     }
     r.finish()?;
-    reg.names = object
-        .into_names()
-        .into_inner()
-        .into_iter()
-        .map(|n| Text::new(base, n))
-        .collect();
+    let names = object.into_names();
+    reg.names = Vec::with_capacity(names.len());
+    names.for_each(|n| reg.names.push(Text::new(base, n)));
     Ok((reg, scp))
 }
 

@@ -156,11 +156,12 @@ impl<'de> Names<'de> {
         }
     }
 
-    /// All names (in input order while short, sorted once the tree took over).
-    pub(crate) fn into_inner(self) -> Vec<Cow<'de, str>> {
+    /// Passes every name to `f` (in input order while short, sorted once the tree took over),
+    /// without collecting them first.
+    pub(crate) fn for_each(self, mut f: impl FnMut(Cow<'de, str>)) {
         match self.tree {
-            Some(tree) => tree.into_iter().collect(),
-            None => self.list.into_iter().map(|(_, n)| n).collect(),
+            Some(tree) => tree.into_iter().for_each(f),
+            None => self.list.into_iter().for_each(|(_, n)| f(n)),
         }
     }
 }
@@ -314,6 +315,17 @@ impl<'a> Reader<'a> {
         let b = self.bytes();
         let start = self.pos;
         let mut i = start;
+        // Eight bytes at a time up to the first that ends the plain run (BENCHMARKS.md, "tenth
+        // stop"); the byte loop below decides on it.
+        while let Some(word) = b.get(i..i + 8) {
+            let word = u64::from_le_bytes([
+                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+            ]);
+            if ends_plain_run(word) {
+                break;
+            }
+            i += 8;
+        }
         // The common case: no escape, so the string is a slice of the input.
         loop {
             match b.get(i) {
@@ -463,7 +475,10 @@ impl<'a> Reader<'a> {
         let text = self.slice(start, i)?;
         // A number beyond the doubles' range is refused, as serde_json and every consumer
         // that reads the document again into doubles (claim rules, a JavaScript caller) would.
-        if !finite(text) {
+        // An integer of at most 308 digits is below 10^308 (the common case, decided here).
+        let short_integer =
+            text.len() <= 308 && !text.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'));
+        if !short_integer && !finite(text) {
             return Err(self.syntax());
         }
         self.pos = i;
@@ -601,6 +616,20 @@ impl Array {
     }
 }
 
+/// Whether any of the eight bytes of `word` ends a run of plain string bytes: a quote, a
+/// backslash or a control character (below 0x20). Exact: each test is the classic "has a byte
+/// below n" bit trick (n = 1 after an XOR for the two characters, n = 0x20 for control
+/// characters), which never reports a byte that is not there.
+fn ends_plain_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    (below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20))
+        != 0
+}
+
 /// The digits of 2^1024 - 2^970, halfway between the largest double and 2^1024: a number of
 /// at least this magnitude rounds to infinity.
 const DOUBLE_OVERFLOW: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
@@ -662,6 +691,15 @@ pub(crate) fn integer(text: &str) -> Option<i64> {
 /// anything negative but zero, or above `max` even by a fraction, is `None`.
 pub(crate) fn numeric_date(text: &str, max: i64) -> Option<i64> {
     let max = u64::try_from(max).ok()?;
+    // The common case, plain digits that fit: their value.
+    if text.len() <= 18 && text.bytes().all(|d| d.is_ascii_digit()) && !text.is_empty() {
+        let whole = text.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return if whole <= max {
+            i64::try_from(whole).ok()
+        } else {
+            None
+        };
+    }
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -941,6 +979,63 @@ mod tests {
             skip_all("{\n  \"a\": 1,\n  \"é\": x\n}", 8, 10),
             Err(ParseFailure::Syntax { line: 3, column: 8 })
         );
+    }
+
+    #[test]
+    fn the_word_test_finds_exactly_the_bytes_that_end_a_plain_run() {
+        let ends = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        let mut words = 0;
+        // Every byte value at every position, among fillers that are plain (and among fillers
+        // next to the boundaries of each test: 0x21, 0x23, 0x5B, 0x5D, 0x20, 0x7F, 0x80, 0xFF).
+        for filler in [b'a', 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xFF] {
+            for at in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = b;
+                    assert_eq!(
+                        ends_plain_run(u64::from_le_bytes(bytes)),
+                        bytes.iter().any(|&c| ends(c)),
+                        "{bytes:?}"
+                    );
+                    words += 1;
+                }
+            }
+        }
+        // Pseudo-random words, with two special bytes (a borrow from one must not hide or
+        // invent another).
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bytes = x.to_le_bytes();
+            assert_eq!(
+                ends_plain_run(x),
+                bytes.iter().any(|&c| ends(c)),
+                "{bytes:?}"
+            );
+            words += 1;
+        }
+        assert!(words > 200_000);
+    }
+
+    #[test]
+    fn plain_integer_dates_read_as_the_general_reading_does() {
+        const MAX: i64 = 253_402_300_799;
+        for text in [
+            "0",
+            "7",
+            "1700000000",
+            "253402300799",
+            "253402300800",
+            "999999999999999999",
+            "100000000000000000",
+        ] {
+            // A zero fraction takes the general reading.
+            let general = numeric_date(&alloc::format!("{text}.0"), MAX);
+            assert_eq!(numeric_date(text, MAX), general, "{text}");
+        }
+        assert_eq!(numeric_date("1700000000", i64::MAX), Some(1_700_000_000));
     }
 
     #[test]
