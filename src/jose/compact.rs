@@ -21,12 +21,7 @@ pub(crate) struct Segments<'a> {
 /// segments) are reported as unsupported, anything else that is not three segments as
 /// malformed.
 pub(crate) fn split<'a>(token: &'a [u8], limits: &Limits) -> Result<Segments<'a>, Error> {
-    if token.len() > limits.max_token_bytes {
-        return Err(Error::TooLarge {
-            part: Part::Token,
-            limit: limits.max_token_bytes,
-        });
-    }
+    limits.check_token_size(token.len())?;
     if token.is_empty() {
         return Err(Error::MalformedJws {
             part: Part::Token,

@@ -1,5 +1,7 @@
 //! Resource limits, checked before (or while) decoding untrusted input.
 
+use crate::jose::error::{Error, Part};
+
 /// Limits applied to every token. The defaults suit OAuth2 access tokens and ID tokens;
 /// raise them only for issuers known to mint larger tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,21 @@ impl Limits {
     pub const MAX_TOKEN_BYTES_CEILING: usize = 1024 * 1024;
     /// Upper bound on [`Limits::max_json_depth`] a policy may set.
     pub const MAX_JSON_DEPTH_CEILING: usize = 64;
+
+    /// The first check of every token: its whole length in bytes against
+    /// [`Limits::max_token_bytes`]. Public so that a host that copies a token into a buffer of
+    /// its own can refuse one longer than the buffer (longer than
+    /// [`Limits::MAX_TOKEN_BYTES_CEILING`], so too large under every policy) with the same
+    /// error, without copying it.
+    pub fn check_token_size(&self, token_bytes: usize) -> Result<(), Error> {
+        if token_bytes > self.max_token_bytes {
+            return Err(Error::TooLarge {
+                part: Part::Token,
+                limit: self.max_token_bytes,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {
