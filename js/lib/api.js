@@ -182,16 +182,38 @@ function tokenInput(token) {
   throw new JWSInvalid('the token must be a string or a Uint8Array');
 }
 
-// Reused for every token that fits. Take the bytes right at the module call, which copies
-// them in before it returns (never across an await).
-const scratch = new Uint8Array(4096);
+// Where the module's token buffer (`tokenBuffer`) starts, as of the last token written into
+// it, and the most it holds.
+let tokenAt = 0;
+let tokenBytesMax;
 
-/** The token as UTF-8 bytes for the module. */
-function bytesOf(input) {
-  if (input.given !== undefined) return input.given;
-  if (input.text.length * 3 > scratch.length) return encoder.encode(input.text);
-  const { written } = encoder.encodeInto(input.text, scratch);
-  return scratch.subarray(0, written);
+/**
+ * Writes the token's UTF-8 bytes into the module's token buffer, straight into its memory (no
+ * buffer allocated, copied in and freed per token), and returns their length for `hostCheck` or
+ * `verifySync`. A token too long for the buffer is passed with a length beyond it, which the
+ * module refuses as too large under every policy. The buffer's address is asked for every time:
+ * the module may move it.
+ */
+function tokenIntoModule(input) {
+  tokenBytesMax ??= wasm.tokenBytesMax();
+  const { text, given } = input;
+  const room = Math.min(given === undefined ? text.length * 3 : given.length, tokenBytesMax);
+  tokenAt = wasm.tokenBuffer(room);
+  const view = moduleBytes().subarray(tokenAt, tokenAt + room);
+  if (given !== undefined) {
+    view.set(given.length > room ? given.subarray(0, room) : given);
+    return given.length;
+  }
+  const { read, written } = encoder.encodeInto(text, view);
+  return read === text.length ? written : tokenBytesMax + 1;
+}
+
+/**
+ * The first `length` bytes of the token in the module's token buffer (the signing input): a
+ * view, valid until the module is called again.
+ */
+function tokenBytes(length) {
+  return moduleBytes().subarray(tokenAt, tokenAt + length);
 }
 
 function decodeSegment(segment) {
@@ -217,6 +239,16 @@ function protectedHeader(token) {
     return { ...header };
   }
   return header;
+}
+
+/**
+ * The text the module left at `address` of its memory after its length in bytes (`verifySync`'s
+ * and `hostChecked`'s claims set).
+ */
+function textAt(address) {
+  const bytes = moduleBytes();
+  const length = int32At(bytes, address) >>> 0;
+  return decoder.decode(bytes.subarray(address + 4, address + 4 + length));
 }
 
 /** The verified result, shaped like jose's. The core has checked both parts already. */
@@ -248,11 +280,6 @@ const moduleKeys = (state) => state.check('module-keys', moduleCryptoKeys);
 /** The little-endian 32-bit integer at `at` of `bytes`. */
 const int32At = (bytes, at) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 
-// hostCheck's answers, copied out of the module's memory into this one buffer (grown when a
-// longer one comes): a fresh buffer per token cost about 1 us in Node (BENCHMARKS.md, ninth
-// stop). An answer is read before the module is called again; the async path copies what it
-// keeps across an await.
-let answers = new Uint8Array(1024);
 let memory;
 let memoryBytes;
 
@@ -263,39 +290,44 @@ function moduleBytes() {
   return memoryBytes;
 }
 
-/**
- * The answer `hostCheck` left at `address` of the module's memory (its length in bytes, then
- * the answer), copied into `answers`: valid until the next token.
- */
-function answerAt(address) {
-  const bytes = moduleBytes();
-  const length = int32At(bytes, address) >>> 0;
-  if (length > answers.length) answers = new Uint8Array(2 * length);
-  answers.set(bytes.subarray(address + 4, address + 4 + length));
-  return answers.subarray(0, length);
+// What the module's entry points answer for a refused token (u32::MAX): the coded error is
+// then taken with `takeError` (see js/src/verify.rs).
+const REFUSED = 0xffffffff;
+
+/** `address`, the module's answer, unless it refused the token: then its coded error, thrown. */
+function answered(address) {
+  if (address === REFUSED) throw wasm.takeError();
+  return address;
 }
 
 /**
- * What the module's `hostCheck` answered (little-endian 32-bit words, then the signature): the
- * algorithm's bit, or -1 when the module verifies the token itself (`undefined` here); the
- * pending id, the signed bytes' length (the token's first ones), and the candidate keys'
- * indices in the order to try.
+ * What the module's `hostCheck` answered at `address` of its memory (after the answer's length
+ * in bytes, little-endian 32-bit words, then the signature): the algorithm's bit, or -1 when the
+ * module verifies the token itself (`undefined` here); the pending id, the signed bytes' length
+ * (the token's first ones), and the candidate keys' indices in the order to try. The signature
+ * stays in the module's memory (`signatureOf`), valid until the module is called again.
  */
-function pendingCheck(checked) {
-  const bit = int32At(checked, 0);
+function pendingCheck(address) {
+  const bytes = moduleBytes();
+  const bit = int32At(bytes, address + 4);
   if (bit < 0) return undefined;
-  const count = int32At(checked, 12);
+  const count = int32At(bytes, address + 16);
   const keys = [];
-  for (let i = 0; i < count; i++) keys.push(int32At(checked, 16 + 4 * i));
+  for (let i = 0; i < count; i++) keys.push(int32At(bytes, address + 20 + 4 * i));
+  const signatureAt = address + 20 + 4 * count;
   return {
     bit,
     alg: algorithmName(bit),
-    id: int32At(checked, 4) >>> 0,
-    signedLength: int32At(checked, 8) >>> 0,
+    id: int32At(bytes, address + 8) >>> 0,
+    signedLength: int32At(bytes, address + 12) >>> 0,
     keys,
-    signature: checked.subarray(16 + 4 * count),
+    signatureAt,
+    signatureEnd: address + 4 + (int32At(bytes, address) >>> 0),
   };
 }
+
+/** A pending check's signature, viewed in the module's memory (until it is called again). */
+const signatureOf = (check) => moduleBytes().subarray(check.signatureAt, check.signatureEnd);
 
 /**
  * The synchronous path: the module checks everything before the signature (`hostCheck`), the
@@ -308,29 +340,34 @@ function verifyWith(state, input, options, choice) {
   const now = nowSeconds(options);
   try {
     if ((publicKey & state.algorithmMask) !== 0) {
-      const bytes = bytesOf(input);
-      const check = pendingCheck(answerAt(wasm.hostCheck(policy, state.wasm, bytes, publicKey)));
+      const length = tokenIntoModule(input);
+      const check = pendingCheck(answered(wasm.hostCheck(policy, state.wasm, length, publicKey)));
       if (check !== undefined) {
-        const { alg, keys, signature } = check;
-        const message = bytes.subarray(0, check.signedLength);
+        const { alg, keys, signedLength } = check;
         const runtime = (choice.host & (1 << check.bit)) === 0 ? undefined : state.check('host-keys', host.keys);
         let position = 0;
         for (; position < keys.length; position++) {
           // The runtime's crypto where chosen and able to import the key, else the crypto module.
           const entry = runtime === undefined ? null : runtime.get(alg, keys[position]);
-          const verified = entry === null
-            ? moduleKeys(state).verify(alg, keys[position], message, signature)
+          const inModule = entry === null ? moduleKeys(state) : undefined;
+          // The signed bytes are the token's first ones, read in the module's token buffer, and
+          // the signature in its answer: views taken after the calls above, which may grow the
+          // module's memory (neither writes the token or the answer).
+          const message = tokenBytes(signedLength);
+          const signature = signatureOf(check);
+          const verified = inModule !== undefined
+            ? inModule.verify(alg, keys[position], message, signature)
             : host.verify(alg, entry, message, signature);
           if (verified) break;
         }
         const valid = Number(position < keys.length);
-        const claims = wasm.hostChecked(check.id, policy, state.wasm, now, valid, position);
-        if (claims !== undefined) return result(input.text, claims);
+        const claims = answered(wasm.hostChecked(check.id, policy, state.wasm, now, valid, position));
+        if (claims !== 0) return result(input.text, textAt(claims));
         // Dropped while pending (only past 256 verifications in flight): start over.
         return verifyWith(state, input, options, choice);
       }
     }
-    return result(input.text, wasm.verifySync(policy, state.wasm, bytesOf(input), now));
+    return result(input.text, textAt(answered(wasm.verifySync(policy, state.wasm, tokenIntoModule(input), now))));
   } catch (e) {
     throw fromCore(e);
   }
@@ -386,21 +423,19 @@ function verifyAsync(state, input, options) {
   }
   const policy = policyFor(options, state);
   const now = nowSeconds(options);
-  // The token's bytes, encoded once (TextEncoder is a host call in workerd) and copied: out of
-  // the scratch buffer, and out of a caller's own Uint8Array, which it could change while
-  // WebCrypto is awaited (the module keeps what it checked; WebCrypto must see the same bytes).
-  const bytes = (input.given ?? bytesOf(input)).slice();
   let check;
   try {
-    check = pendingCheck(answerAt(wasm.hostCheck(policy, state.wasm, bytes, publicKey)));
+    check = pendingCheck(answered(wasm.hostCheck(policy, state.wasm, tokenIntoModule(input), publicKey)));
   } catch (e) {
     throw fromCore(e);
   }
   if (check === undefined) return verifyWith(state, input, options, choice);
   const { alg, keys: candidates } = check;
-  // Out of the reused answer buffer: other tokens are checked while WebCrypto is awaited.
-  const signature = check.signature.slice();
-  const message = bytes.subarray(0, check.signedLength);
+  // Copied out of the reused answer and token buffers: other tokens are checked while
+  // WebCrypto is awaited (the module keeps what it checked; WebCrypto must see the same bytes,
+  // whatever a caller does to its own Uint8Array meanwhile).
+  const signature = signatureOf(check).slice();
+  const message = tokenBytes(check.signedLength).slice();
   // The module's verdict on the candidate at `position` (past the last: none verified). It keeps
   // the parsed token in between (`undefined`: it was dropped, only past 256 verifications in
   // flight; the token is then verified again synchronously in the crypto module, which keeps
@@ -408,11 +443,11 @@ function verifyAsync(state, input, options) {
   const finish = (position) => {
     let claims;
     try {
-      claims = wasm.hostChecked(check.id, policy, state.wasm, now, Number(position < candidates.length), position);
+      claims = answered(wasm.hostChecked(check.id, policy, state.wasm, now, Number(position < candidates.length), position));
     } catch (e) {
       throw fromCore(e);
     }
-    if (claims !== undefined) return result(input.text, claims);
+    if (claims !== 0) return result(input.text, textAt(claims));
     return withCryptoModule(() => verifyWith(state, input, options, MODULE_ONLY));
   };
   const toWebCrypto = (choice.webcrypto & (1 << check.bit)) !== 0;

@@ -26,4 +26,6 @@ pub use gate::WasmGate;
 pub use handles::WasmPolicy;
 pub use handles::{WasmDenylist, WasmKeySet};
 #[cfg(not(feature = "gate"))]
-pub use verify::{host_check, host_checked, memory, verify_sync};
+pub use verify::{
+    host_check, host_checked, memory, take_error, token_buffer, token_bytes_max, verify_sync,
+};

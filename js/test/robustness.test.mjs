@@ -83,3 +83,57 @@ test('random bytes as tokens, JWK Sets and denylists are refused with codes', ()
     assert.throws(() => tg.verify('a.b.c', odd), (e) => e instanceof tg.errors.JOSEError);
   }
 });
+
+test('the module\'s token buffer: tokens of every size in turn, as text and as bytes, sync and async', async () => {
+  const secret = new Uint8Array(32).fill(9);
+  const { publicKey, privateKey } = await jose.generateKeyPair('RS256');
+  const rsa = tg.createLocalJWKSet({ keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'r' }] });
+  const mint = (pad, alg = 'HS256') => new jose.SignJWT({ sub: 'alice', pad })
+    .setProtectedHeader(alg === 'HS256' ? { alg } : { alg, kid: 'r' })
+    .setExpirationTime('5m')
+    .sign(alg === 'HS256' ? secret : privateKey);
+  const small = await mint('x');
+  const bytes = (token) => new TextEncoder().encode(token);
+  const ceiling = { maxTokenBytes: 1024 * 1024 };
+  // Just under the largest limit a policy may set: room for it is clamped to the ceiling.
+  const huge = await mint('y'.repeat(780_000));
+  assert.ok(huge.length > 1_040_000 && huge.length <= 1024 * 1024, `${huge.length}`);
+  const hugeRsa = await mint('z'.repeat(780_000), 'RS256');
+  let cases = 0;
+  const check = async (token, keys, options, want) => {
+    for (const given of [token, bytes(token)]) {
+      const sync = () => tg.verify(given, keys, options);
+      if (want === 'alice') {
+        assert.equal(sync().payload.sub, 'alice');
+        assert.equal((await tg.jwtVerify(given, keys, options)).payload.sub, 'alice');
+      } else {
+        assert.throws(sync, { code: want });
+        await assert.rejects(tg.jwtVerify(given, keys, options), { code: want });
+      }
+      cases += 2;
+    }
+  };
+  for (let round = 0; round < 2; round++) {
+    await check(small, secret, {}, 'alice');
+    await check(huge, secret, ceiling, 'alice');
+    await check(huge, secret, {}, 'ERR_JWT_TOO_LARGE');
+    await check(small, secret, {}, 'alice');
+    await check(hugeRsa, rsa, ceiling, 'alice');
+    const flipped = `${small.slice(0, -10)}${small.at(-10) === 'A' ? 'B' : 'A'}${small.slice(-9)}`;
+    await check(flipped, secret, {}, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    // Past the ceiling (as text, and as bytes the module never copies whole).
+    await check(`${huge}${'A'.repeat(30_000)}`, secret, ceiling, 'ERR_JWT_TOO_LARGE');
+    await check(`${small}\u00e9\u{1F600}`, secret, {}, 'ERR_JWS_INVALID');
+  }
+  // Bytes that are not UTF-8, short and past the ceiling.
+  for (const junk of [Uint8Array.of(0x65, 0x79, 0xff, 0x2e), new Uint8Array(1_200_000).fill(0xc3)]) {
+    assert.throws(() => tg.verify(junk, secret, ceiling), (e) => e.code === 'ERR_JWS_INVALID' || e.code === 'ERR_JWT_TOO_LARGE');
+    cases++;
+  }
+  assert.throws(() => tg.verify(new Uint8Array(1_200_000).fill(0x41), secret, ceiling), { code: 'ERR_JWT_TOO_LARGE' });
+  // Tokens in flight on the async path while others are written into the buffer.
+  const inFlight = [huge, small, hugeRsa, small].map((t) => tg.jwtVerify(t, t === hugeRsa ? rsa : secret, ceiling));
+  assert.equal(tg.verify(small, secret).payload.pad, 'x');
+  for (const r of await Promise.all(inFlight)) assert.equal(r.payload.sub, 'alice');
+  assert.ok(cases >= 66, `${cases} cases`);
+});
