@@ -437,7 +437,7 @@ function verifyAsync(state, input, options) {
   const signature = signatureOf(check).slice();
   const message = tokenBytes(check.signedLength).slice();
   // The module's verdict on the candidate at `position` (past the last: none verified). It keeps
-  // the parsed token in between (`undefined`: it was dropped, only past 256 verifications in
+  // the parsed token in between (`0`: it was dropped, only past 256 verifications in
   // flight; the token is then verified again synchronously in the crypto module, which keeps
   // nothing pending across an await).
   const finish = (position) => {
