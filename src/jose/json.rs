@@ -451,23 +451,27 @@ impl<'a> Reader<'a> {
         if b.get(i) == Some(&b'-') {
             i += 1;
         }
-        let valid = match b.get(i) {
+        let integer_part = match b.get(i) {
             Some(b'0') => {
                 i += 1;
                 true
             }
             Some(b'1'..=b'9') => digits(&mut i),
             _ => false,
-        } && (b.get(i) != Some(&b'.') || {
-            i += 1;
-            digits(&mut i)
-        }) && (!matches!(b.get(i), Some(b'e' | b'E')) || {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
+        };
+        let integer_end = i;
+        let valid = integer_part
+            && (b.get(i) != Some(&b'.') || {
                 i += 1;
-            }
-            digits(&mut i)
-        });
+                digits(&mut i)
+            })
+            && (!matches!(b.get(i), Some(b'e' | b'E')) || {
+                i += 1;
+                if matches!(b.get(i), Some(b'+' | b'-')) {
+                    i += 1;
+                }
+                digits(&mut i)
+            });
         if !valid {
             self.pos = i;
             return Err(self.syntax());
@@ -475,9 +479,9 @@ impl<'a> Reader<'a> {
         let text = self.slice(start, i)?;
         // A number beyond the doubles' range is refused, as serde_json and every consumer
         // that reads the document again into doubles (claim rules, a JavaScript caller) would.
-        // An integer of at most 308 digits is below 10^308 (the common case, decided here).
-        let short_integer =
-            text.len() <= 308 && !text.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'));
+        // An integer (no fraction or exponent followed its digits) of at most 308 digits is
+        // below 10^308: the common case, decided here.
+        let short_integer = i == integer_end && text.len() <= 308;
         if !short_integer && !finite(text) {
             return Err(self.syntax());
         }
@@ -691,14 +695,18 @@ pub(crate) fn integer(text: &str) -> Option<i64> {
 /// anything negative but zero, or above `max` even by a fraction, is `None`.
 pub(crate) fn numeric_date(text: &str, max: i64) -> Option<i64> {
     let max = u64::try_from(max).ok()?;
-    // The common case, plain digits that fit: their value.
-    if text.len() <= 18 && text.bytes().all(|d| d.is_ascii_digit()) && !text.is_empty() {
-        let whole = text.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-        return if whole <= max {
-            i64::try_from(whole).ok()
-        } else {
-            None
-        };
+    // The common case, plain digits that fit: their value, read in one pass.
+    if !text.is_empty() && text.len() <= 18 {
+        let plain = text.bytes().try_fold(0u64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+        });
+        if let Some(whole) = plain {
+            return if whole <= max {
+                i64::try_from(whole).ok()
+            } else {
+                None
+            };
+        }
     }
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
