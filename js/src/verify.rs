@@ -114,16 +114,41 @@ fn with_token<T>(
     })
 }
 
-/// Writes `text` into [`ANSWER`] after its length in bytes (a little-endian 32-bit word) and
-/// returns the answer's address.
-fn answer_text(text: &str) -> u32 {
+/// `n` as a little-endian 32-bit word of an answer.
+fn word(n: usize) -> [u8; 4] {
+    u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
+}
+
+/// Rewrites [`ANSWER`]: its length in bytes (a little-endian 32-bit word), then what `write`
+/// puts there. Returns the answer's address.
+fn answer(write: impl FnOnce(&mut Vec<u8>)) -> u32 {
     ANSWER.with(|answer| {
         let mut out = answer.borrow_mut();
         out.clear();
-        out.extend_from_slice(&u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes());
-        out.extend_from_slice(text.as_bytes());
+        // The length, filled in below.
+        out.extend_from_slice(&[0; 4]);
+        write(&mut out);
+        let length = word(out.len() - 4);
+        if let Some(head) = out.get_mut(..4) {
+            head.copy_from_slice(&length);
+        }
+        // An address in wasm32's 32-bit memory.
         out.as_ptr() as usize as u32
     })
+}
+
+/// `text` as the answer.
+fn answer_text(text: &str) -> u32 {
+    answer(|out| out.extend_from_slice(text.as_bytes()))
+}
+
+/// The verifier for `policy`, with its denylist if it has one.
+fn verifier(policy: &WasmPolicy) -> Verifier<'_> {
+    let verifier = Verifier::new(&policy.policy);
+    match &policy.denylist {
+        Some(d) => verifier.with_denylist(d),
+        None => verifier,
+    }
 }
 
 /// Verifies the `length`-byte token in [`token_buffer`] with the module's own backend (the
@@ -132,13 +157,8 @@ fn answer_text(text: &str) -> u32 {
 /// which the next verification overwrites; or [`REFUSED`].
 #[wasm_bindgen(js_name = verifySync)]
 pub fn verify_sync(policy: &WasmPolicy, keys: &WasmKeySet, length: usize, now: f64) -> u32 {
-    let verifier = Verifier::new(&policy.policy);
-    let verifier = match &policy.denylist {
-        Some(d) => verifier.with_denylist(d),
-        None => verifier,
-    };
     with_token(&policy.policy, length, |token| {
-        verifier.verify(token, &keys.inner, seconds(now))
+        verifier(policy).verify(token, &keys.inner, seconds(now))
     })
     .map_or_else(refuse, |v| answer_text(v.claims().json()))
 }
@@ -182,40 +202,27 @@ pub fn host_check(policy: &WasmPolicy, keys: &WasmKeySet, length: usize, algorit
         Err(e) => return refuse(e),
     };
     let bit = Algorithm::ALL.iter().position(|a| *a == check.alg());
-    let word = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    ANSWER.with(|answer| {
-        let mut out = answer.borrow_mut();
-        out.clear();
-        // The length, filled in below.
-        out.extend_from_slice(&[0; 4]);
-        match bit {
-            Some(bit) if algorithms & (1 << bit) != 0 => {
-                out.extend_from_slice(&word(bit));
-                PENDING.with(|p| {
-                    let mut p = p.borrow_mut();
-                    let id = p.next;
-                    p.next = p.next.wrapping_add(1);
-                    out.extend_from_slice(&id.to_le_bytes());
-                    out.extend_from_slice(&word(check.signing_input().len()));
-                    out.extend_from_slice(&word(check.key_indices().len()));
-                    for index in check.key_indices() {
-                        out.extend_from_slice(&word(index));
-                    }
-                    out.extend_from_slice(check.signature());
-                    if p.checks.len() >= PENDING_MAX {
-                        p.checks.remove(0);
-                    }
-                    p.checks.push((id, check));
-                });
-            }
-            _ => out.extend_from_slice(&(-1i32).to_le_bytes()),
+    answer(|out| match bit {
+        Some(bit) if algorithms & (1 << bit) != 0 => {
+            out.extend_from_slice(&word(bit));
+            PENDING.with(|p| {
+                let mut p = p.borrow_mut();
+                let id = p.next;
+                p.next = p.next.wrapping_add(1);
+                out.extend_from_slice(&id.to_le_bytes());
+                out.extend_from_slice(&word(check.signing_input().len()));
+                out.extend_from_slice(&word(check.key_indices().len()));
+                for index in check.key_indices() {
+                    out.extend_from_slice(&word(index));
+                }
+                out.extend_from_slice(check.signature());
+                if p.checks.len() >= PENDING_MAX {
+                    p.checks.remove(0);
+                }
+                p.checks.push((id, check));
+            });
         }
-        let length = word(out.len() - 4);
-        if let Some(head) = out.get_mut(..4) {
-            head.copy_from_slice(&length);
-        }
-        // An address in wasm32's 32-bit memory.
-        out.as_ptr() as usize as u32
+        _ => out.extend_from_slice(&(-1i32).to_le_bytes()),
     })
 }
 
@@ -254,12 +261,7 @@ pub fn host_checked(
         2 => HostVerdict::Unchecked,
         _ => HostVerdict::Invalid,
     };
-    let verifier = Verifier::new(&policy.policy);
-    let verifier = match &policy.denylist {
-        Some(d) => verifier.with_denylist(d),
-        None => verifier,
-    };
-    verifier
+    verifier(policy)
         .host_checked(check, &keys.inner, verdict, seconds(now))
         .map_or_else(refuse, |v| answer_text(v.claims().json()))
 }
