@@ -69,6 +69,8 @@ pub use gate::outcome::{Audit, AuditVerdict, Decision, HeaderEdit};
 pub use gate::request_path::{check_normal_form, path_of};
 pub use gate::route::PathMatch;
 pub use jose::alg::{Algorithm, Curve, KeyFamily};
+#[doc(hidden)]
+pub use jose::b64::decode_by_blocks as base64url_decode_by_blocks;
 pub use jose::b64::{decode as base64url_decode, encode as base64url_encode};
 pub use jose::claims::{lookup_path, Claims, Strings, MAX_NUMERIC_DATE};
 pub use jose::error::{Claim, ClaimReason, ConfigError, Error, Part, RevocationReason};

@@ -273,6 +273,14 @@ pub fn algorithm_order() -> String {
     names.join(" ")
 }
 
+/// For `js/test/base64url.test.mjs` only (not part of the package's API): the core's strict
+/// base64url decoder as this module runs it (sixteen characters at a time with SIMD); `None`
+/// (undefined) for anything it refuses.
+#[wasm_bindgen(js_name = base64urlDecodeInModule)]
+pub fn base64url_decode_in_module(input: &[u8]) -> Option<Vec<u8>> {
+    tokengate::base64url_decode(input)
+}
+
 /// For the conformance tests and `bench/verify-wasm.mjs` only (not part of the package's API):
 /// checks one raw signature with key `index` of `keys` in the module, through the default
 /// `FastVerify` backend (the module carries no other: the RustCrypto reference is held against

@@ -5,7 +5,8 @@
 //! general-purpose engine was 6.4 KB of the npm module's code, all of it compiled on a fresh
 //! isolate's first key set and first verification (BENCHMARKS.md, "sixth stop"). The tests
 //! below hold it to the crate (a dev-dependency) on every short input and on random input, and
-//! so does the `base64url` fuzz target.
+//! so does the `base64url` fuzz target. A WebAssembly build with `simd128` decodes sixteen
+//! characters at a time first (`b64_blocks.rs`), and this code the rest.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -45,7 +46,9 @@ pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
 /// the alphabet: a quad decodes with four lookups and three ORs, and is valid exactly when the
 /// top byte of the OR is clear. 4 KB of tables (0.5 KB gzipped) for 1.3-1.4x the native
 /// speed of shifting each value into one accumulator in turn, which waits on every lookup
-/// (BENCHMARKS.md, "tenth stop").
+/// (BENCHMARKS.md, "tenth stop"). A SIMD build decodes all but the last few characters in
+/// blocks (b64_blocks.rs) and does without them.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 const SHIFTED: [[u32; 256]; 4] = {
     let mut tables = [[0u32; 256]; 4];
     let mut t = 0;
@@ -67,6 +70,7 @@ const SHIFTED: [[u32; 256]; 4] = {
 
 /// The 24 bits of one quad, or a value with its top byte set when a character is outside the
 /// alphabet.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn quad(q: &[u8]) -> u32 {
     match *q {
@@ -80,11 +84,50 @@ fn quad(q: &[u8]) -> u32 {
     }
 }
 
+/// [`quad`] for a SIMD build, which decodes at most fifteen characters and the tail this way:
+/// one lookup in [`VALUES`] per character, without the 4 KB of shifted tables.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn quad(q: &[u8]) -> u32 {
+    let (mut bits, mut outside) = (0u32, 0u8);
+    for &c in q {
+        let value = VALUES[usize::from(c)];
+        outside |= value;
+        bits = bits << 6 | u32::from(value & 63);
+    }
+    if q.len() != 4 || outside & 0xC0 != 0 {
+        return 0xFF00_0000;
+    }
+    bits
+}
+
 /// Decodes strict base64url into `out`, returning the decoded length; `None` for anything
 /// non-canonical or when `out` is too small. Lets hot paths decode onto the stack.
 pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = decoded_len(input.len())?;
     let out = out.get_mut(..len)?;
+    // With WebAssembly SIMD, sixteen characters at a time first (b64_blocks.rs).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (input, out) = {
+        let done = super::b64_blocks::decode_blocks(input, out)?;
+        (&input[done..], &mut out[done / 16 * 12..])
+    };
+    decode_exactly(input, out)?;
+    Some(len)
+}
+
+/// [`decode`] by way of the sixteen-character blocks of `b64_blocks.rs` wherever it runs (the
+/// blocks' own lane-by-lane form natively): for the tests and the `base64url` fuzz target,
+/// which hold it to the `base64` crate. Not part of the API.
+#[doc(hidden)]
+pub fn decode_by_blocks(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = alloc::vec![0u8; decoded_len(input.len())?];
+    let done = super::b64_blocks::decode_blocks(input, &mut out)?;
+    decode_exactly(&input[done..], &mut out[done / 16 * 12..])?;
+    Some(out)
+}
+
+/// Decodes `input` into `out`, which is exactly its decoded length.
+fn decode_exactly(input: &[u8], out: &mut [u8]) -> Option<()> {
     // Eight characters (48 bits) at a time, then one last group of four.
     let (wide, narrow) = input.split_at(input.len() / 8 * 8);
     let (wide_out, narrow_out) = out.split_at_mut(wide.len() / 8 * 6);
@@ -126,7 +169,7 @@ pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
     for (i, byte) in last.iter_mut().rev().enumerate() {
         *byte = (v >> (8 * i)) as u8;
     }
-    Some(len)
+    Some(())
 }
 
 /// Encodes as base64url without padding.
@@ -260,6 +303,45 @@ mod tests {
                 decode_to_slice(encoded.as_bytes(), &mut out),
                 engine.decode_slice(encoded.as_bytes(), &mut out).ok()
             );
+        }
+    }
+
+    /// The sixteen-character blocks (b64_blocks.rs) against the table decoder: every byte value
+    /// at every position of a block (and of the second block, behind a valid one), every block
+    /// boundary around a short tail, and random text. Its test of the real SIMD instructions is
+    /// js/test/base64url.test.mjs.
+    #[test]
+    fn blocks_agree_with_the_table_decoder() {
+        let mut cases = 0;
+        let valid: Vec<u8> = (0..48).map(|i| ALPHABET[(i * 29 + 7) % 64]).collect();
+        for len in [16, 17, 18, 19, 20, 32, 34, 35, 48] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut input = valid[..len].to_vec();
+                    input[at] = byte;
+                    assert_eq!(decode_by_blocks(&input), decode(&input), "{input:?}");
+                    cases += 1;
+                }
+            }
+        }
+        for len in 0..=70 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 53 + 3) as u8).collect();
+            let text = encode(&bytes);
+            assert_eq!(decode_by_blocks(text.as_bytes()), Some(bytes));
+            cases += 1;
+        }
+        assert!(cases > 60_000, "{cases}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn blocks_agree_on_random_input(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            text in "[A-Za-z0-9_=+/ -]{0,120}",
+        ) {
+            let encoded = encode(&bytes);
+            proptest::prop_assert_eq!(decode_by_blocks(encoded.as_bytes()), Some(bytes));
+            proptest::prop_assert_eq!(decode_by_blocks(text.as_bytes()), decode(text.as_bytes()));
         }
     }
 

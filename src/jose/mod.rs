@@ -6,6 +6,7 @@
 
 pub(crate) mod alg;
 pub(crate) mod b64;
+mod b64_blocks;
 pub(crate) mod claims;
 pub(crate) mod compact;
 pub(crate) mod error;
