@@ -16,11 +16,17 @@
 //   verifies one token; `performance.now()` at the verified token, median.
 //
 //   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256] [--compare DIR] [--only isolates]
+//                            [--compile-trace]
 //
 // --compare DIR adds, to the fresh-isolate measure, tokengate built in DIR (another build's
 // js/pkg, with that build's js/lib beside it if there is one) as a further contender in the same
 // workerd process: two builds compared in one run.
 // --only isolates runs that measure alone.
+// --compile-trace runs the fresh isolates under V8's --trace-wasm-compilation-times and adds
+// what a tokengate isolate compiles for its import and first token: functions, bytes of
+// function bodies (fixed for a build: what the first token runs) and Liftoff's time (median
+// over the isolates). The tracing itself slows those requests: read the other rows of such
+// a run as perturbed.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
@@ -40,6 +46,7 @@ const samples = Number(option('samples', 9));
 const algs = option('algs', 'ES256,RS256').split(',');
 const compare = option('compare', undefined);
 const only = option('only', undefined);
+const compileTrace = process.argv.includes('--compile-trace');
 const claims = accessClaims();
 const cases = await tokenCases(jose, algs, claims);
 const options = { issuer: claims.iss, audience: claims.aud };
@@ -217,14 +224,16 @@ async function workerdIsolates() {
     }
     const config = join(dir, `${alg}.capnp`);
     writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
+const config :Workerd.Config = (${compileTrace ? '\n  v8Flags = ["--trace-wasm-compilation-times"],' : ''}
   services = [${services.join(',\n    ')}],
   sockets = [${sockets.join(',\n    ')}],
 );
 `);
-    const child = spawn(join(JS, 'node_modules/.bin/workerd'), ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(join(JS, 'node_modules/.bin/workerd'), ['serve', config], { stdio: ['ignore', compileTrace ? 'pipe' : 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
+    let trace = '';
+    child.stdout?.on('data', (d) => { trace += d; });
     try {
       // Every worker loaded (the last socket answers), then one GET each: sockets open, no token yet.
       const all = Object.values(ports).flat();
@@ -249,6 +258,7 @@ const config :Workerd.Config = (
           times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
         }
       }
+      if (compileTrace) rows.push(compiled(trace, alg));
       const base = median(times.empty);
       const tg = median(times.tokengate) - base;
       const jo = median(times.jose) - base;
@@ -270,6 +280,26 @@ const config :Workerd.Config = (
     }
   }
   return rows;
+}
+
+/**
+ * The row for V8's wasm compilation trace of one workerd process: per module (each isolate has
+ * its own copy), the functions Liftoff compiled, their body bytes and its time; the median
+ * module. Only tokengate's isolates compile wasm.
+ */
+function compiled(trace, alg) {
+  const modules = new Map();
+  for (const m of trace.matchAll(/Compiled function (0x[0-9a-f]+)#\d+ using Liftoff, took (\d+) (μs|ms).*?bodysize (\d+)/g)) {
+    const entry = modules.get(m[1]) ?? { functions: 0, bytes: 0, ms: 0 };
+    entry.functions += 1;
+    entry.bytes += Number(m[4]);
+    entry.ms += Number(m[2]) / (m[3] === 'ms' ? 1 : 1000);
+    modules.set(m[1], entry);
+  }
+  if (modules.size === 0) throw new Error('--compile-trace: workerd printed no wasm compilation');
+  const all = [...modules.values()];
+  const pick = (key) => median(all.map((e) => e[key]));
+  return `| workerd, wasm a fresh isolate compiles for its import and first token (${modules.size} isolates, traced) | ${alg} | ${pick('functions')} functions, ${(pick('bytes') / 1024).toFixed(1)} KB, ${pick('ms').toFixed(2)} ms | | | | |`;
 }
 
 async function browser() {
