@@ -1,7 +1,6 @@
 //! Strict base64url decoding sixteen characters at a time, the way WebAssembly SIMD does it:
 //! each character classified by range and shifted to its six bits in one pass over the
-//! vector, the 96 bits packed with shifts and one byte shuffle. No table is read, so a
-//! decode right after an OpenSSL signature check (Node) meets no evicted cache line.
+//! vector, the 96 bits packed with shifts and one byte shuffle, no table read.
 //!
 //! On wasm32 with `simd128` (the npm and proxy-wasm modules) [`Lanes`] is a `v128`; elsewhere
 //! it is sixteen bytes worked lane by lane with the same semantics, which is slower than the
