@@ -11,21 +11,10 @@ import { constants, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 // The crypto module: the package's own public-key arithmetic (the main module has none).
 import { ModuleKey, initSync } from '../pkg/tokengate_crypto.js';
+import { xorshift32 as rng } from './random.mjs';
 
 initSync({ module: readFileSync(new URL('../pkg/tokengate_crypto_bg.wasm', import.meta.url)) });
 
-
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const KEYS = Number(process.env.TOKENGATE_DIFF_KEYS ?? 5);
 const SIZES = [2048, 3072, 2056, 4096, 2048, 8192];

@@ -4,19 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import * as tg from '../lib/node.js';
-
-// A small deterministic generator (xorshift32), so a failure can be replayed.
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import { uniform as rng } from './random.mjs';
 
 const CODES = new Set([
   'ERR_JWT_TOO_LARGE', 'ERR_JWS_INVALID', 'ERR_JWT_INVALID', 'ERR_JOSE_NOT_SUPPORTED',
