@@ -107,10 +107,8 @@ pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let out = out.get_mut(..len)?;
     // With WebAssembly SIMD, sixteen characters at a time first (b64_blocks.rs).
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let (input, out) = {
-        let done = super::b64_blocks::decode_blocks(input, out)?;
-        (&input[done..], &mut out[done / 16 * 12..])
-    };
+    blocks_then_rest(input, out)?;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     decode_exactly(input, out)?;
     Some(len)
 }
@@ -121,9 +119,15 @@ pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
 #[doc(hidden)]
 pub fn decode_by_blocks(input: &[u8]) -> Option<Vec<u8>> {
     let mut out = alloc::vec![0u8; decoded_len(input.len())?];
-    let done = super::b64_blocks::decode_blocks(input, &mut out)?;
-    decode_exactly(&input[done..], &mut out[done / 16 * 12..])?;
+    blocks_then_rest(input, &mut out)?;
     Some(out)
+}
+
+/// Decodes `input` into `out` (exactly its decoded length): whole sixteen-character blocks,
+/// then the rest with [`decode_exactly`].
+fn blocks_then_rest(input: &[u8], out: &mut [u8]) -> Option<()> {
+    let done = super::b64_blocks::decode_blocks(input, out)?;
+    decode_exactly(&input[done..], &mut out[done / 16 * 12..])
 }
 
 /// Decodes `input` into `out`, which is exactly its decoded length.
