@@ -21,9 +21,9 @@ cd js
 set +e
 # The test files only (`*.test.mjs`): given the folder, `node --test` also runs its helpers
 # (vectors.mjs, workerd.mjs, the JWKS server, a worker, the generator) as files of no test,
-# each reported as one that passed. The whole suite takes about a minute; a test file that hangs (seen once, idle, never
-# reproduced) fails the run after 20 minutes, naming the last test that reported, instead of
-# holding CI until its own limit.
+# each reported as one that passed. The whole suite takes about a minute; a test file that
+# hangs (seen once, idle, never reproduced) fails the run after 20 minutes, naming the last
+# test that reported, instead of holding CI until its own limit.
 timeout 1200 node --test --test-reporter=tap test/*.test.mjs 2>&1 | tee "$ROOT/target/js-tests.log"
 status=${PIPESTATUS[0]}
 if [ "$status" -eq 124 ]; then
