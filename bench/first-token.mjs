@@ -14,7 +14,7 @@
 // compiles the same module. bench/coldstart.mjs measures workerd and Chromium themselves. Not a
 // test: nothing is asserted; BENCHMARKS.md records a run.
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from '../js/test/keypair.mjs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -59,7 +59,7 @@ console.log(`Node ${process.version}, median of ${samples} fresh processes (ms);
 console.log('| alg | contender | import | first key set | first token | key set + token | wasm compiled: key set | wasm compiled: token |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const alg of algs) {
-  const pair = alg.startsWith('ES') ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pair = alg.startsWith('ES') ? generateKeyPair('ec', { namedCurve: 'P-256' }) : generateKeyPair('rsa', { modulusLength: 2048 });
   const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1' };
   const now = Math.floor(Date.now() / 1000);
   const token = await new jose.SignJWT({ iss: 'https://idp.example.com', aud: 'api', sub: 'alice', iat: now, exp: now + 600 })

@@ -18,7 +18,7 @@
 // asserted; BENCHMARKS.md records a run.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from '../js/test/keypair.mjs';
 
 const require = createRequire(new URL('../js/package.json', import.meta.url));
 const jose = await import(pathToFileURL(require.resolve('jose')).href);
@@ -40,8 +40,8 @@ const options = { issuer: claims.iss, audience: 'orders-api' };
 
 function setup(alg) {
   const pair = alg === 'ES256'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    ? generateKeyPair('ec', { namedCurve: 'P-256' })
+    : generateKeyPair('rsa', { modulusLength: 2048 });
   const pem = pair.publicKey.export({ type: 'spki', format: 'pem' });
   const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1' };
   return { pair, pem, jwk };

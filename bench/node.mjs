@@ -8,7 +8,8 @@
 // not asserted anywhere; BENCHMARKS.md records a run.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { generateKeyPair } from '../js/test/keypair.mjs';
 
 const require = createRequire(new URL('../js/package.json', import.meta.url));
 const load = async (name) => import(pathToFileURL(require.resolve(name)).href);
@@ -46,7 +47,7 @@ async function setup(alg) {
     const type = { RS256: 'rsa', PS256: 'rsa', ES256: 'ec', ES384: 'ec', ES512: 'ec', EdDSA: 'ed25519' }[alg];
     const curve = { ES384: 'P-384', ES512: 'P-521' }[alg] ?? 'P-256';
     const params = type === 'rsa' ? { modulusLength: 2048 } : type === 'ec' ? { namedCurve: curve } : {};
-    const pair = generateKeyPairSync(type, params);
+    const pair = generateKeyPair(type, params);
     privateKey = pair.privateKey;
     publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' });
     jwk = { ...createPublicKey(publicPem).export({ format: 'jwk' }), kid: 'k1' };

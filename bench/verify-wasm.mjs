@@ -12,7 +12,8 @@
 // cannot look fast).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { constants, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { constants, createPublicKey, sign } from 'node:crypto';
+import { generateKeyPair } from '../js/test/keypair.mjs';
 
 // The package's own public-key arithmetic is its crypto module (the main module has none).
 const { ModuleKey, initSync } = await import(new URL('../js/pkg/tokengate_crypto.js', import.meta.url).href);
@@ -31,7 +32,7 @@ const message = Buffer.from(`eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.${Buffer.alloc(5
 const empty = Buffer.alloc(0);
 
 function rsaCase(alg, bits, padding) {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const { publicKey, privateKey } = generateKeyPair('rsa', { modulusLength: bits });
   const hash = `sha${alg.slice(2)}`;
   const options = { key: privateKey, padding, saltLength: Number(alg.slice(2)) / 8 };
   const signature = sign(hash, message, options);
@@ -40,7 +41,7 @@ function rsaCase(alg, bits, padding) {
 }
 
 function ecCase(alg, curve) {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+  const { publicKey, privateKey } = generateKeyPair('ec', { namedCurve: curve });
   const options = { key: privateKey, dsaEncoding: 'ieee-p1363' };
   const signature = sign(`sha${alg.slice(2)}`, message, options);
   const emptySignature = sign(`sha${alg.slice(2)}`, empty, options);
@@ -48,7 +49,7 @@ function ecCase(alg, curve) {
 }
 
 function edCase() {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const { publicKey, privateKey } = generateKeyPair('ed25519');
   return {
     name: 'EdDSA (Ed25519)',
     alg: 'EdDSA',

@@ -226,8 +226,8 @@ test('jose-style key inputs: KeyObject, CryptoKey and a key function', async () 
   // Private keys are refused, whatever their form.
   const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
   await assert.rejects(tg.jwtVerify(token, privateKey, expect), { code: 'ERR_JWK_INVALID' });
-  const { generateKeyPairSync } = await import('node:crypto');
-  assert.throws(() => tg.verify(token, generateKeyPairSync('ed25519').privateKey, expect), { code: 'ERR_JWK_INVALID' });
+  const { generateKeyPair } = await import('./keypair.mjs');
+  assert.throws(() => tg.verify(token, generateKeyPair('ed25519').privateKey, expect), { code: 'ERR_JWK_INVALID' });
   // A CryptoKey keeps its algorithm: one imported for RS256 does not verify PS256.
   const ps = await sign(claims(), pairs.PS256.privateKey, { alg: 'PS256' });
   const asRs256 = await jose.importJWK(pairs.PS256.jwk, 'RS256');

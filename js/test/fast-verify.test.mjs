@@ -7,7 +7,8 @@
 // TOKENGATE_DIFF_KEYS sets the number of keys (default 5, up to 4096 bits; `make diff-long` runs 24, with 8192-bit keys).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { constants, sign, verify } from 'node:crypto';
+import { generateKeyPair } from './keypair.mjs';
 import { readFileSync } from 'node:fs';
 // The crypto module: the package's own public-key arithmetic (the main module has none).
 import { ModuleKey, initSync } from '../pkg/tokengate_crypto.js';
@@ -37,7 +38,7 @@ test(`FastVerify agrees with OpenSSL on ${KEYS} random RSA keys`, () => {
     const bits = SIZES[k % SIZES.length];
     // Exponents: 65537 mostly, 3 and a larger odd one for the general exponent path.
     const publicExponent = [65537, 65537, 3, 65537, 0x1_0003][k % 5];
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent });
+    const { publicKey, privateKey } = generateKeyPair('rsa', { modulusLength: bits, publicExponent });
     const jwk = publicKey.export({ format: 'jwk' });
     const key = ModuleKey.parse(JSON.stringify(jwk));
     assert.ok(key, 'the crypto module takes the key');
@@ -111,7 +112,7 @@ test(`FastVerify agrees with OpenSSL on ECDSA with ${KEYS * 4} random keys per c
   let valid = 0;
   for (const c of CURVES) {
     for (let k = 0; k < KEYS * 4; k++) {
-      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: c.curve });
+      const { publicKey, privateKey } = generateKeyPair('ec', { namedCurve: c.curve });
       const key = ModuleKey.parse(JSON.stringify(publicKey.export({ format: 'jwk' })));
       assert.ok(key, 'the crypto module takes the key');
       const message = Buffer.from(Array.from({ length: 1 + (next() % 700) }, () => next() & 0xff));
@@ -165,12 +166,12 @@ test('the main module has no public-key arithmetic: it refuses valid signatures 
   main.initSync({ module: readFileSync(new URL('../pkg/tokengate_js_bg.wasm', import.meta.url)) });
   const message = Buffer.from('header.payload');
   const cases = [
-    ['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 }), (k) => sign('sha256', message, k)],
-    ['PS256', generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    ['RS256', generateKeyPair('rsa', { modulusLength: 2048 }), (k) => sign('sha256', message, k)],
+    ['PS256', generateKeyPair('rsa', { modulusLength: 2048 }),
       (k) => sign('sha256', message, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })],
-    ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }), (k) => sign('sha256', message, { key: k, dsaEncoding: 'ieee-p1363' })],
-    ['ES384', generateKeyPairSync('ec', { namedCurve: 'P-384' }), (k) => sign('sha384', message, { key: k, dsaEncoding: 'ieee-p1363' })],
-    ['EdDSA', generateKeyPairSync('ed25519'), (k) => sign(null, message, k)],
+    ['ES256', generateKeyPair('ec', { namedCurve: 'P-256' }), (k) => sign('sha256', message, { key: k, dsaEncoding: 'ieee-p1363' })],
+    ['ES384', generateKeyPair('ec', { namedCurve: 'P-384' }), (k) => sign('sha384', message, { key: k, dsaEncoding: 'ieee-p1363' })],
+    ['EdDSA', generateKeyPair('ed25519'), (k) => sign(null, message, k)],
   ];
   for (const [alg, { publicKey, privateKey }, signWith] of cases) {
     const jwks = JSON.stringify({ keys: [publicKey.export({ format: 'jwk' })] });
