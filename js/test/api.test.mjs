@@ -211,6 +211,13 @@ test('jose-style key inputs: KeyObject, CryptoKey and a key function', async () 
   const token = await sign(claims(), pairs.ES256.privateKey, { alg: 'ES256', kid: 'k-ES256' });
   const keyObject = createPublicKey({ key: pairs.ES256.jwk, format: 'jwk' });
   assert.equal(tg.verify(token, keyObject, expect).payload.sub, 'alice');
+  // A KeyObject is exported once, at its first use (it cannot change); the verdicts stay its own.
+  let exports = 0;
+  const counted = { type: 'public', export: (options) => (exports++, keyObject.export(options)) };
+  for (let i = 0; i < 3; i++) assert.equal(tg.verify(token, counted, expect).payload.sub, 'alice');
+  assert.equal(exports, 1);
+  const other = { type: 'public', export: () => pairs.ES384.jwk };
+  assert.throws(() => tg.verify(token, other, expect), { code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
   const cryptoKey = await jose.importJWK(pairs.ES256.jwk, 'ES256');
   assert.ok(cryptoKey instanceof CryptoKey);
   assert.equal((await tg.jwtVerify(token, cryptoKey, expect)).payload.sub, 'alice');
