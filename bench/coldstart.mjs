@@ -26,10 +26,13 @@
 // what a tokengate isolate compiles for its import and first token: functions, bytes of
 // function bodies (fixed for a build: what the first token runs) and Liftoff's time (median
 // over the isolates). The tracing itself slows those requests: read the other rows of such
-// a run as perturbed.
+// a run as perturbed. Each algorithm's trace is kept in target/coldstart/; when the build left
+// its named module (target/js-size/tokengate_js/named.wasm, scripts/build-js.sh), a table per
+// algorithm follows: those functions by part and the largest by name (scripts/wasm-parts.py
+// --compiled).
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +55,9 @@ const cases = await tokenCases(jose, algs, claims);
 const options = { issuer: claims.iss, audience: claims.aud };
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const scratch = mkdtempSync(join(tmpdir(), 'tokengate-coldstart-'));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TRACES = join(ROOT, 'target/coldstart');
+const NAMED = join(ROOT, 'target/js-size/tokengate_js/named.wasm');
 
 // Each contender's worker/page body: verify `token` with `jwk` once, answer the subject.
 const bodies = {
@@ -258,7 +264,11 @@ const config :Workerd.Config = (${compileTrace ? '\n  v8Flags = ["--trace-wasm-c
           times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
         }
       }
-      if (compileTrace) rows.push(compiled(trace, alg));
+      if (compileTrace) {
+        rows.push(compiled(trace, alg));
+        mkdirSync(TRACES, { recursive: true });
+        writeFileSync(join(TRACES, `compile-trace-${alg}.txt`), trace);
+      }
       const base = median(times.empty);
       const tg = median(times.tokengate) - base;
       const jo = median(times.jose) - base;
@@ -375,6 +385,19 @@ try {
   console.log('| runtime | alg | tokengate | jose | ratio | tokengate import only | workerd start (empty worker) |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
+  for (const alg of compileTrace ? algs : []) {
+    const trace = join(TRACES, `compile-trace-${alg}.txt`);
+    console.log(`\nWhat a fresh isolate compiles for ${alg} (${trace.slice(ROOT.length)}):\n`);
+    if (!existsSync(NAMED)) {
+      console.log(`(no ${NAMED.slice(ROOT.length)}: scripts/build-js.sh writes it)`);
+      continue;
+    }
+    try {
+      console.log(execFileSync('python3', [join(ROOT, 'scripts/wasm-parts.py'), NAMED, '--compiled', trace], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trimEnd());
+    } catch (e) {
+      console.log(`(wasm-parts.py: ${String(e.stderr).trim()})`);
+    }
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

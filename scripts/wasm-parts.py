@@ -3,10 +3,15 @@
 (demangled) name, as twiggy would, and each part is also gzipped alone. Needs the module's
 `name` section (wasm-bindgen --keep-debug, wasm-opt -g); scripts/build-js.sh calls it.
 
-    scripts/wasm-parts.py MODULE.wasm [--markdown]
+    scripts/wasm-parts.py MODULE.wasm [--markdown] [--compiled TRACE [--top N]]
 
 Sizes are of the code after wasm-opt. A part gzipped alone loses the dictionary it would share
 with the rest, so the gzip column adds up to more than the whole module's.
+
+--compiled TRACE counts only the functions V8 compiled in TRACE, the output of
+`--trace-wasm-compilation-times` for this very build (its first module; bench/coldstart.mjs
+--compile-trace writes one per algorithm), with a column of how many functions each part has
+there, and lists the N largest (default 15) by name: where the first token's compile goes.
 """
 import re
 import sys
@@ -114,17 +119,48 @@ def read(path):
     return imported, names, bodies, data_bytes
 
 
+def traced(trace_path, imported, bodies):
+    """The indices (into `bodies`) of the functions Liftoff compiled in the trace's first module;
+    exits if a traced body size differs from this module's (a trace of another build)."""
+    text = open(trace_path, encoding="utf-8", errors="replace").read()
+    hits = re.findall(r"Compiled function (0x[0-9a-f]+)#(\d+) using Liftoff.*?bodysize (\d+)", text)
+    if not hits:
+        sys.exit(f"{trace_path}: no Liftoff compilation in the trace")
+    chosen = set()
+    for module, index, size in hits:
+        if module != hits[0][0]:
+            continue
+        k = int(index) - imported
+        if not 0 <= k < len(bodies) or len(bodies[k]) != int(size):
+            sys.exit(f"{trace_path}: function #{index} of {size} bytes is not this module's: a trace of another build")
+        chosen.add(k)
+    return sorted(chosen)
+
+
+def option(name, default):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main():
     path = sys.argv[1]
     imported, names, bodies, data_bytes = read(path)
+    trace = option("--compiled", None)
+    indices = traced(trace, imported, bodies) if trace else range(len(bodies))
     compiled = [(label, [re.compile(p) for p in pats]) for label, pats in PARTS]
     parts = {label: [] for label, _ in PARTS}
-    for k, body in enumerate(bodies):
+    named = []
+    for k in indices:
+        body = bodies[k]
         # A build-std module's names carry crate disambiguators (`tokengate[9dc0764c78048ef2]::`).
         name = re.sub(r"\[[0-9a-f]{16}\]", "", names.get(imported + k, ""))
         label = next(l for l, pats in compiled if any(p.search(name) for p in pats))
         parts[label].append(body)
+        named.append((len(body), name))
+    bodies = [bodies[k] for k in indices]
     whole = sum(len(b) for b in bodies)
+    if trace:
+        print_compiled(parts, named, whole, int(option("--top", 15)))
+        return
     rows = [(label, sum(len(b) for b in bs), len(zlib.compress(b"".join(bs), 9))) for label, bs in parts.items() if bs]
     rows.sort(key=lambda r: -r[1])
     if "--markdown" in sys.argv:
@@ -139,6 +175,21 @@ def main():
             print(f"{raw:8d} {gz:8d}  {label}")
         print(f"{data_bytes:8d}           data segments")
         print(f"{whole:8d} {len(zlib.compress(b''.join(bodies), 9)):8d}  all code")
+
+
+def print_compiled(parts, named, whole, top):
+    """The parts of the functions a trace compiled, and its largest functions."""
+    rows = sorted(((label, len(bs), sum(len(b) for b in bs)) for label, bs in parts.items() if bs), key=lambda r: -r[2])
+    print("| part | functions | body bytes | share |")
+    print("|---|---:|---:|---:|")
+    for label, count, raw in rows:
+        print(f"| {label} | {count} | {raw} | {100 * raw / whole:.1f} % |")
+    print(f"| **compiled** | **{len(named)}** | **{whole}** | |")
+    print()
+    print("| largest compiled functions | body bytes |")
+    print("|---|---:|")
+    for size, name in sorted(named, reverse=True)[:top]:
+        print(f"| `{re.sub(r'::h[0-9a-f]{16}$', '', name)[:110]}` | {size} |")
 
 
 if __name__ == "__main__":
