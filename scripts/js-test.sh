@@ -23,11 +23,12 @@ HUNG="$ROOT/target/js-tests.hung"
 rm -f "$HUNG"
 # The test files only (`*.test.mjs`): given the folder, `node --test` also runs its helpers
 # (vectors.mjs, workerd.mjs, the JWKS server, a worker, the generators) as files of no test,
-# each reported as one that passed. The whole suite takes about two minutes. A watchdog ends it
-# after 20 minutes instead of holding CI until its own limit, and first prints what each of its
-# processes is doing (scripts/stacks.sh: state, CPU time, native stack), so a hang is named by
-# its stack and not only by the last test that reported. (The one hang seen twice, Node 20
-# deadlocking in `export()` of a freshly generated key, was found that way: test/keypair.mjs.)
+# each reported as one that passed. The whole suite takes about a minute. A watchdog ends it
+# after 20 minutes (TOKENGATE_JS_TEST_LIMIT seconds) instead of holding CI until its own limit,
+# and first prints what each of its processes is doing (scripts/stacks.sh: state, CPU time,
+# native stack), so a hang is named by its stack, not only by the last test that reported. The
+# one hang seen so far (twice) was Node 20 deadlocking in `export()` of a freshly generated key;
+# gdb's stack named it (test/keypair.mjs).
 set +e
 LIMIT="${TOKENGATE_JS_TEST_LIMIT:-1200}"
 (
