@@ -5,8 +5,8 @@
 // made it, `export` holds that mutex while it allocates the result, and a garbage collection
 // during that allocation can finalize the (by then unreachable) job, whose destructor takes the
 // same mutex. The main thread then waits on itself, idle, forever. gdb showed exactly that stack
-// (`ExportJWKEcKey` -> `Heap::CollectGarbage` -> `~KeyGenJob` -> `uv_mutex_lock`) in a hung run
-// of fast-verify.test.mjs's ECDSA differential, the hang that failed CI. A loop of
+// (`ExportJWKEcKey` -> `Heap::CollectGarbage` -> `~KeyGenJob` -> `uv_mutex_lock`) in a stress
+// loop of fast-verify.test.mjs's ECDSA differential, where the suite hung and failed CI. A loop of
 // `generateKeyPairSync` and `export({ format: 'jwk' })` hung in 3 of 4 runs of 20 s (EC P-384)
 // and 3 of 3 (Ed25519).
 //
