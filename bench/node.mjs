@@ -50,7 +50,7 @@ async function setup(alg) {
     const pair = generateKeyPair(type, params);
     privateKey = pair.privateKey;
     publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' });
-    jwk = { ...createPublicKey(publicPem).export({ format: 'jwk' }), kid: 'k1' };
+    jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1' };
   }
   const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: 'k1', typ: 'JWT' }).sign(secret ?? privateKey);
   const joseKey = await jose.importJWK(jwk, alg);
