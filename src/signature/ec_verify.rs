@@ -90,8 +90,8 @@ const P384_LIMBS: usize = 14;
 const P521_LIMBS: usize = 18;
 
 /// Whether `(x, y)` (big-endian, `x` and `y` below `p`) is a point of `curve`:
-/// `y^2 = x^3 - 3x + b (mod p)`. It uses the runtime-length
-/// Montgomery arithmetic RSA uses rather than this module's per-curve tables, so a build that
+/// `y^2 = x^3 - 3x + b (mod p)`. It uses the compact arithmetic of
+/// [`crate::signature::curve_point`] rather than this module's per-curve tables, so a build that
 /// verifies no ECDSA signature itself (the npm package's main module, without the
 /// `public-key-verify` feature) still refuses the keys [`EcVerifyKey`] refuses, with a few
 /// hundred bytes of code instead of the unrolled field. Agreement is tested below.
@@ -103,35 +103,11 @@ pub(crate) fn is_curve_point(curve: crate::jose::alg::Curve, x: &[u8], y: &[u8])
         Named::P384 => &P384,
         Named::P521 => &P521,
     };
-    let p = hex(params.p);
-    let Some(field) = crate::signature::bignum::Modulus::new(&p) else {
-        return false;
-    };
-    // `pow_be` refuses a base at or above `p`: both coordinates must be field elements.
-    let (Some(x3), Some(y2)) = (field.pow_be(x, 3), field.pow_be(y, 2)) else {
-        return false;
-    };
-    // With every term below p: y2 + 3x ∈ [0, 4p) and x3 + b ∈ [0, 2p), so they are congruent
-    // exactly when y2 + 3x + p = x3 + b + j·p for some j in 0..=4 (one spare byte holds 5p).
-    let width = p.len() + 1;
-    let mut left = alloc::vec![0u8; width];
-    for term in [&y2[..], x, x, x, &p] {
-        add_be(&mut left, term);
-    }
-    let mut right = alloc::vec![0u8; width];
-    add_be(&mut right, &x3);
-    add_be(&mut right, &hex(params.b));
-    for _ in 0..=4 {
-        if left == right {
-            return true;
-        }
-        add_be(&mut right, &p);
-    }
-    false
+    crate::signature::curve_point::is_on_curve(&hex(params.p), &hex(params.b), x, y)
 }
 
 /// `acc += value`, both big-endian, `acc` wide enough (no carry out of it here).
-#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
+#[cfg(test)]
 fn add_be(acc: &mut [u8], value: &[u8]) {
     let mut carry = 0u16;
     let mut digits = value.iter().rev();
@@ -873,6 +849,10 @@ mod tests {
                 add_be(&mut wide, &p);
                 let overflowed = wide[0] != 0;
                 let x_plus_p = wide[1..].to_vec();
+                // y + p likewise: it fits P-521's coordinate length (66 bytes for 521 bits).
+                let mut wide = [&[0u8][..], &y].concat();
+                add_be(&mut wide, &p);
+                let y_plus_p = wide[1..].to_vec();
                 let cases = [
                     (x.clone(), y.clone()),
                     (x.clone(), sub(&p, &y)),
@@ -883,6 +863,7 @@ mod tests {
                     (alloc::vec![0; len], alloc::vec![0; len]),
                     (alloc::vec![0xff; len], y.clone()),
                     (x_plus_p, y.clone()),
+                    (x.clone(), y_plus_p),
                 ];
                 for (i, (cx, cy)) in cases.iter().enumerate() {
                     let full = prepare(cx, cy).is_some();
@@ -910,6 +891,29 @@ mod tests {
             proptest::prop_assert_eq!(
                 is_curve_point(crate::jose::alg::Curve::P256, &x, &y),
                 EcVerifyKey::p256(&x, &y).is_some()
+            );
+        }
+
+        /// A real point of each curve, and that point with one byte changed: accepted, then
+        /// refused, by both checks alike.
+        #[test]
+        fn compact_on_curve_check_agrees_near_real_points(seed in 1u8..=255, curve in 0usize..3, at in 0usize..132, flip in 1u8..=255) {
+            use crate::jose::alg::Curve as Named;
+            type Prepare = fn(&[u8], &[u8]) -> Option<EcVerifyKey>;
+            let (named, point, prepare): (Named, Vec<u8>, Prepare) = match curve {
+                0 => (Named::P256, p256::ecdsa::SigningKey::from_slice(&[seed; 32]).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p256),
+                1 => (Named::P384, p384::ecdsa::SigningKey::from_slice(&[seed; 48]).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p384),
+                _ => (Named::P521, p521::ecdsa::SigningKey::from_slice(&[&[0u8][..], &[seed; 65]].concat()).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p521),
+            };
+            proptest::prop_assume!(!point.is_empty());
+            let len = (point.len() - 1) / 2;
+            let mut xy = point[1..].to_vec();
+            proptest::prop_assert!(is_curve_point(named, &xy[..len], &xy[len..]));
+            let at = at % xy.len();
+            xy[at] ^= flip;
+            proptest::prop_assert_eq!(
+                is_curve_point(named, &xy[..len], &xy[len..]),
+                prepare(&xy[..len], &xy[len..]).is_some()
             );
         }
     }

@@ -5,7 +5,8 @@
 //! Verification only handles public data, so variable time is safe here.
 //!
 //! Without the `public-key-verify` feature only key parsing uses the arithmetic (moduli and
-//! curve points are still validated): its verification code is then unused, not wrong.
+//! curve points are still validated, the points by the compact `curve_point` check): its
+//! verification code is then unused, not wrong.
 
 pub(crate) mod backend;
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
@@ -13,6 +14,8 @@ pub(crate) mod bignum;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
 pub(crate) mod bignum_simd;
+#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
+pub(crate) mod curve_point;
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
 pub(crate) mod ec_field;
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
