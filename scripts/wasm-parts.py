@@ -33,7 +33,7 @@ PARTS = [
     ("float formatting and parsing", [r"zmij", r"f64", r"core::num::(flt2dec|dec2flt)", r"lexical"]),
     ("base64", [r"\bbase64::"]),
     ("wasm-bindgen, js-sys glue", [r"wasm_bindgen", r"js_sys", r"__wbindgen", r"__wbg", r"externref"]),
-    ("allocator", [r"dlmalloc", r"__rust_(alloc|dealloc|realloc)", r"__rdl_"]),
+    ("allocator", [r"dlmalloc", r"^<?talc::", r"__rust_(alloc|dealloc|realloc)", r"__rdl_"]),
     ("core::fmt, panics", [r"core::fmt", r"core::panicking", r"core::result::unwrap_failed", r"core::option::"]),
     ("other core/alloc (sorting, strings, collections)", [r""]),
 ]

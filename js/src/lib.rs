@@ -10,6 +10,7 @@
 //! Errors cross the boundary as one string, `code \x1f message \x1f claim \x1f reason`
 //! ([`errors`]), which the wrapper turns into `JOSEError` subclasses.
 
+mod allocator;
 mod errors;
 #[cfg(feature = "gate")]
 mod gate;

@@ -8,6 +8,12 @@
 use tokengate::{Algorithm, FastVerify, Jwk, SignatureBackend};
 use wasm_bindgen::prelude::*;
 
+// Talc in place of dlmalloc, as in the main module (`js/src/allocator.rs`): less code for an
+// isolate to compile on the first verification that loads this module.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// One public key, parsed and validated by the core (the same code as the main module's).
 #[wasm_bindgen]
 pub struct ModuleKey {
