@@ -1,9 +1,11 @@
 //! A JSON Web Key Set, parsed once into ready keys, and key selection for a token.
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt;
 
-use crate::jose::fingerprint::Fingerprint;
+use crate::jose::fingerprint::{Fingerprint, LazyFingerprint};
 use serde_json::Value;
 
 use crate::jose::alg::Algorithm;
@@ -23,11 +25,36 @@ pub const MAX_KIDLESS_CANDIDATES: usize = 4;
 /// A set of verifying keys.
 #[derive(Debug, Clone)]
 pub struct JwkSet {
-    keys: Vec<Jwk>,
+    /// Shared by the set's clones, and held by each [`crate::HostCheck`] made from it
+    /// ([`KeysIdentity`]); never changed after construction.
+    keys: Arc<[Jwk]>,
     skipped: usize,
-    version: u64,
+    /// [`JwkSet::version`], hashed when first asked for: the npm verifier never asks, so a
+    /// fresh isolate's first token runs (and compiles) no SHA-256 for it.
+    version: LazyFingerprint,
     /// One key handed over directly ([`JwkSet::single`]): a token's `kid` is not matched.
     direct: bool,
+}
+
+/// Which set of keys a [`crate::HostCheck`] was made from: the set's key storage itself, held
+/// (so it cannot be freed and its address reused while the check lives) and compared by
+/// address. A set's clones share it; two sets built apart never do, even with equal keys.
+#[derive(Clone)]
+pub(crate) struct KeysIdentity(Arc<[Jwk]>);
+
+impl PartialEq for KeysIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for KeysIdentity {}
+
+impl fmt::Debug for KeysIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The keys themselves are not shown: an `oct` key is a secret.
+        write!(f, "KeysIdentity({} keys)", self.0.len())
+    }
 }
 
 /// The keys a token may be checked against, in order.
@@ -109,12 +136,10 @@ impl JwkSet {
     /// `jwtVerify(token, key)`: there is no choice to make, so a token's `kid` (a hint, RFC 7515
     /// 4.1.4) is not matched against the key's. The algorithm still has to fit the key.
     pub fn single(key: Jwk) -> JwkSet {
-        let keys = alloc::vec![key];
-        let version = fingerprint(&keys);
         JwkSet {
-            keys,
+            keys: Arc::from([key]),
             skipped: 0,
-            version,
+            version: LazyFingerprint::new(),
             direct: true,
         }
     }
@@ -131,11 +156,10 @@ impl JwkSet {
                 reason: "mixes symmetric (oct) and asymmetric keys",
             });
         }
-        let version = fingerprint(&keys);
         Ok(JwkSet {
-            keys,
+            keys: Arc::from(keys),
             skipped,
-            version,
+            version: LazyFingerprint::new(),
             direct: false,
         })
     }
@@ -159,7 +183,12 @@ impl JwkSet {
     /// A fingerprint of the set's contents: equal sets have equal versions, so a re-fetched
     /// but unchanged JWKS does not invalidate the verified-token cache.
     pub fn version(&self) -> u64 {
-        self.version
+        self.version.get_or(|| fingerprint(&self.keys))
+    }
+
+    /// The identity of this set's keys, for a [`crate::HostCheck`] made from it.
+    pub(crate) fn identity(&self) -> KeysIdentity {
+        KeysIdentity(Arc::clone(&self.keys))
     }
 
     /// Every algorithm some key in the set supports, in [`Algorithm::ALL`] order: a key's own
@@ -178,7 +207,7 @@ impl JwkSet {
     /// verifications that make them worth it, so a short-lived isolate that checks one token
     /// never pays for them.
     pub fn warm(&self) {
-        for key in &self.keys {
+        for key in self.keys.iter() {
             key.warm();
         }
     }
@@ -208,7 +237,7 @@ impl JwkSet {
         } else {
             MAX_KIDLESS_CANDIDATES
         };
-        for key in &self.keys {
+        for key in self.keys.iter() {
             if kid.is_some() && !self.direct && key.kid() != kid {
                 continue;
             }
@@ -460,5 +489,21 @@ mod tests {
         let b = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 2))).unwrap();
         assert_eq!(a.version(), a2.version());
         assert_ne!(a.version(), b.version());
+        // Asked again (it is kept after the first time), and on a clone.
+        assert_eq!(a.version(), a.clone().version());
+    }
+
+    #[test]
+    fn identity_is_the_key_storage_not_the_content() {
+        let a = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
+        let a2 = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
+        assert_eq!(a.identity(), a.clone().identity());
+        assert_ne!(a.identity(), a2.identity());
+        // Held by an identity, the keys outlive their set, so no later set can take their place.
+        let held = a.identity();
+        drop(a);
+        let b = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
+        assert_ne!(held, b.identity());
+        assert_eq!(format!("{held:?}"), "KeysIdentity(1 keys)");
     }
 }

@@ -13,7 +13,7 @@ use crate::jose::compact;
 use crate::jose::error::{Error, Part};
 use crate::jose::header::{self, Header};
 use crate::jose::jwk::Jwk;
-use crate::jose::jwks::{Candidates, JwkSet, MAX_KIDLESS_CANDIDATES};
+use crate::jose::jwks::{Candidates, JwkSet, KeysIdentity, MAX_KIDLESS_CANDIDATES};
 use crate::jose::limits::Limits;
 use crate::jose::policy::Policy;
 use crate::signature::backend::{AsyncSignatureBackend, FastVerify, SignatureBackend};
@@ -220,15 +220,16 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
             signing_input: p.segments.signing_input.to_vec(),
             payload_at: p.segments.signing_input.len() - p.segments.payload.len(),
             header: p.header,
-            keys_version: keys.version(),
+            keys: keys.identity(),
         })
     }
 
     /// The second half: the host's `verdict` on `check`'s signature under its current key
     /// ([`HostCheck::key_index`]), then the claims, the policy and the denylist at `now`, as
-    /// in [`Verifier::verify`]. `keys` must be the set `check` came from (else the signature is
-    /// refused); [`HostVerdict::Unchecked`] has this verifier's own backend check the
-    /// signature with the current key and the candidates after it.
+    /// in [`Verifier::verify`]. `keys` must be the set `check` came from or a clone of it
+    /// (else the signature is refused, even by a set of equal keys); [`HostVerdict::Unchecked`]
+    /// has this verifier's own backend check the signature with the current key and the
+    /// candidates after it.
     pub fn host_checked(
         &self,
         check: HostCheck,
@@ -241,7 +242,7 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
             let (index, address) = *check.candidates.get(at)?;
             keys.keys().get(index).filter(|k| {
                 at < check.count
-                    && keys.version() == check.keys_version
+                    && keys.identity() == check.keys
                     && *k as *const Jwk as usize == address
                     && self.policy.allows(check.alg)
             })
@@ -287,7 +288,8 @@ pub struct HostCheck {
     signing_input: Vec<u8>,
     payload_at: usize,
     header: Header,
-    keys_version: u64,
+    /// The set the candidates are in: the second half refuses any other.
+    keys: KeysIdentity,
 }
 
 impl HostCheck {
