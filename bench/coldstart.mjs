@@ -10,13 +10,16 @@
 //   custom section, so no compiled code is shared), the first request's round trip minus an
 //   empty worker's; and once more with the library imported inside that first request
 //   (`import()`), so the import and the first token are timed together (its "import only"
-//   column: the difference).
+//   column: the difference). In these fresh isolates tokengate's JavaScript is bundled as
+//   jose's is (esbuild --bundle --minify of what the worker imports, the .wasm files left as
+//   modules), as `wrangler deploy --minify` ships a worker; one more row serves the package's
+//   modules as published, one module per file.
 // - Chromium: a new browser context (empty cache) per sample loading a page whose module
 //   imports the library (esbuild bundle, minified; tokengate's .wasm fetched next to it) and
 //   verifies one token; `performance.now()` at the verified token, median.
 //
 //   node bench/coldstart.mjs [--samples 9] [--algs ES256,RS256] [--compare DIR] [--only isolates]
-//                            [--compile-trace]
+//                            [--compile-trace] [--perf]
 //
 // --compare DIR adds, to the fresh-isolate measure, tokengate built in DIR (another build's
 // js/pkg, with that build's js/lib beside it if there is one) as a further contender in the same
@@ -30,6 +33,11 @@
 // its named module (target/js-size/tokengate_js/named.wasm, scripts/build-js.sh), a table per
 // algorithm follows: those functions by part and the largest by name (scripts/wasm-parts.py
 // --compiled).
+// --perf (Linux, needs `perf` and the right to attach to a process) adds, per algorithm, where
+// the CPU of the import and first token goes: each library's fresh isolates (imported in the
+// request) in a workerd process of their own, `perf record -g` attached while they answer,
+// every sample put in a category by its call stack (wasm compilation, JavaScript parsing and
+// compilation, running JavaScript or wasm, crypto, the rest), in ms per request side by side.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { execFileSync, spawn } from 'node:child_process';
@@ -50,6 +58,9 @@ const algs = option('algs', 'ES256,RS256').split(',');
 const compare = option('compare', undefined);
 const only = option('only', undefined);
 const compileTrace = process.argv.includes('--compile-trace');
+const perfProfile = process.argv.includes('--perf');
+/** The CPU tables of `--perf`, one per algorithm, printed after the timings. */
+const cpuTables = [];
 const claims = accessClaims();
 const cases = await tokenCases(jose, algs, claims);
 const options = { issuer: claims.iss, audience: claims.aud };
@@ -139,6 +150,17 @@ async function workerd() {
   return rows;
 }
 
+/**
+ * tokengate's worker entry bundled as jose's is (esbuild --bundle --minify, only what the
+ * measured code imports), the .wasm imports left to workerd's module registry: what a worker
+ * built with `wrangler deploy --minify` ships. `root` holds lib/ and pkg/.
+ */
+async function bundleTokengate(root) {
+  const out = await esbuild.build({ stdin: { contents: "export { createLocalJWKSet, jwtVerify } from './lib/workerd.js';", resolveDir: root },
+    bundle: true, minify: true, format: 'esm', platform: 'neutral', external: ['*.wasm'], write: false });
+  return out.outputFiles[0].text;
+}
+
 /** `bytes` (a .wasm) with a custom section `nonce` holding `n`: the same module, other bytes. */
 function wasmWithNonce(bytes, n) {
   const name = Buffer.from('nonce');
@@ -175,25 +197,33 @@ async function workerdIsolates() {
     .map((m) => [m, readFileSync(join(root, `lib/${m}.js`), 'utf8')]));
   const libs = { tokengate: libOf(JS) };
   if (compare !== undefined) libs.compared = existsSync(join(compare, '../lib')) ? libOf(join(compare, '..')) : libs.tokengate;
+  // Each tokengate build bundled as jose is (the measure); the package's modules as published,
+  // one module each, are one more contender.
+  const bundles = { tokengate: await bundleTokengate(JS) };
+  if (compare !== undefined) bundles.compared = existsSync(join(compare, '../lib')) ? await bundleTokengate(join(compare, '..')) : bundles.tokengate;
+  const MODULES = "tokengate, the package's modules";
   const bodiesHere = {
     ...bodies,
     ...(compare === undefined ? {} : { compared: bodies.tokengate }),
     'tokengate, imported in the request': importing.tokengate,
     'jose, imported in the request': importing.jose,
+    [MODULES]: bodies.tokengate,
     empty,
   };
   // Which library a contender's worker carries.
   const library = (name) => (name === 'compared' ? 'compared' : name.split(',')[0]);
-  const rows = [];
-  for (const alg of algs) {
+  // One workerd process serving `samples` fresh isolates per contender (a map of names to worker
+  // bodies), each asked once: the round trips (ms) per contender, and V8's compilation trace
+  // when asked for; with `perfFile`, `perf record` samples the process during the requests.
+  let n = 0;
+  const run = async (alg, contenders, { perfFile } = {}) => {
     const c = { ...cases[alg], alg };
     const services = [];
     const sockets = [];
     const ports = {};
     const taken = new Set();
-    let n = 0;
     for (let s = 0; s < samples; s++) {
-      for (const name of Object.keys(bodiesHere)) {
+      for (const name of Object.keys(contenders)) {
         const id = `w${n++}`;
         const wdir = join(dir, `${alg}-${id}`);
         mkdirSync(join(wdir, 'lib'), { recursive: true });
@@ -203,17 +233,23 @@ async function workerdIsolates() {
           writeFileSync(join(wdir, path), text + nonce);
           return `(name = "${modName}", esModule = embed "${alg}-${id}/${path}")`;
         };
-        const modules = [esm('worker.js', 'worker.js', workerSource(bodiesHere[name]))];
+        const modules = [esm('worker.js', 'worker.js', workerSource(contenders[name]))];
         const pkg = pkgs[library(name)];
-        if (pkg !== undefined) {
+        if (pkg !== undefined && name !== MODULES) {
+          // The bundle sits in lib/, so its `../pkg/*.wasm` imports name the modules below.
+          modules.push(`(name = "tokengate", esModule = "export * from 'lib/tokengate.js';")`);
+          modules.push(esm('lib/tokengate.js', 'lib/tokengate.js', bundles[library(name)]));
+        } else if (pkg !== undefined) {
           modules.push(`(name = "tokengate", esModule = "export * from 'lib/workerd.js';")`);
           for (const [m, text] of Object.entries(libs[library(name)])) modules.push(esm(`lib/${m}.js`, `lib/${m}.js`, text));
           modules.push(esm('pkg/tokengate_js.js', 'pkg/tokengate_js.js', pkg.glue));
+          if (pkg.crypto !== undefined) modules.push(esm('pkg/tokengate_crypto.js', 'pkg/tokengate_crypto.js', pkg.crypto.glue));
+        }
+        if (pkg !== undefined) {
           writeFileSync(join(wdir, 'pkg/tokengate_js_bg.wasm'), wasmWithNonce(pkg.wasm, n));
           modules.push(`(name = "pkg/tokengate_js_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_js_bg.wasm")`);
           const cryptoModule = pkg.crypto;
           if (cryptoModule !== undefined) {
-            modules.push(esm('pkg/tokengate_crypto.js', 'pkg/tokengate_crypto.js', cryptoModule.glue));
             writeFileSync(join(wdir, 'pkg/tokengate_crypto_bg.wasm'), wasmWithNonce(cryptoModule.wasm, n));
             modules.push(`(name = "pkg/tokengate_crypto_bg.wasm", wasm = embed "${alg}-${id}/pkg/tokengate_crypto_bg.wasm")`);
           }
@@ -228,18 +264,20 @@ async function workerdIsolates() {
         sockets.push(`(name = "${id}", address = "127.0.0.1:${port}", http = (), service = "${id}")`);
       }
     }
-    const config = join(dir, `${alg}.capnp`);
+    const traced = compileTrace && perfFile === undefined;
+    const config = join(dir, `${alg}-${n}.capnp`);
     writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (${compileTrace ? '\n  v8Flags = ["--trace-wasm-compilation-times"],' : ''}
+const config :Workerd.Config = (${traced ? '\n  v8Flags = ["--trace-wasm-compilation-times"],' : ''}
   services = [${services.join(',\n    ')}],
   sockets = [${sockets.join(',\n    ')}],
 );
 `);
-    const child = spawn(join(JS, 'node_modules/.bin/workerd'), ['serve', config], { stdio: ['ignore', compileTrace ? 'pipe' : 'ignore', 'pipe'] });
+    const child = spawn(join(JS, 'node_modules/.bin/workerd'), ['serve', config], { stdio: ['ignore', traced ? 'pipe' : 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     let trace = '';
     child.stdout?.on('data', (d) => { trace += d; });
+    let perf;
     try {
       // Every worker loaded (the last socket answers), then one GET each: sockets open, no token yet.
       const all = Object.values(ports).flat();
@@ -253,10 +291,11 @@ const config :Workerd.Config = (${compileTrace ? '\n  v8Flags = ["--trace-wasm-c
         }
       }
       for (const port of all) await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      const times = Object.fromEntries(Object.keys(bodiesHere).map((k) => [k, []]));
+      if (perfFile !== undefined) perf = await startPerf(child.pid, perfFile);
+      const times = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
       const body = JSON.stringify({ c, options, sub: claims.sub });
       for (let s = 0; s < samples; s++) {
-        for (const name of Object.keys(bodiesHere)) {
+        for (const name of Object.keys(contenders)) {
           const start = process.hrtime.bigint();
           const res = await fetch(`http://127.0.0.1:${ports[name][s]}/`, { method: 'POST', body });
           const sub = await res.text();
@@ -264,32 +303,118 @@ const config :Workerd.Config = (${compileTrace ? '\n  v8Flags = ["--trace-wasm-c
           times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
         }
       }
-      if (compileTrace) {
-        rows.push(compiled(trace, alg));
-        mkdirSync(TRACES, { recursive: true });
-        writeFileSync(join(TRACES, `compile-trace-${alg}.txt`), trace);
-      }
-      const base = median(times.empty);
-      const tg = median(times.tokengate) - base;
-      const jo = median(times.jose) - base;
-      rows.push(`| workerd, first request in a fresh isolate | ${alg} | ${tg.toFixed(2)} | ${jo.toFixed(2)} | ${(tg / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
-      const tgImport = median(times['tokengate, imported in the request']) - base;
-      const joImport = median(times['jose, imported in the request']) - base;
-      rows.push(`| workerd, fresh isolate, import in the first request | ${alg} | ${tgImport.toFixed(2)} | ${joImport.toFixed(2)} | ${(tgImport / joImport).toFixed(2)}x | ${(tgImport - tg).toFixed(2)} | ${base.toFixed(2)} |`);
-      if (compare !== undefined) {
-        const cm = median(times.compared) - base;
-        rows.push(`| workerd, fresh isolate, ${compare} | ${alg} | ${cm.toFixed(2)} | ${jo.toFixed(2)} | ${(cm / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
-      }
+      return { times, trace };
     } finally {
-      // Gone before the next algorithm's process binds its ports (unless it is gone already).
+      if (perf !== undefined) await stopPerf(perf);
+      // Gone before the next process binds its ports (unless it is gone already).
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill();
         await exited;
       }
     }
+  };
+  const rows = [];
+  for (const alg of algs) {
+    const { times, trace } = await run(alg, bodiesHere);
+    if (compileTrace) {
+      rows.push(compiled(trace, alg));
+      mkdirSync(TRACES, { recursive: true });
+      writeFileSync(join(TRACES, `compile-trace-${alg}.txt`), trace);
+    }
+    const base = median(times.empty);
+    const tg = median(times.tokengate) - base;
+    const jo = median(times.jose) - base;
+    rows.push(`| workerd, first request in a fresh isolate | ${alg} | ${tg.toFixed(2)} | ${jo.toFixed(2)} | ${(tg / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+    const tgImport = median(times['tokengate, imported in the request']) - base;
+    const joImport = median(times['jose, imported in the request']) - base;
+    rows.push(`| workerd, fresh isolate, import in the first request | ${alg} | ${tgImport.toFixed(2)} | ${joImport.toFixed(2)} | ${(tgImport / joImport).toFixed(2)}x | ${(tgImport - tg).toFixed(2)} | ${base.toFixed(2)} |`);
+    const tgModules = median(times[MODULES]) - base;
+    rows.push(`| workerd, first request in a fresh isolate, ${MODULES} | ${alg} | ${tgModules.toFixed(2)} | ${jo.toFixed(2)} | ${(tgModules / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+    if (compare !== undefined) {
+      const cm = median(times.compared) - base;
+      rows.push(`| workerd, fresh isolate, ${compare} | ${alg} | ${cm.toFixed(2)} | ${jo.toFixed(2)} | ${(cm / jo).toFixed(2)}x | | ${base.toFixed(2)} |`);
+    }
+    if (perfProfile) {
+      // Each library alone in a process of its own, imported in the request, under `perf`.
+      const profiles = {};
+      for (const name of ['tokengate, imported in the request', 'jose, imported in the request']) {
+        const file = join(scratch, `perf-${alg}-${name.split(',')[0]}.data`);
+        await run(alg, { [name]: bodiesHere[name] }, { perfFile: file });
+        profiles[name.split(',')[0]] = cpuByCategory(file, samples);
+      }
+      cpuTables.push(cpuTable(alg, profiles));
+    }
   }
   return rows;
+}
+
+/** `perf record`'s sampling rate for `--perf` (per second of CPU). */
+const PERF_HZ = 10_000;
+
+/** `perf record` attached to `pid`, call graphs on, once it has started sampling. */
+async function startPerf(pid, file) {
+  const perf = spawn('perf', ['record', '--quiet', '-F', String(PERF_HZ), '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  perf.stderr.on('data', (d) => { stderr += d; });
+  // Its exit status, or why it did not start (no `perf` here).
+  const failed = new Promise((resolve) => {
+    perf.once('exit', (code) => resolve(code));
+    perf.once('error', (e) => resolve(e.message));
+  });
+  // perf says nothing once attached: give it a second, and fail if it exited meanwhile.
+  const code = await Promise.race([failed, new Promise((r) => setTimeout(() => r(undefined), 1000))]);
+  if (code !== undefined) throw new Error(`--perf: perf record exited (${code}): ${stderr.trim()}`);
+  return { perf, failed };
+}
+
+async function stopPerf({ perf, failed }) {
+  perf.kill('SIGINT');
+  await failed;
+}
+
+/**
+ * Where a workerd process's CPU went, from `perf script`'s call stacks: each sample goes to the
+ * first category (in this order) with a frame in its stack, by workerd's own symbols (V8 and
+ * BoringSSL are linked in). The JIT's code has no symbols here, so a sample in a JavaScript or
+ * wasm function is told apart only by the builtins on its stack; read the split of those two
+ * as rough.
+ */
+const CPU_CATEGORIES = [
+  ['wasm compilation (Liftoff, on first call)', ['Runtime_WasmCompileLazy', 'wasm::CompileLazy', 'ExecuteLiftoffCompilation']],
+  ['wasm compilation (optimizing tier)', ['TurbofanCompilation', 'ExecuteTurbofan', 'TriggerTierUp']],
+  ['wasm instantiation', ['InstanceBuilder', 'WasmInstanceObject']],
+  ['garbage collection', ['Heap::CollectGarbage', 'ScavengerCollector', 'MarkCompactCollector', 'Heap::Scavenge', 'MinorMarkSweep']],
+  ['JavaScript parsing and compilation', ['Compiler::Compile', 'v8::internal::Parser', 'ParseProgram', 'ParseFunction', 'BytecodeGenerator', 'Scanner::', 'PreParser', 'Compiler::GetSharedFunctionInfo', 'Maglev', 'compiler::Pipeline']],
+  ['crypto (BoringSSL, WebCrypto)', ['EC_', 'ECDSA', 'bn_', 'BN_', 'ec_GFp', 'EVP_', 'SubtleCrypto', 'ecp_nistz256', 'sha256_block', 'p256_', 'RSA_', 'rsa_']],
+  ['running wasm', ['Builtins_JSToWasm', 'Builtins_WasmToJs', 'Builtins_Wasm']],
+  ['running JavaScript', ['Builtins_', 'BytecodeHandler']],
+];
+
+/** CPU ms per request by category (and `total`) from a `perf record` of `requests` requests. */
+function cpuByCategory(file, requests) {
+  const text = execFileSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const counts = Object.fromEntries([...CPU_CATEGORIES.map(([name]) => name), 'the rest (HTTP, the runtime, the kernel)'].map((k) => [k, 0]));
+  let total = 0;
+  for (const stack of text.split(/\n\s*\n/)) {
+    const frames = stack.split('\n').slice(1).join('\n');
+    if (frames.trim() === '') continue;
+    total += 1;
+    const hit = CPU_CATEGORIES.find(([, keys]) => keys.some((k) => frames.includes(k)));
+    counts[hit === undefined ? 'the rest (HTTP, the runtime, the kernel)' : hit[0]] += 1;
+  }
+  if (total === 0) throw new Error(`--perf: no samples in ${file}`);
+  const ms = (k) => (k * 1000) / PERF_HZ / requests;
+  return { ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, ms(v)])), total: ms(total) };
+}
+
+function cpuTable(alg, { tokengate, jose }) {
+  const lines = [`| ${alg} | category | tokengate | jose | tokengate - jose |`, '|---|---|---:|---:|---:|'];
+  for (const k of Object.keys(tokengate)) {
+    const [t, j] = [tokengate[k], jose[k]];
+    lines.push(`| ${alg} | ${k === 'total' ? '**total** (ratio)' : k} | ${t.toFixed(2)} | ${j.toFixed(2)} | ${(t - j).toFixed(2)}${k === 'total' ? ` (${(t / j).toFixed(2)}x)` : ''} |`);
+  }
+  return lines.join('\n');
 }
 
 /**
@@ -387,6 +512,10 @@ try {
   console.log('| runtime | alg | tokengate | jose | ratio | tokengate import only | workerd start (empty worker) |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
+  if (cpuTables.length > 0) {
+    console.log(`\nCPU per import and first token in a fresh isolate (ms per request), sampled by perf at ${PERF_HZ} Hz over ${samples} isolates per library, each library in a workerd process of its own (perf's sampling slows both alike; compare the two, not these to the timings above):\n`);
+    for (const t of cpuTables) console.log(`${t}\n`);
+  }
   for (const alg of compileTrace ? algs : []) {
     const trace = join(TRACES, `compile-trace-${alg}.txt`);
     console.log(`\nWhat a fresh isolate compiles for ${alg} (${trace.slice(ROOT.length)}):\n`);
