@@ -21,7 +21,7 @@ import zlib
 # matters: a generic core function instantiated for a tokengate type belongs to tokengate.
 PARTS = [
     ("RSA (own bignum)", [r"tokengate::signature::(rsa_verify|bignum|bignum_simd|roca)"]),
-    ("ECDSA P-256/384/521 (own field)", [r"tokengate::signature::ec_"]),
+    ("ECDSA P-256/384/521 (own field, the keys' on-curve check)", [r"tokengate::signature::(ec_|curve_point)"]),
     ("signature dispatch (FastVerify, host backends)", [r"tokengate::signature::backend", r"tokengate_js::webcrypto"]),
     ("Ed25519 (ed25519-dalek, curve25519-dalek)", [r"curve25519_dalek", r"ed25519_dalek"]),
     ("SHA-2, HMAC", [r"\bsha2::", r"\bhmac::", r"\bdigest::", r"block_buffer", r"<D as digest"]),
