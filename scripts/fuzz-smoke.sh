@@ -9,7 +9,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in token jwks json base64url config rsa_verify ec_verify request gate; do
+for target in token jwks json base64url config rsa_verify ec_verify curve_point request gate; do
   corpus="fuzz/corpus/$target"
   mkdir -p "$corpus"
   # A crash, a panic or a build failure makes cargo fuzz exit non-zero.

@@ -88,6 +88,14 @@ pub use jose::verify::{
 pub use signature::backend::RustCrypto;
 pub use signature::backend::{AsyncSignatureBackend, BadSignature, FastVerify, SignatureBackend};
 
+/// The compact on-curve check of the npm verifier's module (which has no ECDSA arithmetic of
+/// its own), exposed for the differential fuzz target (`fuzz/fuzz_targets/curve_point.rs`)
+/// only: whether `(x, y)` (big-endian) is a point of `curve`. Not part of the API.
+#[doc(hidden)]
+pub fn __compact_curve_point(curve: Curve, x: &[u8], y: &[u8]) -> bool {
+    signature::ec_verify::is_curve_point(curve, x, y)
+}
+
 /// The strict JSON reader every document goes through, exposed for the differential fuzz
 /// target (`fuzz/fuzz_targets/json.rs`) only: `input` as a serde_json value, or `None` when
 /// it is refused (not JSON, a duplicate member name, deeper than `max_depth`, an object or

@@ -95,7 +95,6 @@ const P521_LIMBS: usize = 18;
 /// verifies no ECDSA signature itself (the npm package's main module, without the
 /// `public-key-verify` feature) still refuses the keys [`EcVerifyKey`] refuses, with a few
 /// hundred bytes of code instead of the unrolled field. Agreement is tested below.
-#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
 pub(crate) fn is_curve_point(curve: crate::jose::alg::Curve, x: &[u8], y: &[u8]) -> bool {
     use crate::jose::alg::Curve as Named;
     let params = match curve {

@@ -14,7 +14,6 @@ pub(crate) mod bignum;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
 pub(crate) mod bignum_simd;
-#[cfg_attr(feature = "public-key-verify", allow(dead_code))]
 pub(crate) mod curve_point;
 #[cfg_attr(not(feature = "public-key-verify"), allow(dead_code))]
 pub(crate) mod ec_field;
