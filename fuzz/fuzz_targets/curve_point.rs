@@ -20,32 +20,27 @@ const CURVES: [(Curve, &str, usize); 3] = [
     (Curve::P521, "P-521", 66),
 ];
 
+/// The public point (x ‖ y) of `$curve`'s private scalar `$scalar`.
+macro_rules! point {
+    ($curve:ident, $scalar:expr) => {
+        $curve::ecdsa::SigningKey::from_slice(&$scalar)
+            .expect("scalar")
+            .verifying_key()
+            .to_sec1_point(false)
+            .as_bytes()[1..]
+            .to_vec()
+    };
+}
+
 /// 32 real points (x ‖ y) per curve, from fixed private scalars.
 fn points() -> &'static [Vec<Vec<u8>>; 3] {
     static POINTS: OnceLock<[Vec<Vec<u8>>; 3]> = OnceLock::new();
     POINTS.get_or_init(|| {
-        let seeds = 1u8..=32;
         [
-            seeds
-                .clone()
-                .map(|i| {
-                    let sk = p256::ecdsa::SigningKey::from_slice(&[i; 32]).expect("scalar");
-                    sk.verifying_key().to_sec1_point(false).as_bytes()[1..].to_vec()
-                })
-                .collect(),
-            seeds
-                .clone()
-                .map(|i| {
-                    let sk = p384::ecdsa::SigningKey::from_slice(&[i; 48]).expect("scalar");
-                    sk.verifying_key().to_sec1_point(false).as_bytes()[1..].to_vec()
-                })
-                .collect(),
-            seeds
-                .map(|i| {
-                    let scalar = [&[0u8][..], &[i; 65]].concat();
-                    let sk = p521::ecdsa::SigningKey::from_slice(&scalar).expect("scalar");
-                    sk.verifying_key().to_sec1_point(false).as_bytes()[1..].to_vec()
-                })
+            (1u8..=32).map(|i| point!(p256, [i; 32])).collect(),
+            (1u8..=32).map(|i| point!(p384, [i; 48])).collect(),
+            (1u8..=32)
+                .map(|i| point!(p521, [&[0u8][..], &[i; 65]].concat()))
                 .collect(),
         ]
     })
