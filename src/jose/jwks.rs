@@ -50,6 +50,13 @@ impl PartialEq for KeysIdentity {
 
 impl Eq for KeysIdentity {}
 
+impl KeysIdentity {
+    /// Whether `set` holds these very keys (it is the set this came from, or a clone of it).
+    pub(crate) fn is_of(&self, set: &JwkSet) -> bool {
+        Arc::ptr_eq(&self.0, &set.keys)
+    }
+}
+
 impl fmt::Debug for KeysIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The keys themselves are not shown: an `oct` key is a secret.
@@ -499,6 +506,8 @@ mod tests {
         let a2 = JwkSet::from_json(&format!(r#"{{"keys":[{}]}}"#, oct("a", 1))).unwrap();
         assert_eq!(a.identity(), a.clone().identity());
         assert_ne!(a.identity(), a2.identity());
+        assert!(a.identity().is_of(&a.clone()));
+        assert!(!a.identity().is_of(&a2));
         // Held by an identity, the keys outlive their set, so no later set can take their place.
         let held = a.identity();
         drop(a);

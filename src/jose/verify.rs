@@ -200,14 +200,14 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
     pub fn host_check(&self, token: &str, keys: &JwkSet) -> Result<HostCheck, Error> {
         let mut buf = SignatureBuf::new();
         let p = prepare(self.policy, token.as_bytes(), keys, &mut buf)?;
-        let mut candidates = [(0, 0); MAX_KIDLESS_CANDIDATES];
+        let mut candidates = [0; MAX_KIDLESS_CANDIDATES];
         let mut count = 0;
         for key in p.candidates.iter() {
             // Always found (the candidates are the set's own keys); a miss is left out, and a
             // check left with no candidate verifies nothing.
             let found = keys.keys().iter().position(|k| core::ptr::eq(k, key));
             if let (Some(index), Some(slot)) = (found, candidates.get_mut(count)) {
-                *slot = (index, key as *const Jwk as usize);
+                *slot = index;
                 count += 1;
             }
         }
@@ -237,14 +237,12 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
         verdict: HostVerdict,
         now: i64,
     ) -> Result<Verified, Error> {
-        // Candidate `at`, if it is still the very key of the very set the check came from.
+        // Candidate `at`, if `keys` is the very set the check came from (its key storage, held
+        // by the check and never changed, so the index names the same key).
         let candidate = |at: usize| {
-            let (index, address) = *check.candidates.get(at)?;
-            keys.keys().get(index).filter(|k| {
-                at < check.count
-                    && keys.identity() == check.keys
-                    && *k as *const Jwk as usize == address
-                    && self.policy.allows(check.alg)
+            let index = *check.candidates.get(at)?;
+            keys.keys().get(index).filter(|_| {
+                at < check.count && check.keys.is_of(keys) && self.policy.allows(check.alg)
             })
         };
         let key = match verdict {
@@ -279,8 +277,8 @@ impl<'a, B: SignatureBackend> Verifier<'a, B> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCheck {
     alg: Algorithm,
-    /// (index in the set, address) of each candidate; the first `count` are set.
-    candidates: [(usize, usize); MAX_KIDLESS_CANDIDATES],
+    /// Each candidate's index in the set; the first `count` are set.
+    candidates: [usize; MAX_KIDLESS_CANDIDATES],
     count: usize,
     /// The current candidate.
     at: usize,
@@ -299,12 +297,12 @@ impl HostCheck {
     }
     /// The current candidate key's index in the [`JwkSet`].
     pub fn key_index(&self) -> usize {
-        self.candidates.get(self.at).map_or(0, |c| c.0)
+        self.candidates.get(self.at).copied().unwrap_or(0)
     }
     /// Every candidate key's index in the [`JwkSet`], in the order to try (the current one
     /// first while none was skipped).
     pub fn key_indices(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
-        self.candidates.iter().take(self.count).map(|c| c.0)
+        self.candidates.iter().take(self.count).copied()
     }
     /// After the host found the signature invalid under the current key: makes the next
     /// candidate current. `false` when none is left (the verdict is then
