@@ -803,33 +803,54 @@ mod tests {
         }
     }
 
+    type Prepare = fn(&[u8], &[u8]) -> Option<EcVerifyKey>;
+
+    /// Each curve with its per-curve key check and its parameters.
+    const CURVES: [(crate::jose::alg::Curve, Prepare, &CurveParams); 3] = [
+        (crate::jose::alg::Curve::P256, EcVerifyKey::p256, &P256),
+        (crate::jose::alg::Curve::P384, EcVerifyKey::p384, &P384),
+        (crate::jose::alg::Curve::P521, EcVerifyKey::p521, &P521),
+    ];
+
+    /// The public point (x ‖ y) of `curve`'s private key whose scalar bytes are all `seed`
+    /// (P-521's with a zero byte first); `None` for a scalar out of range.
+    fn real_point(curve: crate::jose::alg::Curve, seed: u8) -> Option<Vec<u8>> {
+        use crate::jose::alg::Curve as Named;
+        let sec1 = match curve {
+            Named::P256 => p256::ecdsa::SigningKey::from_slice(&[seed; 32])
+                .ok()?
+                .verifying_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .to_vec(),
+            Named::P384 => p384::ecdsa::SigningKey::from_slice(&[seed; 48])
+                .ok()?
+                .verifying_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .to_vec(),
+            Named::P521 => p521::ecdsa::SigningKey::from_slice(&[&[0u8][..], &[seed; 65]].concat())
+                .ok()?
+                .verifying_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .to_vec(),
+        };
+        Some(sec1[1..].to_vec())
+    }
+
     /// The compact on-curve check the main npm module uses ([`is_curve_point`]) accepts and
     /// refuses exactly the points the per-curve one does: real public keys (and their
     /// negations) on each curve, and the same coordinates nudged, swapped, at or above `p`.
     #[test]
     fn compact_on_curve_check_agrees() {
-        use crate::jose::alg::Curve as Named;
-        type Prepare = fn(&[u8], &[u8]) -> Option<EcVerifyKey>;
-        let curves: [(usize, Named, Prepare, &CurveParams); 3] = [
-            (256, Named::P256, EcVerifyKey::p256, &P256),
-            (384, Named::P384, EcVerifyKey::p384, &P384),
-            (521, Named::P521, EcVerifyKey::p521, &P521),
-        ];
         let mut accepted = 0;
         let mut refused = 0;
         for seed in 1u8..=12 {
-            for (bits, named, prepare, params) in curves {
-                let point = match bits {
-                    256 => p256::ecdsa::SigningKey::from_slice(&[seed; 32])
-                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
-                    384 => p384::ecdsa::SigningKey::from_slice(&[seed; 48])
-                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
-                    _ => p521::ecdsa::SigningKey::from_slice(&[&[0u8][..], &[seed; 65]].concat())
-                        .map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()),
-                }
-                .unwrap_or_else(|_| unreachable!());
-                let len = (point.len() - 1) / 2;
-                let (x, y) = (point[1..=len].to_vec(), point[len + 1..].to_vec());
+            for (named, prepare, params) in CURVES {
+                let point = real_point(named, seed).unwrap_or_else(|| unreachable!());
+                let len = point.len() / 2;
+                let (x, y) = (point[..len].to_vec(), point[len..].to_vec());
                 let p = hex(params.p);
                 let sub = |a: &[u8], b: &[u8]| -> Vec<u8> {
                     let mut out = a.to_vec();
@@ -841,17 +862,17 @@ mod tests {
                     }
                     out
                 };
+                // v + p, cut to the coordinate's length (one byte wider to see the carry), and
+                // whether it overflowed that length (never for P-521: 66 bytes for 521 bits).
+                let plus_p = |v: &[u8]| {
+                    let mut wide = [&[0u8][..], v].concat();
+                    add_be(&mut wide, &p);
+                    (wide[1..].to_vec(), wide[0] != 0)
+                };
                 let mut nudged = y.clone();
                 nudged[len - 1] ^= 1;
-                // x + p, cut to the coordinate's length (one byte wider to see the carry).
-                let mut wide = [&[0u8][..], &x].concat();
-                add_be(&mut wide, &p);
-                let overflowed = wide[0] != 0;
-                let x_plus_p = wide[1..].to_vec();
-                // y + p likewise: it fits P-521's coordinate length (66 bytes for 521 bits).
-                let mut wide = [&[0u8][..], &y].concat();
-                add_be(&mut wide, &p);
-                let y_plus_p = wide[1..].to_vec();
+                let (x_plus_p, overflowed) = plus_p(&x);
+                let (y_plus_p, _) = plus_p(&y);
                 let cases = [
                     (x.clone(), y.clone()),
                     (x.clone(), sub(&p, &y)),
@@ -869,7 +890,8 @@ mod tests {
                     assert_eq!(
                         is_curve_point(named, cx, cy),
                         full,
-                        "P-{bits} seed {seed} case {i} (x + p overflowed: {overflowed})"
+                        "{} seed {seed} case {i} (x + p overflowed: {overflowed})",
+                        named.name()
                     );
                     if full {
                         accepted += 1;
@@ -897,16 +919,11 @@ mod tests {
         /// refused, by both checks alike.
         #[test]
         fn compact_on_curve_check_agrees_near_real_points(seed in 1u8..=255, curve in 0usize..3, at in 0usize..132, flip in 1u8..=255) {
-            use crate::jose::alg::Curve as Named;
-            type Prepare = fn(&[u8], &[u8]) -> Option<EcVerifyKey>;
-            let (named, point, prepare): (Named, Vec<u8>, Prepare) = match curve {
-                0 => (Named::P256, p256::ecdsa::SigningKey::from_slice(&[seed; 32]).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p256),
-                1 => (Named::P384, p384::ecdsa::SigningKey::from_slice(&[seed; 48]).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p384),
-                _ => (Named::P521, p521::ecdsa::SigningKey::from_slice(&[&[0u8][..], &[seed; 65]].concat()).map(|k| k.verifying_key().to_sec1_point(false).as_bytes().to_vec()).unwrap_or_default(), EcVerifyKey::p521),
-            };
-            proptest::prop_assume!(!point.is_empty());
-            let len = (point.len() - 1) / 2;
-            let mut xy = point[1..].to_vec();
+            let (named, prepare, _) = CURVES[curve];
+            let point = real_point(named, seed);
+            proptest::prop_assume!(point.is_some());
+            let mut xy = point.unwrap_or_default();
+            let len = xy.len() / 2;
             proptest::prop_assert!(is_curve_point(named, &xy[..len], &xy[len..]));
             let at = at % xy.len();
             xy[at] ^= flip;
