@@ -12,6 +12,8 @@ with the rest, so the gzip column adds up to more than the whole module's.
 `--trace-wasm-compilation-times` for this very build (its first module; bench/coldstart.mjs
 --compile-trace writes one per algorithm), with a column of how many functions each part has
 there, and lists the N largest (default 15) by name: where the first token's compile goes.
+When the trace gives Liftoff's time in microseconds (workerd's V8 does), a column adds each
+one's median over the trace's isolates of this build, and a line the time per body byte.
 """
 import re
 import sys
@@ -120,21 +122,37 @@ def read(path):
 
 
 def traced(trace_path, imported, bodies):
-    """The indices (into `bodies`) of the functions Liftoff compiled in the trace's first module;
-    exits if a traced body size differs from this module's (a trace of another build)."""
+    """The indices (into `bodies`) of the functions Liftoff compiled in the trace's first module,
+    and each one's median Liftoff time in microseconds over every module of this build in the
+    trace (each fresh isolate compiles its own; `None` when the trace gives no times in us).
+    Exits if a traced body size of the first module differs from this module's (a trace of
+    another build); other modules whose sizes differ (another build compared) are left out."""
     text = open(trace_path, encoding="utf-8", errors="replace").read()
-    hits = re.findall(r"Compiled function (0x[0-9a-f]+)#(\d+) using Liftoff.*?bodysize (\d+)", text)
+    hits = re.findall(r"Compiled function (0x[0-9a-f]+)#(\d+) using Liftoff, took (\d+) (\S+) .*?bodysize (\d+)", text)
     if not hits:
         sys.exit(f"{trace_path}: no Liftoff compilation in the trace")
+    by_module = {}
+    for module, index, took, unit, size in hits:
+        by_module.setdefault(module, []).append((int(index) - imported, int(took) if unit == "\u03bcs" else None, int(size)))
+
+    def ours(k, size):
+        return 0 <= k < len(bodies) and len(bodies[k]) == size
+
     chosen = set()
-    for module, index, size in hits:
-        if module != hits[0][0]:
-            continue
-        k = int(index) - imported
-        if not 0 <= k < len(bodies) or len(bodies[k]) != int(size):
-            sys.exit(f"{trace_path}: function #{index} of {size} bytes is not this module's: a trace of another build")
+    for k, _, size in by_module[hits[0][0]]:
+        if not ours(k, size):
+            sys.exit(f"{trace_path}: function #{k + imported} of {size} bytes is not this module's: a trace of another build")
         chosen.add(k)
-    return sorted(chosen)
+    times = {}
+    for functions in by_module.values():
+        if all(ours(k, size) for k, _, size in functions):
+            for k, took, _ in functions:
+                times.setdefault(k, []).append(took)
+
+    def median(xs):
+        return None if None in xs else sorted(xs)[len(xs) // 2]
+
+    return sorted(chosen), {k: median(times[k]) for k in chosen}
 
 
 def option(name, default):
@@ -145,7 +163,7 @@ def main():
     path = sys.argv[1]
     imported, names, bodies, data_bytes = read(path)
     trace = option("--compiled", None)
-    indices = traced(trace, imported, bodies) if trace else range(len(bodies))
+    indices, liftoff = traced(trace, imported, bodies) if trace else (range(len(bodies)), {})
     compiled = [(label, [re.compile(p) for p in pats]) for label, pats in PARTS]
     parts = {label: [] for label, _ in PARTS}
     named = []
@@ -154,13 +172,14 @@ def main():
         # A build-std module's names carry crate disambiguators (`tokengate[9dc0764c78048ef2]::`).
         name = re.sub(r"\[[0-9a-f]{16}\]", "", names.get(imported + k, ""))
         label = next(l for l, pats in compiled if any(p.search(name) for p in pats))
-        parts[label].append(body)
-        named.append((len(body), name))
+        parts[label].append((body, liftoff.get(k)))
+        named.append((len(body), name, liftoff.get(k)))
     bodies = [bodies[k] for k in indices]
     whole = sum(len(b) for b in bodies)
     if trace:
         print_compiled(parts, named, whole, int(option("--top", 15)))
         return
+    parts = {label: [b for b, _ in bs] for label, bs in parts.items()}
     rows = [(label, sum(len(b) for b in bs), len(zlib.compress(b"".join(bs), 9))) for label, bs in parts.items() if bs]
     rows.sort(key=lambda r: -r[1])
     if "--markdown" in sys.argv:
@@ -178,18 +197,28 @@ def main():
 
 
 def print_compiled(parts, named, whole, top):
-    """The parts of the functions a trace compiled, and its largest functions."""
-    rows = sorted(((label, len(bs), sum(len(b) for b in bs)) for label, bs in parts.items() if bs), key=lambda r: -r[2])
-    print("| part | functions | body bytes | share |")
-    print("|---|---:|---:|---:|")
-    for label, count, raw in rows:
-        print(f"| {label} | {count} | {raw} | {100 * raw / whole:.1f} % |")
-    print(f"| **compiled** | **{len(named)}** | **{whole}** | |")
+    """The parts of the functions a trace compiled, and its largest functions, with Liftoff's
+    time for them (the median over the trace's isolates) when the trace gives it."""
+    timed = all(t is not None for _, _, t in named)
+
+    def us(ts):
+        return f" {sum(ts)} |" if timed else ""
+
+    rows = sorted(((label, bs) for label, bs in parts.items() if bs), key=lambda r: -sum(len(b) for b, _ in r[1]))
+    print("| part | functions | body bytes | share |" + (" Liftoff us |" if timed else ""))
+    print("|---|---:|---:|---:|" + ("---:|" if timed else ""))
+    for label, bs in rows:
+        raw = sum(len(b) for b, _ in bs)
+        print(f"| {label} | {len(bs)} | {raw} | {100 * raw / whole:.1f} % |" + us([t for _, t in bs]))
+    print(f"| **compiled** | **{len(named)}** | **{whole}** | |" + us([t for _, _, t in named]))
+    if timed:
+        total = sum(t for _, _, t in named)
+        print(f"\nLiftoff: {1000 * total / whole:.1f} ns per body byte over all {len(named)} functions.")
     print()
-    print("| largest compiled functions | body bytes |")
-    print("|---|---:|")
-    for size, name in sorted(named, reverse=True)[:top]:
-        print(f"| `{re.sub(r'::h[0-9a-f]{16}$', '', name)[:110]}` | {size} |")
+    print("| largest compiled functions | body bytes |" + (" Liftoff us |" if timed else ""))
+    print("|---|---:|" + ("---:|" if timed else ""))
+    for size, name, t in sorted(named, key=lambda n: -n[0])[:top]:
+        print(f"| `{re.sub(r'::h[0-9a-f]{16}$', '', name)[:110]}` | {size} |" + us([t]))
 
 
 if __name__ == "__main__":
