@@ -105,18 +105,6 @@ pub(crate) fn is_curve_point(curve: crate::jose::alg::Curve, x: &[u8], y: &[u8])
     crate::signature::curve_point::is_on_curve(&hex(params.p), &hex(params.b), x, y)
 }
 
-/// `acc += value`, both big-endian, `acc` wide enough (no carry out of it here).
-#[cfg(test)]
-fn add_be(acc: &mut [u8], value: &[u8]) {
-    let mut carry = 0u16;
-    let mut digits = value.iter().rev();
-    for a in acc.iter_mut().rev() {
-        let sum = u16::from(*a) + u16::from(digits.next().copied().unwrap_or(0)) + carry;
-        *a = sum as u8;
-        carry = sum >> 8;
-    }
-}
-
 fn hex(s: &str) -> Vec<u8> {
     let nibble = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
@@ -699,6 +687,17 @@ impl EcVerifyKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `acc += value`, both big-endian, `acc` wide enough (no carry out of it here).
+    fn add_be(acc: &mut [u8], value: &[u8]) {
+        let mut carry = 0u16;
+        let mut digits = value.iter().rev();
+        for a in acc.iter_mut().rev() {
+            let sum = u16::from(*a) + u16::from(digits.next().copied().unwrap_or(0)) + carry;
+            *a = sum as u8;
+            carry = sum >> 8;
+        }
+    }
 
     /// Every point of the generators' tables (P-256 and P-521; P-384's is the next test's) is
     /// on its curve, and the public-key check refuses points off it or not reduced.
